@@ -1,0 +1,137 @@
+/**
+ * The wire protocol shared by the server, the browser dashboard, the benchmark clients and the tests.
+ * One copy: a change to a frame's shape is made here and the type checker finds every reader.
+ */
+
+/** The five ways a subscriber can learn of new messages, in the order the lab presents them. */
+export const TRANSPORTS = ["poll", "long-poll", "stream", "sse", "ws"] as const;
+export type Transport = (typeof TRANSPORTS)[number];
+
+/** Metering keys: the five subscribe transports plus HTTP publishing (`POST /api/messages`). */
+export const METERED = [...TRANSPORTS, "publish"] as const;
+export type Metered = (typeof METERED)[number];
+
+export const TRANSPORT_LABELS: Record<Transport, string> = {
+  poll: "Polling",
+  "long-poll": "Long polling",
+  stream: "HTTP streaming",
+  sse: "SSE",
+  ws: "WebSocket",
+};
+
+/** A stored chat message. `id` strictly increases; `time` is the server's receive time (ms since epoch). */
+export interface ChatMessage {
+  id: number;
+  from: string;
+  text: string;
+  time: number;
+  /** Echo of the publisher's optional nonce, so a publisher can recognise its own message. */
+  nonce?: string;
+}
+
+/**
+ * The cursor could not be honoured: it is older than the retained history (`expired`) or newer than
+ * anything this server has published (`unknown`, typically a cursor from before a server restart).
+ * The server then continues as if no cursor had been given (recent history, then live), starting
+ * after `cursor`.
+ */
+export interface ResetSignal {
+  type: "reset";
+  reason: "expired" | "unknown";
+  /** The cursor the subscriber asked for. */
+  requested: number;
+  /** The server continues with the messages after this id. */
+  cursor: number;
+  /** The newest id the server has. */
+  lastId: number;
+}
+
+export interface HeartbeatSignal {
+  type: "heartbeat";
+  time: number;
+}
+
+/** Answer to a WebSocket `send`: the publish was stored as message `id`. */
+export interface AckSignal {
+  type: "ack";
+  id: number;
+  nonce?: string;
+}
+
+/** A refused WebSocket frame (bad JSON, bad fields, unknown type, rate limit); the connection stays open. */
+export interface ErrorSignal {
+  type: "error";
+  error: string;
+  message: string;
+  nonce?: string;
+}
+
+export type ControlSignal = ResetSignal | HeartbeatSignal | AckSignal | ErrorSignal;
+
+/** One NDJSON line or one WebSocket text frame from the server: a message, or a control signal. */
+export type ServerFrame = ChatMessage | ControlSignal;
+
+export function isControl(frame: ServerFrame): frame is ControlSignal {
+  return "type" in frame;
+}
+
+/** Body of `POST /api/messages`. */
+export interface PublishRequest {
+  from: string;
+  text: string;
+  nonce?: string;
+}
+
+/** A WebSocket client frame that publishes. */
+export interface SendFrame extends PublishRequest {
+  type: "send";
+}
+
+/** Answer of `GET /api/poll` and `GET /api/long-poll`. */
+export interface PollResponse {
+  messages: ChatMessage[];
+  /** Pass as `after` in the next request. */
+  cursor: number;
+  /** True when more messages after `cursor` are already waiting (the page limit was hit). */
+  more: boolean;
+  /** Present when the requested cursor could not be honoured. */
+  reset?: ResetSignal;
+}
+
+/** Every 4xx/5xx body. */
+export interface ApiError {
+  error: string;
+  message: string;
+}
+
+/** Per-transport counters as `GET /api/stats` reports them. Bytes are measured on the TCP socket. */
+export interface TransportCounters {
+  /** Requests or connections in progress now (held long polls, streams, SSE, WebSockets). */
+  open: number;
+  /** TCP connections whose first request was for this transport. */
+  connections: number;
+  /** HTTP requests (a WebSocket counts its upgrade request). */
+  requests: number;
+  /** Messages written to subscribers. */
+  delivered: number;
+  /** Bytes read from the socket: request lines, headers, bodies, WebSocket frames. */
+  bytesIn: number;
+  /** Bytes written to the socket: status lines, headers, chunk framing, bodies, WebSocket frames. */
+  bytesOut: number;
+  /** Held connections the client closed or lost. */
+  disconnects: number;
+  /** Subscribers cut off by the server for not reading (slow consumers). */
+  cutoffs: number;
+  /** Requests or upgrades refused by a connection limit or a rate limit. */
+  refused: number;
+}
+
+export type CountersByTransport = Record<Metered, TransportCounters>;
+
+export interface StatsResponse {
+  uptimeMs: number;
+  feed: { lastId: number; oldestId: number; retained: number; subscribers: number };
+  transports: CountersByTransport;
+  /** Present when `?client=ID` was asked: the same counters for that client's requests alone. */
+  client?: { id: string; transports: CountersByTransport };
+}
