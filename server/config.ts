@@ -27,6 +27,8 @@ export interface LabConfig {
   wsPingMs: number;
   /** Largest WebSocket message, in bytes (larger closes with 1009). */
   wsMaxPayload: number;
+  /** A stream, SSE or WebSocket subscriber holding more unsent bytes than this is cut off. */
+  maxBufferedBytes: number;
   /** Grace time for in-flight work on SIGINT/SIGTERM before connections are destroyed. */
   shutdownGraceMs: number;
 }
@@ -47,6 +49,7 @@ export const DEFAULTS: LabConfig = {
   sseRetryMs: 2_000,
   wsPingMs: 30_000,
   wsMaxPayload: 64 * 1024,
+  maxBufferedBytes: 1024 * 1024,
   shutdownGraceMs: 1_500,
 };
 
@@ -67,6 +70,7 @@ export const ENV_NAMES: Record<keyof LabConfig, string> = {
   sseRetryMs: "LAB_SSE_RETRY_MS",
   wsPingMs: "LAB_WS_PING_MS",
   wsMaxPayload: "LAB_WS_MAX_PAYLOAD",
+  maxBufferedBytes: "LAB_MAX_BUFFERED_BYTES",
   shutdownGraceMs: "LAB_SHUTDOWN_GRACE_MS",
 };
 
@@ -99,7 +103,7 @@ function parseWholeNumber(name: string, raw: string): number {
 function check(config: LabConfig): void {
   const positive: (keyof LabConfig)[] = [
     "historySize", "recentLimit", "pollPageLimit", "maxTextLength", "maxFromLength", "maxNonceLength",
-    "bodyLimit", "longPollDefaultMs", "longPollMaxMs", "heartbeatMs", "sseRetryMs", "wsPingMs", "wsMaxPayload",
+    "bodyLimit", "longPollDefaultMs", "longPollMaxMs", "heartbeatMs", "sseRetryMs", "wsPingMs", "wsMaxPayload", "maxBufferedBytes",
   ];
   for (const key of positive) {
     const value = config[key];

@@ -6,7 +6,7 @@ export function emptyCounters(): TransportCounters {
   return { open: 0, connections: 0, requests: 0, delivered: 0, bytesIn: 0, bytesOut: 0, disconnects: 0, cutoffs: 0, refused: 0 };
 }
 
-function emptyByTransport(): CountersByTransport {
+export function emptyByTransport(): CountersByTransport {
   return Object.fromEntries(METERED.map((t) => [t, emptyCounters()])) as CountersByTransport;
 }
 

@@ -1,0 +1,45 @@
+import { buildApp } from "./app.js";
+import { ConfigError, resolveConfig } from "./config.js";
+
+/** Start the lab from the environment; stop cleanly on SIGINT/SIGTERM within the grace time. */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = resolveConfig({}, process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`transport-lab: ${error.message}`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const app = await buildApp(config, { logger: { level: process.env.LOG_LEVEL ?? "warn" } });
+  const address = await app.listen({ host: config.host, port: config.port });
+  console.log(`transport lab listening on ${address}`);
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`${signal}: closing (answering long polls, ending streams, closing WebSockets with 1001)`);
+    // Whatever still hangs on after the grace time is cut, so the process always exits within ~2 s.
+    setTimeout(() => {
+      app.server.closeAllConnections();
+      process.exit(0);
+    }, config.shutdownGraceMs).unref();
+    app.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error(error);
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGTERM", () => stop("SIGTERM"));
+}
+
+main().catch((error: unknown) => {
+  console.error("transport-lab: failed to start:", error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,106 @@
+import type { OutgoingHttpHeaders } from "node:http";
+import type { FastifyReply, FastifyRequest } from "fastify";
+import type { ResetSignal } from "../../protocol/types.js";
+import type { LabDeps } from "../app.js";
+import type { FeedEntry } from "../feed.js";
+import { requestClient } from "../metering/meter-plugin.js";
+
+/** What makes NDJSON streaming and SSE different: only their bytes. */
+export interface StreamFormat {
+  transport: "stream" | "sse";
+  contentType: string;
+  /** Written once, right after the headers. */
+  preamble: string;
+  message(entry: FeedEntry): string;
+  reset(signal: ResetSignal): string;
+  heartbeat(): string;
+}
+
+/**
+ * One long HTTP response per subscriber (NDJSON or SSE). Each open stream owns a feed subscription
+ * and a heartbeat timer; both are released when the response closes, whoever closes it.
+ */
+export class HeldStreams {
+  private readonly open = new Set<() => void>();
+  /** Each message is encoded once per format and the same bytes are written to every subscriber. */
+  private readonly encoded = new WeakMap<FeedEntry, Buffer>();
+
+  constructor(
+    private readonly deps: LabDeps,
+    private readonly format: StreamFormat,
+  ) {}
+
+  get size(): number {
+    return this.open.size;
+  }
+
+  serve(request: FastifyRequest, reply: FastifyReply, after: number | undefined): void {
+    const { feed, stats, config } = this.deps;
+    const { transport } = this.format;
+    const client = requestClient(request.query);
+    const res = reply.raw;
+
+    reply.hijack();
+    res.writeHead(200, {
+      // Headers other hooks set on the reply (CORS, security) still apply to a hijacked response.
+      ...(reply.getHeaders() as OutgoingHttpHeaders),
+      "content-type": this.format.contentType,
+      "cache-control": "no-store",
+      // Tells buffering reverse proxies (nginx) to pass each chunk through at once.
+      "x-accel-buffering": "no",
+    });
+
+    let endedByServer = false;
+    // Re-armed by every write, so a heartbeat goes out only after heartbeatMs of silence.
+    const heartbeat = setTimeout(() => write(this.format.heartbeat()), config.heartbeatMs);
+    const write = (data: string | Buffer): void => {
+      if (res.destroyed) return;
+      res.write(data);
+      heartbeat.refresh();
+      if (res.writableLength > config.maxBufferedBytes) {
+        // A subscriber that does not read would make us hold its backlog without end.
+        endedByServer = true;
+        stats.add(transport, client, "cutoffs");
+        res.destroy();
+      }
+    };
+
+    const backlog = feed.read(after);
+    let first = this.format.preamble;
+    if (backlog.reset !== null) first += this.format.reset(backlog.reset);
+    for (const entry of backlog.entries) first += this.format.message(entry);
+    if (first === "") res.flushHeaders();
+    else write(first);
+    stats.add(transport, client, "delivered", backlog.entries.length);
+
+    const unsubscribe = feed.subscribe((entry) => {
+      write(this.bytesOf(entry));
+      stats.add(transport, client, "delivered");
+    });
+    const endNow = (): void => {
+      endedByServer = true;
+      res.end();
+    };
+    this.open.add(endNow);
+    res.once("close", () => {
+      unsubscribe();
+      clearTimeout(heartbeat);
+      this.open.delete(endNow);
+      if (!endedByServer) stats.add(transport, client, "disconnects");
+    });
+  }
+
+  /** Server shutdown: end every stream cleanly (a complete chunked response). */
+  endAll(): void {
+    for (const endNow of [...this.open]) endNow();
+  }
+
+  private bytesOf(entry: FeedEntry): Buffer {
+    let bytes = this.encoded.get(entry);
+    if (bytes === undefined) {
+      bytes = Buffer.from(this.format.message(entry));
+      this.encoded.set(entry, bytes);
+    }
+    return bytes;
+  }
+}

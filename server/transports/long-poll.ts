@@ -1,0 +1,69 @@
+import type { FastifyInstance, FastifyReply } from "fastify";
+import type { LabDeps } from "../app.js";
+import type { ReadResult } from "../feed.js";
+import { requestClient } from "../metering/meter-plugin.js";
+import { longPollQuery, toInteger } from "../schemas.js";
+import { encodePollBody, nextCursor } from "./poll-body.js";
+
+interface LongPollQuery {
+  after?: string;
+  timeout?: string;
+  client?: string;
+}
+
+/**
+ * Long polling: answer at once when something is after the cursor, else hold the request until a
+ * message arrives, the timeout passes, the client leaves or the server shuts down. Each held
+ * request owns one feed subscription and one timer, both released on every one of those paths.
+ */
+export async function longPollPlugin(app: FastifyInstance, { feed, stats, config }: LabDeps): Promise<void> {
+  const waiting = new Set<() => void>();
+
+  app.addHook("preClose", async () => {
+    for (const answerNow of [...waiting]) answerNow();
+  });
+
+  app.get<{ Querystring: LongPollQuery }>(
+    "/api/long-poll",
+    { schema: { querystring: longPollQuery }, config: { transport: "long-poll" } },
+    async (request, reply) => {
+      const after = toInteger("after", request.query.after);
+      const timeout = Math.min(toInteger("timeout", request.query.timeout) ?? config.longPollDefaultMs, config.longPollMaxMs);
+      const client = requestClient(request.query);
+      const answer = (result: ReadResult, cursorBase: number | undefined): FastifyReply => {
+        stats.add("long-poll", client, "delivered", result.entries.length);
+        return reply
+          .header("cache-control", "no-store")
+          .type("application/json; charset=utf-8")
+          .send(encodePollBody(result, nextCursor(result, cursorBase, feed.lastId)));
+      };
+
+      const first = feed.read(after, config.pollPageLimit);
+      if (first.entries.length > 0 || first.reset !== null) return answer(first, after);
+
+      // Nothing yet: wait for the first message after this point.
+      const waitAfter = after ?? feed.lastId;
+      return new Promise<FastifyReply>((resolve) => {
+        const finish = (result: ReadResult | null): void => {
+          unsubscribe();
+          clearTimeout(timer);
+          waiting.delete(answerNow);
+          reply.raw.off("close", onClientGone);
+          if (result === null) stats.add("long-poll", client, "disconnects");
+          // A client that left still gets its (empty) answer: written to a closed socket, it is
+          // dropped, and Fastify's own request lifecycle completes normally.
+          resolve(answer(result ?? { entries: [], reset: null, more: false }, waitAfter));
+        };
+        const answerNow = (): void => finish(feed.read(waitAfter, config.pollPageLimit));
+        const onClientGone = (): void => {
+          if (!reply.raw.writableEnded) finish(null);
+        };
+        const unsubscribe = feed.subscribe(answerNow);
+        const timer = setTimeout(answerNow, timeout);
+        waiting.add(answerNow);
+        // The response closing before it was written means the client went away.
+        reply.raw.on("close", onClientGone);
+      });
+    },
+  );
+}

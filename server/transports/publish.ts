@@ -1,0 +1,17 @@
+import type { FastifyInstance } from "fastify";
+import type { PublishRequest } from "../../protocol/types.js";
+import type { LabDeps } from "../app.js";
+import { clientQuery, publishBody } from "../schemas.js";
+
+/** `POST /api/messages`: store a message and answer with it, byte for byte as subscribers get it. */
+export async function publishPlugin(app: FastifyInstance, { feed, config }: LabDeps): Promise<void> {
+  app.post<{ Body: PublishRequest; Querystring: { client?: string } }>(
+    "/api/messages",
+    { schema: { body: publishBody(config), querystring: clientQuery }, config: { transport: "publish" } },
+    async (request, reply) => {
+      const { from, text, nonce } = request.body;
+      const entry = feed.publish(nonce === undefined ? { from, text } : { from, text, nonce });
+      return reply.code(201).type("application/json; charset=utf-8").send(entry.json);
+    },
+  );
+}

@@ -1,0 +1,145 @@
+import { Ajv } from "ajv";
+import type { FastifyInstance } from "fastify";
+import websocket from "@fastify/websocket";
+import { WebSocket } from "ws";
+import type { AckSignal, ControlSignal, ErrorSignal, PublishRequest } from "../../protocol/types.js";
+import type { LabDeps } from "../app.js";
+import type { FeedEntry } from "../feed.js";
+import { requestClient } from "../metering/meter-plugin.js";
+import { sendFrame, subscribeQuery, toInteger, type SubscribeQuery } from "../schemas.js";
+
+/**
+ * ws keeps its frame writer private and its types omit `Sender`; engine.io uses the same door to
+ * broadcast pre-built frames.
+ */
+interface WithSender {
+  _sender: { sendFrame(list: Buffer[], cb?: (error?: Error) => void): void };
+}
+interface FrameOptions {
+  fin: boolean;
+  rsv1: boolean;
+  opcode: number;
+  mask: boolean;
+  readOnly: boolean;
+}
+const { Sender } = WebSocket as unknown as { Sender: { frame(data: Buffer, options: FrameOptions): Buffer[] } };
+
+export const CLOSE_GOING_AWAY = 1001;
+export const CLOSE_POLICY = 1008;
+export const CLOSE_TRY_AGAIN_LATER = 1013;
+
+/**
+ * WebSocket: one text frame per message. Each message is framed once (header and payload built by
+ * ws's own `Sender.frame`) and the same buffers are written to every subscriber.
+ */
+export async function wsPlugin(app: FastifyInstance, deps: LabDeps): Promise<void> {
+  const { feed, stats, config } = deps;
+  const frames = new WeakMap<FeedEntry, Buffer[]>();
+  const validateSend = new Ajv({ coerceTypes: false, allErrors: false }).compile<PublishRequest & { type: "send" }>(
+    sendFrame(config),
+  );
+  const alive = new WeakMap<WebSocket, boolean>();
+  let shuttingDown = false;
+
+  await app.register(websocket, {
+    options: { maxPayload: config.wsMaxPayload, perMessageDeflate: false },
+    preClose(done) {
+      shuttingDown = true;
+      for (const socket of this.websocketServer.clients) socket.close(CLOSE_GOING_AWAY, "server shutting down");
+      done();
+    },
+  });
+
+  // One timer for all peers: a peer that did not answer the previous ping is gone.
+  const pinger = setInterval(() => {
+    for (const socket of app.websocketServer.clients) {
+      if (alive.get(socket) === false) {
+        socket.terminate();
+        continue;
+      }
+      alive.set(socket, false);
+      socket.ping();
+    }
+  }, config.wsPingMs);
+  app.addHook("onClose", async () => clearInterval(pinger));
+
+  const frameOf = (entry: FeedEntry): Buffer[] => {
+    let frame = frames.get(entry);
+    if (frame === undefined) {
+      frame = Sender.frame(Buffer.from(entry.json), { fin: true, rsv1: false, opcode: 1, mask: false, readOnly: true });
+      frames.set(entry, frame);
+    }
+    return frame;
+  };
+
+  app.get<{ Querystring: SubscribeQuery }>(
+    "/api/ws",
+    { websocket: true, schema: { querystring: subscribeQuery }, config: { transport: "ws" } },
+    (socket, request) => {
+      const client = requestClient(request.query);
+      const sendControl = (signal: ControlSignal): void => socket.send(JSON.stringify(signal));
+      const deliver = (entry: FeedEntry): void => {
+        if (socket.readyState !== WebSocket.OPEN) return;
+        (socket as unknown as WithSender)._sender.sendFrame(frameOf(entry));
+        stats.add("ws", client, "delivered");
+        if (socket.bufferedAmount > config.maxBufferedBytes) {
+          stats.add("ws", client, "cutoffs");
+          closedByServer = true;
+          socket.close(CLOSE_TRY_AGAIN_LATER, "slow consumer: too many unsent bytes");
+          unsubscribe();
+        }
+      };
+
+      let closedByServer = false;
+      alive.set(socket, true);
+      socket.on("pong", () => alive.set(socket, true));
+
+      const backlog = feed.read(toInteger("after", request.query.after));
+      if (backlog.reset !== null) sendControl(backlog.reset);
+      for (const entry of backlog.entries) deliver(entry);
+      const unsubscribe = feed.subscribe(deliver);
+
+      socket.on("message", (data, isBinary) => {
+        const refuse = (error: string, message: string, nonce?: string): void => {
+          const signal: ErrorSignal = { type: "error", error, message };
+          if (nonce !== undefined) signal.nonce = nonce;
+          sendControl(signal);
+        };
+        if (isBinary) return refuse("binary_not_supported", "send JSON text frames, not binary frames");
+        let frame: unknown;
+        try {
+          frame = JSON.parse(data.toString());
+        } catch {
+          return refuse("bad_json", "the frame is not valid JSON");
+        }
+        const type = typeof frame === "object" && frame !== null ? (frame as { type?: unknown }).type : undefined;
+        if (type !== "send") {
+          return refuse("unknown_type", `unknown frame type ${JSON.stringify(type ?? null)}: the only client frame is {"type":"send","from","text","nonce?"}`);
+        }
+        if (!validateSend(frame)) {
+          const nonce = (frame as { nonce?: unknown } | null)?.nonce;
+          return refuse("bad_request", describeFrameError(validateSend.errors?.[0]), typeof nonce === "string" ? nonce : undefined);
+        }
+        const request: PublishRequest = { from: frame.from, text: frame.text };
+        if (frame.nonce !== undefined) request.nonce = frame.nonce;
+        const entry = feed.publish(request);
+        const ack: AckSignal = { type: "ack", id: entry.message.id };
+        if (frame.nonce !== undefined) ack.nonce = frame.nonce;
+        sendControl(ack);
+      });
+
+      socket.on("close", () => {
+        unsubscribe();
+        if (!closedByServer && !shuttingDown) stats.add("ws", client, "disconnects");
+      });
+    },
+  );
+}
+
+function describeFrameError(error: { instancePath: string; keyword: string; message?: string; params: Record<string, unknown> } | undefined): string {
+  if (error === undefined) return "invalid frame";
+  const path = error.instancePath.replace(/^\//, "");
+  if (error.keyword === "additionalProperties") return `unknown field "${String(error.params.additionalProperty)}"`;
+  if (error.keyword === "required") return `missing field "${String(error.params.missingProperty)}"`;
+  return path === "" ? error.message ?? "invalid frame" : `"${path}" ${error.message ?? "is invalid"}`;
+}
