@@ -1,0 +1,37 @@
+import type { FastifyInstance } from "fastify";
+import { buildApp } from "../../server/app.js";
+import { resolveConfig, type LabConfig } from "../../server/config.js";
+
+export interface TestServer {
+  app: FastifyInstance;
+  /** e.g. http://127.0.0.1:40123 */
+  url: string;
+  port: number;
+  config: LabConfig;
+  close(): Promise<void>;
+}
+
+/** A real server listening on 127.0.0.1 on a free port, with any config overrides. */
+export async function startServer(overrides: Partial<LabConfig> = {}): Promise<TestServer> {
+  const config = resolveConfig({ port: 0, ...overrides });
+  const app = await buildApp(config);
+  await app.listen({ host: "127.0.0.1", port: 0 });
+  const address = app.server.address();
+  if (address === null || typeof address === "string") throw new Error("server did not bind a TCP port");
+  return {
+    app,
+    config,
+    port: address.port,
+    url: `http://127.0.0.1:${address.port}`,
+    close: () => app.close(),
+  };
+}
+
+/** Resolve once `check()` holds, polling every few ms; reject after `timeoutMs` with `what`. */
+export async function waitFor(check: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
