@@ -1,5 +1,53 @@
+import { existsSync, mkdirSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import fastifyStatic from "@fastify/static";
 import type { FastifyInstance } from "fastify";
+import { TRANSPORTS, type Transport } from "../protocol/types.js";
 import type { LabDeps } from "./app.js";
+import { listRuns } from "./dashboard-reports.js";
+import { captureWire, selfAddress } from "./dashboard-wire.js";
+import { apiError } from "./errors.js";
 
-/** The browser dashboard: static files, the reports list and the wire echo (issue 4 fills this in). */
-export async function dashboardPlugin(_app: FastifyInstance, _deps: LabDeps): Promise<void> {}
+const CLIENT_DIST = fileURLToPath(new URL("../client/dist/", import.meta.url));
+const RESULTS_DIR = fileURLToPath(new URL("../results/", import.meta.url));
+
+const NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>Transport lab: dashboard not built</title>
+<h1>The dashboard is not built yet</h1>
+<p>Run <code>npm run build:client</code> (or start with <code>npm start</code>, which builds it first),
+or use <code>npm run dev</code> for the hot-reloading dev server. The API works already: see <code>/api/stats</code>.</p>`;
+
+const wireParams = {
+  type: "object",
+  additionalProperties: false,
+  required: ["transport"],
+  properties: { transport: { type: "string", enum: [...TRANSPORTS] } },
+} as const;
+const noQuery = { type: "object", additionalProperties: false, properties: {} } as const;
+
+/** The browser dashboard: static files, the benchmark reports and the wire echo. */
+export async function dashboardPlugin(app: FastifyInstance, deps: LabDeps): Promise<void> {
+  if (existsSync(`${CLIENT_DIST}index.html`)) {
+    await app.register(fastifyStatic, { root: CLIENT_DIST, prefix: "/", wildcard: true });
+  } else {
+    app.get("/", async (_request, reply) => reply.code(503).type("text/html; charset=utf-8").send(NOT_BUILT));
+  }
+
+  // The benchmark writes results/<date>-<scenario>/; serving the folder lets the page open reports.
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  await app.register(fastifyStatic, { root: RESULTS_DIR, prefix: "/results/", decorateReply: false, index: false });
+  app.get("/api/reports", { schema: { querystring: noQuery } }, async () => ({ runs: await listRuns(RESULTS_DIR) }));
+
+  app.get<{ Params: { transport: Transport } }>(
+    "/api/wire/:transport",
+    { schema: { params: wireParams, querystring: noQuery } },
+    async (request, reply) => {
+      const target = selfAddress(app.server.address());
+      if (target === null) return reply.code(503).send(apiError(503, "the server is not listening on TCP"));
+      // Resume one message back, so the capture shows a real message in each transport's framing.
+      const after = deps.feed.retained > 0 ? deps.feed.lastId - 1 : undefined;
+      const capture = await captureWire(request.params.transport, target, after);
+      // The browser's own request for this page, as Node's parser received it (names in their case).
+      return { ...capture, browserRequest: { method: request.raw.method, url: request.raw.url, httpVersion: request.raw.httpVersion, rawHeaders: request.raw.rawHeaders } };
+    },
+  );
+}
