@@ -1,0 +1,60 @@
+import "./style.css";
+import { setUpChat } from "./views/chat.js";
+import { setUpCost } from "./views/cost.js";
+import { setUpRace } from "./views/race.js";
+import { setUpReports } from "./views/reports.js";
+import { setUpWire } from "./views/wire.js";
+
+/** A view that wants to know when it becomes visible (to start polling, resize charts, refresh). */
+interface Shown {
+  show?(): void;
+  hide?(): void;
+}
+
+function panel(name: string): HTMLElement {
+  const element = document.getElementById(`view-${name}`);
+  if (element === null) throw new Error(`index.html lacks #view-${name}`);
+  return element;
+}
+
+const chat = setUpChat(panel("chat"));
+const views: Record<string, Shown> = {
+  chat: {},
+  race: setUpRace(panel("race")),
+  cost: setUpCost(panel("cost")),
+  wire: setUpWire(panel("wire"), chat),
+  reports: setUpReports(panel("reports")),
+};
+
+const tabs = [...document.querySelectorAll<HTMLButtonElement>("#tabs [role=tab]")];
+let current = "";
+
+function select(name: string, focus = false): void {
+  if (!(name in views) || name === current) return;
+  if (current !== "") views[current]?.hide?.();
+  current = name;
+  for (const tab of tabs) {
+    const selected = tab.dataset.view === name;
+    tab.setAttribute("aria-selected", String(selected));
+    tab.tabIndex = selected ? 0 : -1;
+    panel(tab.dataset.view ?? "").hidden = !selected;
+    if (selected && focus) tab.focus();
+  }
+  views[name]?.show?.();
+  if (location.hash !== `#${name}`) history.replaceState(null, "", `#${name}`);
+}
+
+for (const tab of tabs) {
+  tab.addEventListener("click", () => select(tab.dataset.view ?? "chat"));
+  // Tabs pattern: arrows move between tabs, the panel gets Tab focus.
+  tab.addEventListener("keydown", (event) => {
+    const index = tabs.indexOf(tab);
+    const step = event.key === "ArrowRight" ? 1 : event.key === "ArrowLeft" ? -1 : 0;
+    if (step === 0) return;
+    event.preventDefault();
+    const next = tabs[(index + step + tabs.length) % tabs.length];
+    select(next?.dataset.view ?? "chat", true);
+  });
+}
+window.addEventListener("hashchange", () => select(location.hash.slice(1)));
+select(location.hash.slice(1) in views ? location.hash.slice(1) : "chat");

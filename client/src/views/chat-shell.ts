@@ -1,0 +1,107 @@
+import { TRANSPORT_LABELS, TRANSPORTS } from "../../../protocol/types.js";
+import { el } from "../format.js";
+
+export interface ChatShell {
+  nickname: HTMLInputElement;
+  connectButton: HTMLButtonElement;
+  switcher: HTMLFieldSetElement;
+  interval: HTMLInputElement;
+  state: HTMLElement;
+  counters: HTMLElement;
+  duplicates: HTMLElement;
+  gaps: HTMLElement;
+  delivered: HTMLElement;
+  switches: HTMLElement;
+  log: HTMLOListElement;
+  sendForm: HTMLFormElement;
+  text: HTMLInputElement;
+  status: HTMLElement;
+}
+
+function labelled(labelText: string, input: HTMLInputElement): HTMLLabelElement {
+  const label = el("label", undefined, "field");
+  label.append(el("span", labelText), input);
+  return label;
+}
+
+/** The chat's static markup; the behaviour lives in chat.ts. */
+export function renderChatShell(element: HTMLElement, initial = "ws"): ChatShell {
+  element.replaceChildren();
+  element.classList.add("chat");
+
+  const nickname = el("input");
+  nickname.name = "nickname";
+  nickname.setAttribute("autocomplete", "nickname");
+  nickname.maxLength = 64;
+  nickname.value = `guest-${Math.floor(Math.random() * 900 + 100)}`;
+  const connectButton = el("button", "Disconnect");
+  connectButton.type = "button";
+  const state = el("span", "", "state");
+  state.setAttribute("role", "status");
+  state.id = "chat-state";
+  const identity = el("div", undefined, "row");
+  identity.append(labelled("Nickname", nickname), connectButton, state);
+
+  const switcher = el("fieldset", undefined, "switcher");
+  switcher.setAttribute("role", "radiogroup");
+  switcher.setAttribute("aria-label", "Transport");
+  switcher.append(el("legend", "Transport"));
+  for (const transport of TRANSPORTS) {
+    const input = el("input");
+    input.type = "radio";
+    input.name = "chat-transport";
+    input.value = transport;
+    input.checked = transport === initial;
+    const label = el("label", undefined, "choice");
+    label.append(input, el("span", TRANSPORT_LABELS[transport]));
+    switcher.append(label);
+  }
+
+  const interval = el("input");
+  interval.type = "number";
+  interval.min = "100";
+  interval.max = "60000";
+  interval.step = "100";
+  interval.value = "1000";
+  interval.name = "interval";
+  const options = el("div", undefined, "row");
+  options.append(labelled("Polling interval (ms)", interval));
+
+  const counters = el("p", undefined, "counters");
+  counters.setAttribute("aria-label", "Delivery check");
+  const number = (name: string, label: string): HTMLElement => {
+    const value = el("strong", "0");
+    value.dataset.counter = name;
+    const item = el("span", undefined, "counter");
+    item.append(`${label} `, value);
+    counters.append(item);
+    return value;
+  };
+  const duplicates = number("duplicates", "Duplicates");
+  const gaps = number("gaps", "Gaps");
+  const delivered = number("delivered", "Delivered");
+  const switches = number("switches", "Switches");
+
+  const log = el("ol", undefined, "log");
+  log.setAttribute("role", "log");
+  log.setAttribute("aria-label", "Messages");
+  log.setAttribute("aria-live", "polite");
+  log.tabIndex = 0;
+
+  const sendForm = el("form", undefined, "send row");
+  const text = el("input");
+  text.name = "message";
+  text.autocomplete = "off";
+  text.maxLength = 2_000;
+  text.placeholder = "Say something and press Enter";
+  const sendLabel = labelled("Message", text);
+  sendLabel.classList.add("grow");
+  const send = el("button", "Send");
+  send.type = "submit";
+  sendForm.append(sendLabel, send);
+  const status = el("p", "", "status");
+  status.setAttribute("role", "status");
+
+  element.append(identity, switcher, options, counters, log, sendForm, status);
+  return { nickname, connectButton, switcher, interval, state, counters, duplicates, gaps, delivered, switches, log, sendForm, text, status };
+}

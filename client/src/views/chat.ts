@@ -1,0 +1,148 @@
+import { CursorTracker } from "../../../protocol/cursor.js";
+import { TRANSPORT_LABELS, TRANSPORTS, type ChatMessage, type Transport } from "../../../protocol/types.js";
+import { CLIENT_ID, newNonce, publishHttp } from "../api.js";
+import { el, formatClock } from "../format.js";
+import { arrivalDelay, markSent, recordDelay } from "../latency.js";
+import { createTransport, PollTransport, WsTransport, type TransportClient, type TransportState } from "../transports/index.js";
+import { renderChatShell } from "./chat-shell.js";
+
+/** Rows kept in the list: enough to read back, bounded so a tab open for hours stays small. */
+const MAX_ROWS = 1_000;
+
+export interface ChatView {
+  /** The transport the chat uses now (the wire view follows it). */
+  readonly transport: Transport;
+  onTransportChange(listener: (transport: Transport) => void): void;
+}
+
+/**
+ * The chat: one transport at a time, switchable live. The view owns the cursor (a CursorTracker):
+ * every switch or reconnect resumes after the last id shown, and any duplicate or gap the
+ * transports let through is counted on screen instead of hidden.
+ */
+export function setUpChat(element: HTMLElement): ChatView {
+  const ui = renderChatShell(element);
+  const tracker = new CursorTracker();
+  const listeners: ((transport: Transport) => void)[] = [];
+  let kind: Transport = "ws";
+  let active: TransportClient | undefined;
+  let connected = false;
+  let delivered = 0;
+  let switches = 0;
+
+  const showCounters = (): void => {
+    ui.duplicates.textContent = String(tracker.duplicates);
+    ui.gaps.textContent = String(tracker.gaps);
+    ui.delivered.textContent = String(delivered);
+    ui.switches.textContent = String(switches);
+    ui.counters.dataset.clean = String(tracker.duplicates === 0 && tracker.gaps === 0);
+  };
+
+  const showState = (state: TransportState): void => {
+    ui.state.textContent = `${TRANSPORT_LABELS[kind]}: ${state}`;
+    ui.state.dataset.state = state;
+    ui.connectButton.textContent = connected ? "Disconnect" : "Connect";
+    ui.connectButton.setAttribute("aria-pressed", String(connected));
+  };
+
+  const append = (message: ChatMessage, via: Transport): void => {
+    if (!tracker.accept(message)) {
+      showCounters();
+      return;
+    }
+    delivered++;
+    recordDelay(via, arrivalDelay(message));
+    const row = el("li");
+    row.dataset.id = String(message.id);
+    row.append(el("span", message.from, "from"), ": ", el("span", message.text, "text"), " ", el("time", `(${formatClock(message.time)})`));
+    row.querySelector("time")?.setAttribute("datetime", new Date(message.time).toISOString());
+    const atBottom = ui.log.scrollHeight - ui.log.scrollTop - ui.log.clientHeight < 40;
+    ui.log.append(row);
+    while (ui.log.childElementCount > MAX_ROWS) ui.log.firstElementChild?.remove();
+    if (atBottom) ui.log.scrollTop = ui.log.scrollHeight;
+    showCounters();
+  };
+
+  const note = (text: string): void => {
+    const row = el("li", text, "note");
+    ui.log.append(row);
+  };
+
+  const start = (): void => {
+    const via = kind;
+    active = createTransport(via, {
+      clientId: CLIENT_ID,
+      onMessage: (message) => append(message, via),
+      onReset: (signal) => {
+        tracker.reset(signal);
+        note(`The server could not resume from ${signal.requested} (${signal.reason}); continuing after ${signal.cursor}.`);
+        showCounters();
+      },
+      onState: showState,
+    });
+    if (active instanceof PollTransport) active.intervalMs = Number(ui.interval.value) || 1_000;
+    active.connect(tracker.last);
+  };
+
+  /** Close the old transport before the new one starts, both from the one cursor. */
+  const switchTo = (next: Transport): void => {
+    if (next === kind) return;
+    active?.close();
+    active = undefined;
+    kind = next;
+    switches++;
+    showCounters();
+    if (connected) start();
+    else showState("closed");
+    for (const listener of listeners) listener(kind);
+  };
+
+  ui.switcher.addEventListener("change", (event) => {
+    const input = event.target as HTMLInputElement;
+    if (TRANSPORTS.includes(input.value as Transport)) switchTo(input.value as Transport);
+  });
+
+  ui.interval.addEventListener("change", () => {
+    if (active instanceof PollTransport) active.intervalMs = Number(ui.interval.value) || 1_000;
+  });
+
+  ui.connectButton.addEventListener("click", () => {
+    connected = !connected;
+    if (connected) start();
+    else {
+      active?.close();
+      active = undefined;
+      showState("closed");
+    }
+  });
+
+  ui.sendForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const text = ui.text.value;
+    const from = ui.nickname.value.trim() || "anonymous";
+    if (text.trim() === "") return;
+    const nonce = newNonce();
+    markSent(nonce);
+    const request = { from, text, nonce };
+    // Over the WebSocket when it is the active transport: that is one of its selling points.
+    const sending = active instanceof WsTransport && active.state === "open" ? active.publish(request) : publishHttp(request);
+    ui.text.value = "";
+    sending.then(
+      () => (ui.status.textContent = ""),
+      (error: unknown) => {
+        ui.status.textContent = `Not sent: ${error instanceof Error ? error.message : String(error)}`;
+        ui.text.value ||= text;
+      },
+    );
+  });
+
+  connected = true;
+  start();
+  showCounters();
+  return {
+    get transport() {
+      return kind;
+    },
+    onTransportChange: (listener) => listeners.push(listener),
+  };
+}

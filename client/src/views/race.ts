@@ -1,0 +1,166 @@
+import { TRANSPORT_LABELS, TRANSPORTS, type ChatMessage, type Transport } from "../../../protocol/types.js";
+import { CLIENT_ID, fetchStats, newNonce, publishHttp } from "../api.js";
+import { Chart, TRANSPORT_COLORS } from "../charts.js";
+import { el, formatMs } from "../format.js";
+import { arrivalDelay, markSent, recordDelay } from "../latency.js";
+import { createTransport, type TransportClient } from "../transports/index.js";
+
+/** Messages kept in the table and the chart: the race is about the last few, not history. */
+const KEEP = 30;
+const TABLE_ROWS = 12;
+
+interface Lap {
+  message: ChatMessage;
+  delays: Partial<Record<Transport, number>>;
+}
+
+/** Five transports subscribed at once; each message's arrival delay per transport, side by side. */
+export function setUpRace(element: HTMLElement): { show(): void } {
+  element.classList.add("race");
+  const intro = el("p", "All five transports subscribe to the same feed at once. Each message's arrival delay is measured from the moment this tab sent it (or from the server's time for others' messages); the fastest is marked.");
+  const toggle = el("button", "Start race");
+  toggle.type = "button";
+  const sendButton = el("button", "Send a race message");
+  sendButton.type = "button";
+  const controls = el("div", undefined, "row");
+  controls.append(toggle, sendButton);
+
+  const states = el("ul", undefined, "race-states");
+  states.setAttribute("aria-label", "Race transports");
+  const stateOf = new Map<Transport, HTMLElement>();
+  for (const transport of TRANSPORTS) {
+    const item = el("li");
+    item.dataset.transport = transport;
+    const state = el("span", "closed", "state");
+    state.dataset.state = "closed";
+    item.append(el("span", TRANSPORT_LABELS[transport], "name"), " ", state);
+    item.style.setProperty("--swatch", TRANSPORT_COLORS[transport]);
+    states.append(item);
+    stateOf.set(transport, state);
+  }
+
+  const table = el("table", undefined, "race-table");
+  table.setAttribute("aria-label", "Arrival delay per transport");
+  const headRow = el("tr");
+  headRow.append(el("th", "Message"), ...TRANSPORTS.map((t) => el("th", TRANSPORT_LABELS[t])));
+  table.createTHead().append(headRow);
+  const body = table.createTBody();
+  const wrap = el("div", undefined, "table-wrap");
+  wrap.append(table);
+
+  const canvasBox = el("div", undefined, "chart-box");
+  const canvas = el("canvas");
+  canvas.setAttribute("role", "img");
+  canvas.setAttribute("aria-label", "Chart: arrival delay per transport over the last messages (exact values in the table)");
+  canvasBox.append(canvas);
+  element.append(intro, controls, states, wrap, canvasBox);
+
+  const chart = new Chart(canvas, {
+    type: "line",
+    data: {
+      labels: [] as string[],
+      datasets: TRANSPORTS.map((t) => ({ label: TRANSPORT_LABELS[t], data: [] as (number | null)[], borderColor: TRANSPORT_COLORS[t], backgroundColor: TRANSPORT_COLORS[t], spanGaps: true })),
+    },
+    options: {
+      animation: false,
+      maintainAspectRatio: false,
+      scales: { y: { title: { display: true, text: "delay (ms)" }, beginAtZero: true } },
+    },
+  });
+
+  const laps = new Map<number, Lap>();
+  let clients: TransportClient[] = [];
+  let started = false;
+
+  const render = (): void => {
+    const recent = [...laps.values()].slice(-KEEP);
+    chart.data.labels = recent.map((lap) => `#${String(lap.message.id).slice(-4)}`);
+    TRANSPORTS.forEach((t, i) => {
+      const dataset = chart.data.datasets[i];
+      if (dataset !== undefined) dataset.data = recent.map((lap) => lap.delays[t] ?? null);
+    });
+    chart.update();
+    const rows = recent.slice(-TABLE_ROWS).reverse().map((lap) => {
+      const row = el("tr");
+      row.dataset.id = String(lap.message.id);
+      const values = TRANSPORTS.map((t) => lap.delays[t]).filter((v): v is number => v !== undefined);
+      const best = values.length === TRANSPORTS.length ? Math.min(...values) : undefined;
+      row.append(el("th", `${lap.message.from}: ${lap.message.text}`));
+      for (const t of TRANSPORTS) {
+        const delay = lap.delays[t];
+        const cell = el("td", formatMs(delay));
+        cell.dataset.transport = t;
+        if (best !== undefined && delay === best) {
+          cell.classList.add("winner");
+          cell.title = "winner";
+          cell.textContent = `🏁 ${formatMs(delay)}`;
+        }
+        row.append(cell);
+      }
+      return row;
+    });
+    body.replaceChildren(...rows);
+  };
+
+  const arrived = (transport: Transport, message: ChatMessage): void => {
+    const delay = arrivalDelay(message);
+    recordDelay(transport, delay);
+    let lap = laps.get(message.id);
+    if (lap === undefined) {
+      lap = { message, delays: {} };
+      laps.set(message.id, lap);
+      // Map order is insertion order: drop the oldest lap beyond the window.
+      if (laps.size > KEEP) laps.delete(laps.keys().next().value ?? message.id);
+    }
+    lap.delays[transport] ??= delay;
+    render();
+  };
+
+  const start = async (): Promise<void> => {
+    started = true;
+    toggle.textContent = "Stop race";
+    // Start from the newest id: a race over old history would only measure replay.
+    const after = await fetchStats().then((stats) => stats.feed.lastId, () => undefined);
+    if (!started) return;
+    clients = TRANSPORTS.map((transport) => {
+      const client = createTransport(transport, {
+        clientId: CLIENT_ID,
+        onMessage: (message) => arrived(transport, message),
+        onState: (state) => {
+          const badge = stateOf.get(transport);
+          if (badge !== undefined) {
+            badge.textContent = state;
+            badge.dataset.state = state;
+          }
+        },
+      });
+      client.connect(after);
+      return client;
+    });
+  };
+
+  const stop = (): void => {
+    started = false;
+    toggle.textContent = "Start race";
+    for (const client of clients) client.close();
+    clients = [];
+  };
+
+  toggle.addEventListener("click", () => (started ? stop() : void start()));
+  sendButton.addEventListener("click", () => {
+    const nonce = newNonce();
+    markSent(nonce);
+    publishHttp({ from: "race", text: `lap ${new Date().toLocaleTimeString()}`, nonce }).catch(() => undefined);
+  });
+
+  return {
+    // The race starts the first time the view is opened and runs until stopped.
+    show: () => {
+      if (!started && clients.length === 0 && toggle.dataset.auto !== "done") {
+        toggle.dataset.auto = "done";
+        void start();
+      }
+      chart.resize();
+    },
+  };
+}

@@ -1,0 +1,80 @@
+import { mkdirSync } from "node:fs";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { expect } from "vitest";
+import { startServer, type TestServer } from "../helpers/server.js";
+
+export const ARTIFACTS = new URL("../../test-artifacts/", import.meta.url);
+
+export const TRANSPORT_NAMES = ["Polling", "Long polling", "HTTP streaming", "SSE", "WebSocket"] as const;
+
+export interface Lab {
+  server: TestServer;
+  browser: Browser;
+  close(): Promise<void>;
+}
+
+/** The real server on a free loopback port and Debian's Chromium with a fresh temporary profile. */
+export async function startLab(): Promise<Lab> {
+  const server = await startServer();
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+    headless: true,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage", "--disable-quic"],
+  });
+  mkdirSync(ARTIFACTS, { recursive: true });
+  return {
+    server,
+    browser,
+    close: async () => {
+      await browser.close();
+      await server.close();
+    },
+  };
+}
+
+/** A page on the dashboard, failing the test on any page error (an XSS payload would be one). */
+export async function openDashboard(lab: Lab, view = "chat", width = 1280): Promise<{ page: Page; errors: string[]; dialogs: string[] }> {
+  const context = await lab.browser.newContext({ viewport: { width, height: 900 } });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  const dialogs: string[] = [];
+  page.on("pageerror", (error) => errors.push(error.message));
+  page.on("dialog", (dialog) => {
+    dialogs.push(dialog.message());
+    void dialog.dismiss();
+  });
+  await page.goto(`${lab.server.url}/#${view}`);
+  return { page, errors, dialogs };
+}
+
+export async function chooseTransport(page: Page, name: (typeof TRANSPORT_NAMES)[number]): Promise<void> {
+  await page.getByRole("radiogroup", { name: "Transport" }).getByRole("radio", { name, exact: true }).check();
+  await expect.poll(() => page.locator("#chat-state").getAttribute("data-state"), { timeout: 10_000 }).toBe("open");
+}
+
+export async function sendChat(page: Page, text: string): Promise<void> {
+  const box = page.getByRole("textbox", { name: "Message" });
+  await box.fill(text);
+  await box.press("Enter");
+}
+
+/** `[id, from, text]` of every message row in the chat log, in display order. */
+export async function chatRows(page: Page): Promise<[number, string, string][]> {
+  return page.locator("[role=log] li[data-id]").evaluateAll((rows) =>
+    rows.map((row) => [Number((row as HTMLElement).dataset.id), row.querySelector(".from")?.textContent ?? "", row.querySelector(".text")?.textContent ?? ""] as [number, string, string]),
+  );
+}
+
+export async function counter(page: Page, name: string): Promise<number> {
+  return Number(await page.locator(`[data-counter=${name}]`).textContent());
+}
+
+export async function publish(url: string, from: string, text: string): Promise<number> {
+  const response = await fetch(`${url}/api/messages`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ from, text }) });
+  if (response.status !== 201) throw new Error(`publish answered ${response.status}`);
+  return ((await response.json()) as { id: number }).id;
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: new URL(`${name}.png`, ARTIFACTS).pathname, fullPage: true });
+}
