@@ -86,18 +86,20 @@ export async function wsPlugin(app: FastifyInstance, deps: LabDeps): Promise<voi
           stats.add("ws", client, "cutoffs");
           closedByServer = true;
           socket.close(CLOSE_TRY_AGAIN_LATER, "slow consumer: too many unsent bytes");
-          unsubscribe();
+          unsubscribe?.();
         }
       };
 
       let closedByServer = false;
+      // Set once the backlog is written: a peer cut off while taking its backlog never subscribes.
+      let unsubscribe: (() => void) | undefined;
       alive.set(socket, true);
       socket.on("pong", () => alive.set(socket, true));
 
       const backlog = feed.read(toInteger("after", request.query.after));
       if (backlog.reset !== null) sendControl(backlog.reset);
       for (const entry of backlog.entries) deliver(entry);
-      const unsubscribe = feed.subscribe(deliver);
+      if (!closedByServer) unsubscribe = feed.subscribe(deliver);
 
       socket.on("message", (data, isBinary) => {
         const refuse = (error: string, message: string, nonce?: string): void => {
@@ -129,7 +131,7 @@ export async function wsPlugin(app: FastifyInstance, deps: LabDeps): Promise<voi
       });
 
       socket.on("close", () => {
-        unsubscribe();
+        unsubscribe?.();
         if (!closedByServer && !shuttingDown) stats.add("ws", client, "disconnects");
       });
     },
