@@ -31,6 +31,30 @@ export interface LabConfig {
   maxBufferedBytes: number;
   /** Grace time for in-flight work on SIGINT/SIGTERM before connections are destroyed. */
   shutdownGraceMs: number;
+  /** Held connections (long polls, streams, SSE, WebSockets) open at once, all clients together (beyond: 503). */
+  maxHeldConnections: number;
+  /** Held connections open at once from one IP address (beyond: 429). */
+  maxHeldPerIp: number;
+  /** The `Retry-After` a refused held connection is told, in seconds. */
+  retryAfterSeconds: number;
+  /** Messages one IP address may publish per window, over HTTP and WebSocket together (beyond: 429 or error frame). */
+  publishRateMax: number;
+  publishRateWindowMs: number;
+  /** Sends refused for the rate limit, within one window, after which a WebSocket is closed with 1008. */
+  wsRateCloseAfter: number;
+  /** A client must have sent its request headers within this time (slowloris); 408 after. */
+  headersTimeoutMs: number;
+  /** A client must have sent its whole request (headers and body) within this time; held responses are not affected. */
+  requestTimeoutMs: number;
+  /** How often Node checks the two timeouts above. */
+  timeoutCheckMs: number;
+  /**
+   * Origins allowed to use the API from a browser (CORS, WebSocket upgrade), comma-separated, besides
+   * the server's own origin and loopback origins, which are always allowed. A foreign Origin gets 403.
+   */
+  allowedOrigins: string;
+  /** Enables `POST /api/admin/drop` (server-side connection drops for fault tests). Never on in production. */
+  adminHooks: boolean;
 }
 
 export const DEFAULTS: LabConfig = {
@@ -51,6 +75,17 @@ export const DEFAULTS: LabConfig = {
   wsMaxPayload: 64 * 1024,
   maxBufferedBytes: 1024 * 1024,
   shutdownGraceMs: 1_500,
+  maxHeldConnections: 10_000,
+  maxHeldPerIp: 256,
+  retryAfterSeconds: 5,
+  publishRateMax: 1_000,
+  publishRateWindowMs: 10_000,
+  wsRateCloseAfter: 100,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  timeoutCheckMs: 1_000,
+  allowedOrigins: "",
+  adminHooks: false,
 };
 
 /** Environment variable for each setting (HOST and PORT as usual, the rest prefixed LAB_). */
@@ -72,6 +107,17 @@ export const ENV_NAMES: Record<keyof LabConfig, string> = {
   wsMaxPayload: "LAB_WS_MAX_PAYLOAD",
   maxBufferedBytes: "LAB_MAX_BUFFERED_BYTES",
   shutdownGraceMs: "LAB_SHUTDOWN_GRACE_MS",
+  maxHeldConnections: "LAB_MAX_HELD_CONNECTIONS",
+  maxHeldPerIp: "LAB_MAX_HELD_PER_IP",
+  retryAfterSeconds: "LAB_RETRY_AFTER_SECONDS",
+  publishRateMax: "LAB_PUBLISH_RATE_MAX",
+  publishRateWindowMs: "LAB_PUBLISH_RATE_WINDOW_MS",
+  wsRateCloseAfter: "LAB_WS_RATE_CLOSE_AFTER",
+  headersTimeoutMs: "LAB_HEADERS_TIMEOUT_MS",
+  requestTimeoutMs: "LAB_REQUEST_TIMEOUT_MS",
+  timeoutCheckMs: "LAB_TIMEOUT_CHECK_MS",
+  allowedOrigins: "LAB_ALLOWED_ORIGINS",
+  adminHooks: "LAB_ADMIN_HOOKS",
 };
 
 export class ConfigError extends Error {
@@ -84,11 +130,14 @@ export function resolveConfig(
   env: Record<string, string | undefined> = {},
 ): LabConfig {
   const config: LabConfig = { ...DEFAULTS };
+  const settings = config as unknown as Record<keyof LabConfig, string | number | boolean>;
   for (const key of Object.keys(DEFAULTS) as (keyof LabConfig)[]) {
     const raw = env[ENV_NAMES[key]];
     if (raw === undefined || raw === "") continue;
-    if (key === "host") config.host = raw;
-    else config[key] = parseWholeNumber(ENV_NAMES[key], raw);
+    const kind = typeof DEFAULTS[key];
+    if (kind === "string") settings[key] = raw;
+    else if (kind === "boolean") settings[key] = parseFlag(ENV_NAMES[key], raw);
+    else settings[key] = parseWholeNumber(ENV_NAMES[key], raw);
   }
   Object.assign(config, overrides);
   check(config);
@@ -100,10 +149,19 @@ function parseWholeNumber(name: string, raw: string): number {
   return Number(raw.trim());
 }
 
+function parseFlag(name: string, raw: string): boolean {
+  const value = raw.trim().toLowerCase();
+  if (value === "1" || value === "true") return true;
+  if (value === "0" || value === "false") return false;
+  throw new ConfigError(`${name} must be 1, 0, true or false, got "${raw}"`);
+}
+
 function check(config: LabConfig): void {
   const positive: (keyof LabConfig)[] = [
     "historySize", "recentLimit", "pollPageLimit", "maxTextLength", "maxFromLength", "maxNonceLength",
     "bodyLimit", "longPollDefaultMs", "longPollMaxMs", "heartbeatMs", "sseRetryMs", "wsPingMs", "wsMaxPayload", "maxBufferedBytes",
+    "maxHeldConnections", "maxHeldPerIp", "retryAfterSeconds", "publishRateMax", "publishRateWindowMs", "wsRateCloseAfter",
+    "headersTimeoutMs", "requestTimeoutMs", "timeoutCheckMs",
   ];
   for (const key of positive) {
     const value = config[key];
@@ -116,7 +174,27 @@ function check(config: LabConfig): void {
   }
   if (config.wsMaxPayload > 1024 * 1024) throw new ConfigError("LAB_WS_MAX_PAYLOAD must be at most 1 MiB (1048576)");
   if (config.recentLimit > config.historySize) throw new ConfigError("LAB_RECENT_LIMIT must not exceed LAB_HISTORY_SIZE");
+  // Node refuses a headers timeout longer than the whole-request timeout.
+  if (config.headersTimeoutMs > config.requestTimeoutMs) {
+    throw new ConfigError("LAB_HEADERS_TIMEOUT_MS must not exceed LAB_REQUEST_TIMEOUT_MS");
+  }
+  allowedOriginList(config);
   if (config.longPollDefaultMs > config.longPollMaxMs) {
     throw new ConfigError("LAB_LONG_POLL_DEFAULT_MS must not exceed LAB_LONG_POLL_MAX_MS");
   }
+}
+
+/** `allowedOrigins` as a list of exact origins (`scheme://host[:port]`); ConfigError for anything else. */
+export function allowedOriginList(config: Pick<LabConfig, "allowedOrigins">): string[] {
+  const list = config.allowedOrigins.split(",").map((entry) => entry.trim()).filter((entry) => entry !== "");
+  for (const entry of list) {
+    let origin: string | undefined;
+    try {
+      origin = new URL(entry).origin;
+    } catch {
+      origin = undefined;
+    }
+    if (origin !== entry) throw new ConfigError(`LAB_ALLOWED_ORIGINS: "${entry}" is not an origin like https://example.org:8443`);
+  }
+  return list;
 }

@@ -1,0 +1,99 @@
+import type { Socket } from "node:net";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { Metered } from "../../protocol/types.js";
+import type { LabDeps } from "../app.js";
+import { apiError } from "../errors.js";
+import { requestClient } from "../metering/meter-plugin.js";
+
+/** Transports whose request holds a connection open while it waits for messages. */
+const HELD: ReadonlySet<Metered> = new Set<Metered>(["long-poll", "stream", "sse", "ws"]);
+
+export type HeldRefusal = "global" | "per-ip";
+
+/**
+ * Counts held connections, in total and per IP address, and refuses one over either cap. A slot is
+ * taken when the request arrives and given back when its connection (WebSocket) or its response
+ * (long poll, stream, SSE) closes, whoever closes it.
+ */
+export class HeldConnections {
+  private readonly byIp = new Map<string, number>();
+  private readonly sockets = new Set<Socket>();
+  private total = 0;
+
+  constructor(
+    private readonly maxTotal: number,
+    private readonly maxPerIp: number,
+  ) {}
+
+  get size(): number {
+    return this.total;
+  }
+
+  /** Take a slot for `ip`, or say which cap refuses it. `release` gives the slot back (once). */
+  acquire(ip: string, socket: Socket): { release: () => void } | HeldRefusal {
+    if (this.total >= this.maxTotal) return "global";
+    const fromIp = this.byIp.get(ip) ?? 0;
+    if (fromIp >= this.maxPerIp) return "per-ip";
+    this.total++;
+    this.byIp.set(ip, fromIp + 1);
+    this.sockets.add(socket);
+    let released = false;
+    return {
+      release: () => {
+        if (released) return;
+        released = true;
+        this.total--;
+        this.sockets.delete(socket);
+        const left = (this.byIp.get(ip) ?? 1) - 1;
+        if (left === 0) this.byIp.delete(ip);
+        else this.byIp.set(ip, left);
+      },
+    };
+  }
+
+  /** Destroy the TCP sockets of held connections (server-side fault injection); returns how many. */
+  destroySockets(fraction = 1): number {
+    let dropped = 0;
+    for (const socket of [...this.sockets]) {
+      if (fraction < 1 && Math.random() >= fraction) continue;
+      socket.destroy();
+      dropped++;
+    }
+    return dropped;
+  }
+}
+
+declare module "fastify" {
+  interface FastifyInstance {
+    heldConnections: HeldConnections;
+  }
+}
+
+/**
+ * Refuses a long poll, stream, SSE request or WebSocket upgrade over the caps before any work is
+ * done for it: 503 when the server as a whole is full, 429 when this IP holds too many, both with
+ * `Retry-After`. @fastify/websocket runs route hooks before upgrading, so a refused upgrade gets
+ * the same plain HTTP answer and never becomes a WebSocket.
+ */
+export function installHeldConnectionLimits(app: FastifyInstance, { config, stats }: LabDeps): void {
+  const held = new HeldConnections(config.maxHeldConnections, config.maxHeldPerIp);
+  app.decorate("heldConnections", held);
+
+  app.addHook("onRequest", async (request: FastifyRequest, reply: FastifyReply) => {
+    const transport = request.routeOptions.config.transport;
+    if (transport === undefined || !HELD.has(transport)) return;
+    const socket = request.raw.socket;
+    const slot = held.acquire(request.ip, socket);
+    if (typeof slot === "string") {
+      stats.add(transport, requestClient(request.query), "refused");
+      const status = slot === "global" ? 503 : 429;
+      const message = slot === "global"
+        ? `the server holds its maximum of ${config.maxHeldConnections} connections; retry later`
+        : `this address holds its maximum of ${config.maxHeldPerIp} connections; close one or retry later`;
+      return reply.code(status).header("retry-after", String(config.retryAfterSeconds)).send(apiError(status, message));
+    }
+    // A WebSocket lives as long as its TCP socket; an HTTP held request as long as its response.
+    if (transport === "ws" && request.headers.upgrade?.toLowerCase() === "websocket") socket.once("close", slot.release);
+    else reply.raw.once("close", slot.release);
+  });
+}

@@ -1,0 +1,51 @@
+import rateLimit from "@fastify/rate-limit";
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { LabDeps } from "../app.js";
+import { apiError } from "../errors.js";
+import { requestClient } from "../metering/meter-plugin.js";
+
+/** What the publish budget says about one more message. */
+export type PublishVerdict =
+  | { allowed: true }
+  | { allowed: false; retryAfterSeconds: number; close: boolean };
+
+declare module "fastify" {
+  interface FastifyInstance {
+    /** Count one publish for this request's client against the shared budget (HTTP and WebSocket). */
+    publishBudget(request: FastifyRequest): Promise<PublishVerdict>;
+  }
+}
+
+/**
+ * One publish budget per client IP address (`publishRateMax` messages per `publishRateWindowMs`),
+ * kept by @fastify/rate-limit's store and shared by `POST /api/messages` and WebSocket sends, so
+ * switching transport does not double it. Keyed by address, not by the self-chosen `client` id,
+ * which a flooder could change with every request.
+ */
+export async function installPublishRateLimit(app: FastifyInstance, { config, stats }: LabDeps): Promise<void> {
+  await app.register(rateLimit, {
+    global: false,
+    max: config.publishRateMax,
+    timeWindow: config.publishRateWindowMs,
+    // Past max + ban within one window a WebSocket is closed; HTTP just keeps getting 429.
+    ban: config.wsRateCloseAfter,
+  });
+  const limiter = app.createRateLimit();
+
+  app.decorate("publishBudget", async (request: FastifyRequest): Promise<PublishVerdict> => {
+    const result = await limiter(request);
+    if (result.isAllowed || !result.isExceeded) return { allowed: true };
+    return { allowed: false, retryAfterSeconds: Math.max(1, result.ttlInSeconds), close: result.isBanned };
+  });
+
+  app.addHook("onRequest", async (request, reply) => {
+    if (request.routeOptions.config.transport !== "publish" || request.method !== "POST") return;
+    const verdict = await app.publishBudget(request);
+    if (verdict.allowed) return;
+    stats.add("publish", requestClient(request.query), "refused");
+    return reply
+      .code(429)
+      .header("retry-after", String(verdict.retryAfterSeconds))
+      .send(apiError(429, `publish rate limit: at most ${config.publishRateMax} messages per ${config.publishRateWindowMs} ms; retry in ${verdict.retryAfterSeconds} s`));
+  });
+}
