@@ -1,0 +1,149 @@
+import { parseArgs } from "node:util";
+import { TRANSPORTS, type Transport } from "../../protocol/types.js";
+import { defaultConfig, SCENARIO_NAMES, SCENARIOS, type BenchConfig, type ScenarioName } from "./scenarios.js";
+
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+export interface CliOptions {
+  config: BenchConfig;
+  url: string | undefined;
+  allowRemote: boolean;
+  out: string;
+  serverEnv: Record<string, string>;
+  help: boolean;
+}
+
+export const HELP = `Usage: npm run bench -- [options]
+
+Runs one scenario against each selected transport in turn, with the identical workload, and writes
+results/<date>-<scenario>/ (results.json, report.md, report.html, PNG charts).
+
+Options:
+  --scenario NAME         ${SCENARIO_NAMES.join(" | ")} (default chat)
+  --transports LIST       comma-separated subset of ${TRANSPORTS.join(",")} (default all)
+  --clients N             subscribers per transport
+  --rate N                messages per second (0: idle)
+  --burst N               messages per burst (1: steady)
+  --duration TIME         measured time per transport, e.g. 20s, 500ms, 1m
+  --warmup TIME           connected and publishing, not measured, before each window
+  --size N                characters of message text
+  --poll-interval TIME    short polling period per client (default unit ms)
+  --long-poll-timeout TIME  the timeout each long poll asks for (default unit ms)
+  --workers N             subscriber threads (default: one per 250 clients, at most one per core)
+  --autocannon TIME       duration of each autocannon run (0 skips them; default 5s)
+  --drain-timeout TIME    how long to wait for late messages after the last publish (default 10s)
+  --out DIR               output directory (default results/<date>-<scenario>)
+  --url URL               target a running server instead of starting one (loopback only)
+  --allow-remote          allow --url to name a non-loopback host
+  --server-env KEY=VALUE  extra environment for the spawned server (repeatable)
+  -h, --help              this text
+
+Scenarios:
+${SCENARIO_NAMES.map((n) => `  ${n.padEnd(8)} ${SCENARIOS[n].description}`).join("\n")}
+`;
+
+/** "20s", "500ms", "1.5m", or a bare number in `bareUnit`. */
+export function parseDuration(raw: string, bareUnit: "s" | "ms", name: string): number {
+  const match = /^([0-9]+(?:\.[0-9]+)?)(ms|s|m)?$/.exec(raw.trim());
+  if (match === null) throw new UsageError(`${name}: expected a duration like 20s or 500ms, got "${raw}"`);
+  const value = Number(match[1]);
+  const unit = match[2] ?? bareUnit;
+  const factor = unit === "ms" ? 1 : unit === "s" ? 1000 : 60_000;
+  return Math.round(value * factor);
+}
+
+function parseCount(raw: string, name: string, min: number): number {
+  if (!/^[0-9]+(\.[0-9]+)?$/.test(raw.trim())) throw new UsageError(`${name}: expected a number, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min) throw new UsageError(`${name}: must be at least ${min}, got ${raw}`);
+  return value;
+}
+
+function parseTransports(raw: string): Transport[] {
+  const names = raw.split(",").map((s) => s.trim()).filter((s) => s !== "");
+  const known = new Set<string>(TRANSPORTS);
+  for (const name of names) {
+    if (!known.has(name)) throw new UsageError(`--transports: unknown transport "${name}" (known: ${TRANSPORTS.join(", ")})`);
+  }
+  if (names.length === 0) throw new UsageError("--transports: name at least one transport");
+  return TRANSPORTS.filter((t) => names.includes(t));
+}
+
+function isScenario(name: string): name is ScenarioName {
+  return (SCENARIO_NAMES as readonly string[]).includes(name);
+}
+
+export function defaultOutDir(scenario: string, now: Date): string {
+  const stamp = now.toISOString().replace(/:/g, "").replace(/\..*$/, "");
+  return `results/${stamp}-${scenario}`;
+}
+
+/** Command-line words to options: scenario preset first, then each option overrides it. */
+export function parseCli(argv: string[], now = new Date()): CliOptions {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: false,
+      options: {
+        scenario: { type: "string" }, transports: { type: "string" }, clients: { type: "string" },
+        rate: { type: "string" }, burst: { type: "string" }, duration: { type: "string" },
+        warmup: { type: "string" }, size: { type: "string" }, "poll-interval": { type: "string" },
+        "long-poll-timeout": { type: "string" }, workers: { type: "string" },
+        autocannon: { type: "string" }, "drain-timeout": { type: "string" }, out: { type: "string" },
+        url: { type: "string" }, "allow-remote": { type: "boolean" }, "server-env": { type: "string", multiple: true },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  const v = parsed.values;
+  const scenario = v.scenario ?? "chat";
+  if (!isScenario(scenario)) throw new UsageError(`--scenario: unknown scenario "${scenario}" (known: ${SCENARIO_NAMES.join(", ")})`);
+  const config = defaultConfig(scenario);
+  if (v.transports !== undefined) config.transports = parseTransports(v.transports);
+  if (v.clients !== undefined) config.clients = Math.floor(parseCount(v.clients, "--clients", 1));
+  if (v.rate !== undefined) config.rate = parseCount(v.rate, "--rate", 0);
+  if (v.burst !== undefined) config.burstSize = Math.floor(parseCount(v.burst, "--burst", 1));
+  if (v.duration !== undefined) config.durationMs = parseDuration(v.duration, "s", "--duration");
+  if (v.warmup !== undefined) config.warmupMs = parseDuration(v.warmup, "s", "--warmup");
+  if (v.size !== undefined) config.size = Math.floor(parseCount(v.size, "--size", 0));
+  if (v["poll-interval"] !== undefined) config.pollIntervalMs = parseDuration(v["poll-interval"], "ms", "--poll-interval");
+  if (v["long-poll-timeout"] !== undefined) config.longPollTimeoutMs = parseDuration(v["long-poll-timeout"], "ms", "--long-poll-timeout");
+  if (v.workers !== undefined) config.workers = Math.floor(parseCount(v.workers, "--workers", 1));
+  if (v.autocannon !== undefined) config.autocannonMs = parseDuration(v.autocannon, "s", "--autocannon");
+  if (v["drain-timeout"] !== undefined) config.drainTimeoutMs = parseDuration(v["drain-timeout"], "s", "--drain-timeout");
+  if (config.durationMs < 1000) throw new UsageError("--duration: must be at least 1s");
+  if (config.pollIntervalMs < 10) throw new UsageError("--poll-interval: must be at least 10ms");
+  if (config.longPollTimeoutMs < 100) throw new UsageError("--long-poll-timeout: must be at least 100ms");
+  if (config.rate > 0 && config.rate * config.durationMs < 1000) throw new UsageError("--rate × --duration publishes no message");
+
+  const serverEnv: Record<string, string> = {};
+  for (const pair of v["server-env"] ?? []) {
+    const eq = pair.indexOf("=");
+    if (eq < 1) throw new UsageError(`--server-env: expected KEY=VALUE, got "${pair}"`);
+    serverEnv[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  const url = v.url;
+  const allowRemote = v["allow-remote"] ?? false;
+  if (url !== undefined) checkUrl(url, allowRemote);
+  return { config, url, allowRemote, out: v.out ?? defaultOutDir(scenario, now), serverEnv, help: v.help ?? false };
+}
+
+const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]", "::1"]);
+
+function checkUrl(raw: string, allowRemote: boolean): void {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new UsageError(`--url: not a URL: "${raw}"`);
+  }
+  if (url.protocol !== "http:") throw new UsageError(`--url: only http:// is supported, got ${url.protocol}`);
+  if (!allowRemote && !LOOPBACK.has(url.hostname) && !url.hostname.startsWith("127.")) {
+    throw new UsageError(`--url: ${url.hostname} is not a loopback address; a load test against another host needs --allow-remote`);
+  }
+}

@@ -1,0 +1,55 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import { verdict } from "../report/summary.js";
+import { writeReport } from "../report/write.js";
+import { HELP, parseCli, UsageError } from "./args.js";
+import { BenchEvents } from "./events.js";
+import { showProgress } from "./progress.js";
+import { runBench } from "./run.js";
+
+/** `npm run bench -- [options]`: run, write results.json, build the report, exit non-zero on any loss. */
+async function main(argv: string[]): Promise<number> {
+  let options;
+  try {
+    options = parseCli(argv);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`bench: ${error.message}\n\n${HELP}`);
+      return 2;
+    }
+    throw error;
+  }
+  if (options.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const events = new BenchEvents();
+  const stopProgress = showProgress(events);
+  const command = `npm run bench -- ${argv.join(" ")}`.trim();
+  let results;
+  try {
+    results = await runBench(options, events, command);
+  } finally {
+    stopProgress();
+  }
+  const dir = resolve(options.out);
+  await mkdir(dir, { recursive: true });
+  await writeFile(resolve(dir, "results.json"), JSON.stringify(results, null, 2) + "\n");
+  const written = await writeReport(dir, results);
+  const problems = verdict(results);
+  process.stdout.write(`\nWrote ${dir}/\n${written.map((f) => `  ${f}`).join("\n")}\n`);
+  if (problems.length > 0) {
+    process.stderr.write(`\nDELIVERY PROBLEMS:\n${problems.map((p) => `  ✗ ${p}`).join("\n")}\n`);
+    return 1;
+  }
+  process.stdout.write("Every expected message was delivered exactly once, in order.\n");
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,71 @@
+import { Client } from "undici";
+import type { PollResponse } from "../../../protocol/types.js";
+import { RETRY_MS, signal, Sleeper, type Subscriber, type SubscriberOptions } from "./subscriber.js";
+
+/**
+ * Short and long polling share one loop: ask for what follows the cursor, deliver it, ask again.
+ * Each client has its own keep-alive connection, as a browser tab would; short polling waits out the
+ * rest of its period (a browser's setInterval), long polling asks again at once.
+ */
+export function startPolling(options: SubscriberOptions, mode: "poll" | "long-poll"): Subscriber {
+  const { counter, sink } = options;
+  const client = new Client(options.origin, {
+    connect: counter.connector(),
+    keepAliveTimeout: 600_000,
+    keepAliveMaxTimeout: 600_000,
+    headersTimeout: options.longPollTimeoutMs + 30_000,
+  });
+  const abort = new AbortController();
+  const sleeper = new Sleeper();
+  const ready = signal();
+  let cursor = options.after;
+  let stopped = false;
+
+  const path = (): string =>
+    mode === "poll" ? `/api/poll?after=${cursor}` : `/api/long-poll?after=${cursor}&timeout=${options.longPollTimeoutMs}`;
+
+  async function ask(): Promise<boolean> {
+    counter.requests++;
+    const response = await client.request({ method: "GET", path: path(), signal: abort.signal });
+    const text = await response.body.text();
+    if (response.statusCode !== 200) throw new Error(`${mode}: HTTP ${response.statusCode}: ${text.slice(0, 200)}`);
+    const body = JSON.parse(text) as PollResponse;
+    if (body.reset !== undefined) sink.reset(body.reset);
+    for (const message of body.messages) sink.message(message);
+    cursor = body.cursor;
+    return body.more;
+  }
+
+  async function loop(): Promise<void> {
+    while (!stopped) {
+      const started = performance.now();
+      let wait: number;
+      try {
+        const more = await ask();
+        ready.resolve();
+        wait = more || mode === "long-poll" ? 0 : options.pollIntervalMs - (performance.now() - started);
+      } catch (error) {
+        if (stopped) return;
+        sink.error(error);
+        sink.reconnect();
+        wait = RETRY_MS;
+      }
+      if (wait > 0 && !stopped) await sleeper.sleep(wait);
+    }
+  }
+
+  // A long poll has no answer until a message comes: it is ready once its connection is up.
+  if (mode === "long-poll") client.once("connect", () => ready.resolve());
+  const running = loop();
+
+  return {
+    ready: ready.promise,
+    async stop() {
+      stopped = true;
+      sleeper.cancel();
+      abort.abort();
+      await running;
+      await client.destroy();
+    },
+  };
+}

@@ -1,0 +1,56 @@
+import type { ChatMessage, ResetSignal } from "../../../protocol/types.js";
+import type { SocketCounter } from "../measure/socket-counter.js";
+
+/** Where a subscriber hands what it parsed; the worker's tally decides what counts. */
+export interface SubscriberSink {
+  message(message: ChatMessage): void;
+  reset(signal: ResetSignal): void;
+  error(error: unknown): void;
+  reconnect(): void;
+}
+
+export interface SubscriberOptions {
+  origin: string;
+  /** Cursor to start after: the feed's last id when the phase began, so every later message is expected. */
+  after: number;
+  counter: SocketCounter;
+  sink: SubscriberSink;
+  pollIntervalMs: number;
+  longPollTimeoutMs: number;
+}
+
+export interface Subscriber {
+  /** Settles once the subscriber is connected (held transports) or has had its first answer (polling). */
+  readonly ready: Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** A wait that `cancel` ends early, so stopping never leaves a timer behind. */
+export class Sleeper {
+  private timer: NodeJS.Timeout | undefined;
+  private wake: (() => void) | undefined;
+
+  sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.wake = resolve;
+      this.timer = setTimeout(resolve, ms);
+    });
+  }
+
+  cancel(): void {
+    clearTimeout(this.timer);
+    this.wake?.();
+  }
+}
+
+/** A promise with its resolver, for `ready`. */
+export function signal(): { promise: Promise<void>; resolve: () => void } {
+  let resolve: () => void = () => undefined;
+  const promise = new Promise<void>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
+/** Backoff after a failed request or a dropped connection, so an outage is not a busy loop. */
+export const RETRY_MS = 250;

@@ -1,0 +1,145 @@
+import type { Transport } from "../../protocol/types.js";
+import type { BenchConfig } from "./scenarios.js";
+
+/**
+ * The shape of `results.json`: every raw figure a report needs, so a report can always be rebuilt
+ * from this file alone. Times in milliseconds, bytes in bytes, unless a name says otherwise.
+ */
+
+export const RESULTS_SCHEMA = 1;
+
+export interface LatencySummary {
+  count: number;
+  mean: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  p999: number;
+  max: number;
+}
+
+/** Latency of the messages scheduled in one second of the measured window. */
+export interface TimelinePoint {
+  second: number;
+  count: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+/** Bytes seen on TCP sockets: up = client to server, down = server to client. */
+export interface Bytes {
+  up: number;
+  down: number;
+}
+
+/** What the generator's clients counted on their own sockets. */
+export interface ClientCounts {
+  bytes: Bytes;
+  requests: number;
+  connections: number;
+}
+
+/** What the server's `/api/stats` counters moved by over the same span. */
+export interface ServerCounts {
+  bytes: Bytes;
+  requests: number;
+  connections: number;
+  delivered: number;
+}
+
+export interface ServerCost {
+  cpuUserMs: number;
+  cpuSystemMs: number;
+  peakRssBytes: number;
+  eventLoopDelayP99Ms: number;
+  eventLoopDelayMaxMs: number;
+}
+
+export interface ThreadLoad {
+  name: string;
+  /** Event-loop utilisation over the window, 0..1. */
+  elu: number;
+  delayP99Ms: number;
+  delayMaxMs: number;
+}
+
+export interface GeneratorLoad {
+  cpuMs: number;
+  wallMs: number;
+  threads: ThreadLoad[];
+  /** How late the publisher sent compared with its schedule. */
+  publishLagP99Ms: number;
+  publishLagMaxMs: number;
+  saturated: boolean;
+  reasons: string[];
+}
+
+export interface Delivery {
+  /** Messages published in the window times subscribers. */
+  expected: number;
+  delivered: number;
+  lost: number;
+  duplicated: number;
+  outOfOrder: number;
+  resets: number;
+  protocolErrors: number;
+  reconnects: number;
+}
+
+export interface TransportRun {
+  transport: Transport;
+  clients: number;
+  workers: number;
+  /** Measured window: from its start until every expected message arrived (or the drain timed out). */
+  windowMs: number;
+  published: { warmup: number; measured: number; errors: number };
+  delivery: Delivery;
+  latency: { summary: LatencySummary; histogram: string; timeline: TimelinePoint[] };
+  window: { client: ClientCounts; server: ServerCounts };
+  /** Whole phase, from before the first connect until after the last close: both ends must agree here. */
+  phase: { client: ClientCounts; server: ServerCounts };
+  publish: { client: ClientCounts; server: ServerCounts };
+  /** Mean size of a delivered message's JSON. */
+  messageJsonBytes: number;
+  server: ServerCost | null;
+  generator: GeneratorLoad;
+}
+
+export interface AutocannonRun {
+  name: string;
+  method: string;
+  path: string;
+  connections: number;
+  /** Requested overall rate (requests/s), or 0 for "as fast as possible". */
+  targetRate: number;
+  durationMs: number;
+  requests: number;
+  requestsPerSecond: number;
+  errors: number;
+  non2xx: number;
+  latency: { p50: number; p90: number; p99: number; max: number; mean: number };
+  bytesRead: number;
+}
+
+export interface Machine {
+  cpuModel: string;
+  cores: number;
+  memoryBytes: number;
+  platform: string;
+  release: string;
+  node: string;
+}
+
+export interface BenchResults {
+  schema: typeof RESULTS_SCHEMA;
+  startedAt: string;
+  finishedAt: string;
+  command: string;
+  config: BenchConfig;
+  target: { url: string; spawned: boolean; serverEnv: Record<string, string> };
+  machine: Machine;
+  versions: Record<string, string>;
+  transports: TransportRun[];
+  autocannon: AutocannonRun[];
+}

@@ -1,0 +1,164 @@
+import type { Transport } from "../../protocol/types.js";
+import type { BenchEvents, Stage } from "./events.js";
+import { mergeEncoded, encode, summarize, timeline } from "./measure/histogram.js";
+import { diffCounts, sumCounts } from "./measure/socket-counter.js";
+import { epochNow, ThreadLoadMonitor } from "./measure/thread-load.js";
+import { Publisher } from "./publisher.js";
+import type { TransportRun } from "./results.js";
+import { saturationReasons } from "./saturation.js";
+import { messageCount, workerCount, type BenchConfig } from "./scenarios.js";
+import type { ServerHandle } from "./server-process.js";
+import { fetchStats, serverDelta, waitForOpen } from "./server-stats.js";
+import { splitClients, WorkerPool } from "./worker-pool.js";
+
+export interface PhaseContext {
+  config: BenchConfig;
+  server: ServerHandle;
+  cores: number;
+  events: BenchEvents;
+}
+
+/** Transports whose clients hold a request or connection open, visible in the server's `open` count. */
+const HELD: ReadonlySet<Transport> = new Set<Transport>(["long-poll", "stream", "sse", "ws"]);
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * One transport's phase: connect every subscriber, warm up, measure a window of scheduled
+ * publishes until every subscriber has every message (or the drain gives up), close, and compare
+ * what both ends counted.
+ */
+export async function runTransport(ctx: PhaseContext, transport: Transport): Promise<TransportRun> {
+  const { config, server, events } = ctx;
+  const url = server.url;
+  const measuredCount = messageCount(config, config.durationMs);
+  const warmupCount = messageCount(config, config.warmupMs);
+  const shares = splitClients(config.clients, workerCount(config, ctx.cores));
+  const before = await fetchStats(url);
+  const baselineOpen = before.transports[transport].open;
+  const pool = new WorkerPool(shares, {
+    transport, origin: url, after: before.feed.lastId, measuredCount,
+    pollIntervalMs: config.pollIntervalMs, longPollTimeoutMs: config.longPollTimeoutMs,
+  });
+  const publisher = new Publisher(url, config);
+  const mainLoad = new ThreadLoadMonitor("publisher (main thread)");
+  let expected = 0;
+  let stage: Stage = "connecting";
+  let windowStart = epochNow();
+  const tick = (): void => {
+    if (pool.error !== null) throw pool.error;
+    const fraction = stage === "measuring" || stage === "draining" ? Math.min(1, (epochNow() - windowStart) / config.durationMs) : 0;
+    events.tick({ transport, stage, fraction, delivered: pool.delivered.measured, expected });
+  };
+  const ticker = setInterval(() => {
+    try {
+      tick();
+    } catch {
+      // the failure is raised by the next wait
+    }
+  }, 250);
+
+  try {
+    await pool.ready(30_000 + config.clients * 20);
+    if (HELD.has(transport)) await waitForOpen(url, transport, (open) => open >= baselineOpen + config.clients, 15_000);
+
+    stage = "warmup";
+    if (warmupCount > 0) {
+      const stored = await publisher.run("w", warmupCount, epochNow() + 10);
+      await waitUntil(() => pool.delivered.warmup >= stored * config.clients, config.drainTimeoutMs, pool);
+    } else {
+      await sleep(config.warmupMs);
+    }
+
+    stage = "measuring";
+    server.probe?.reset();
+    const cpuBefore = await server.probe?.sample();
+    const generatorCpu = process.cpuUsage();
+    const statsBefore = await fetchStats(url);
+    windowStart = epochNow() + 20;
+    const clientBefore = sumCounts(await pool.windowStart(windowStart));
+    mainLoad.reset();
+    let stored = 0;
+    if (measuredCount > 0) {
+      expected = measuredCount * config.clients;
+      stored = await publisher.run("m", measuredCount, windowStart);
+      expected = stored * config.clients;
+      stage = "draining";
+      await waitUntil(() => pool.delivered.measured >= expected, config.drainTimeoutMs, pool);
+    } else {
+      await sleep(Math.max(0, windowStart + config.durationMs - epochNow()));
+    }
+    const windowMs = epochNow() - windowStart;
+    const ended = await pool.windowEnd();
+    const statsAfter = await fetchStats(url);
+    const cpuAfter = await server.probe?.sample();
+    const cpu = process.cpuUsage(generatorCpu);
+    const threads = [mainLoad.read(), ...ended.loads];
+
+    stage = "closing";
+    const finals = await pool.stop();
+    await publisher.close();
+    await waitForOpen(url, transport, (open) => open <= baselineOpen, 5_000);
+    const after = await fetchStats(url);
+
+    const latency = mergeEncoded(finals.map((f) => f.histogram));
+    const perSecond = new Map<number, string[]>();
+    for (const f of finals) for (const [second, h] of f.perSecond) perSecond.set(second, [...(perSecond.get(second) ?? []), h]);
+    const delivered = finals.reduce((n, f) => n + f.delivered, 0);
+    const sum = (pick: (f: (typeof finals)[number]) => number): number => finals.reduce((n, f) => n + pick(f), 0);
+    const lag = summarize(publisher.lag);
+    const cpuMs = (cpu.user + cpu.system) / 1000;
+    const errorSamples = [...publisher.errorSamples, ...finals.flatMap((f) => f.errorSamples)];
+    for (const line of errorSamples) events.log(`${transport}: ${line}`);
+
+    const run: TransportRun = {
+      transport,
+      clients: config.clients,
+      workers: shares.length,
+      windowMs,
+      published: { warmup: warmupCount, measured: stored, errors: publisher.errors },
+      delivery: {
+        expected, delivered, lost: Math.max(0, expected - delivered),
+        duplicated: sum((f) => f.duplicated), outOfOrder: sum((f) => f.outOfOrder), resets: sum((f) => f.resets),
+        protocolErrors: sum((f) => f.protocolErrors), reconnects: sum((f) => f.reconnects),
+      },
+      latency: { summary: summarize(latency), histogram: encode(latency), timeline: timeline(perSecond) },
+      window: { client: diffCounts(sumCounts(ended.counts), clientBefore), server: serverDelta(statsAfter, statsBefore, transport) },
+      phase: { client: sumCounts(finals.map((f) => f.counts)), server: serverDelta(after, before, transport) },
+      publish: { client: publisher.counter.snapshot(), server: serverDelta(after, before, "publish") },
+      messageJsonBytes: sum((f) => f.jsonCount) > 0 ? sum((f) => f.jsonBytes) / sum((f) => f.jsonCount) : 0,
+      server:
+        cpuBefore !== undefined && cpuAfter !== undefined
+          ? {
+              cpuUserMs: (cpuAfter.cpuUserUs - cpuBefore.cpuUserUs) / 1000,
+              cpuSystemMs: (cpuAfter.cpuSystemUs - cpuBefore.cpuSystemUs) / 1000,
+              peakRssBytes: cpuAfter.peakRssBytes,
+              eventLoopDelayP99Ms: cpuAfter.delayP99Ms,
+              eventLoopDelayMaxMs: cpuAfter.delayMaxMs,
+            }
+          : null,
+      generator: {
+        cpuMs, wallMs: windowMs, threads,
+        publishLagP99Ms: lag.p99, publishLagMaxMs: lag.max, saturated: false, reasons: [],
+      },
+    };
+    latency.destroy();
+    run.generator.reasons = saturationReasons({ threads, publishLagP99Ms: lag.p99, cpuMs, wallMs: windowMs, cores: ctx.cores });
+    run.generator.saturated = run.generator.reasons.length > 0;
+    return run;
+  } finally {
+    clearInterval(ticker);
+    mainLoad.stop();
+    await publisher.close();
+    await pool.terminate();
+  }
+}
+
+/** Polls `done` until true; a timeout is not an error (what is missing is reported as lost). */
+async function waitUntil(done: () => boolean, timeoutMs: number, pool: WorkerPool): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done() && Date.now() < deadline) {
+    if (pool.error !== null) throw pool.error;
+    await sleep(20);
+  }
+}

@@ -1,0 +1,107 @@
+import { TRANSPORTS, type Transport } from "../../protocol/types.js";
+
+export const SCENARIO_NAMES = ["idle", "chat", "burst", "fanout", "large"] as const;
+export type ScenarioName = (typeof SCENARIO_NAMES)[number];
+
+/** The workload, identical for every transport of a run. */
+export interface Workload {
+  /** Subscribers per transport. */
+  clients: number;
+  /** Messages per second on average; 0 publishes nothing (idle). */
+  rate: number;
+  /** Messages published at the same scheduled instant; 1 is a steady stream. */
+  burstSize: number;
+  durationMs: number;
+  warmupMs: number;
+  /** Characters of message text. */
+  size: number;
+  /** Short polling: one request this often per client, as a browser's setInterval would. */
+  pollIntervalMs: number;
+  /** Long polling: the `timeout` each request asks for. */
+  longPollTimeoutMs: number;
+}
+
+export interface BenchConfig extends Workload {
+  scenario: ScenarioName;
+  transports: Transport[];
+  /** Subscriber threads; 0 picks from the client count. */
+  workers: number;
+  /** Each autocannon run's duration; 0 skips autocannon. */
+  autocannonMs: number;
+  /** Give up waiting for stragglers this long after the last publish. */
+  drainTimeoutMs: number;
+}
+
+export const SCENARIOS: Record<ScenarioName, { description: string; workload: Workload }> = {
+  idle: {
+    description: "clients connected, no messages: the cost of staying connected",
+    workload: { clients: 50, rate: 0, burstSize: 1, durationMs: 30_000, warmupMs: 2_000, size: 0, pollIntervalMs: 1_000, longPollTimeoutMs: 25_000 },
+  },
+  chat: {
+    description: "steady small messages",
+    workload: { clients: 100, rate: 10, burstSize: 1, durationMs: 20_000, warmupMs: 3_000, size: 100, pollIntervalMs: 1_000, longPollTimeoutMs: 25_000 },
+  },
+  burst: {
+    description: "bursts of 50 messages at once: tail latency and batching",
+    workload: { clients: 50, rate: 20, burstSize: 50, durationMs: 20_000, warmupMs: 3_000, size: 100, pollIntervalMs: 1_000, longPollTimeoutMs: 25_000 },
+  },
+  fanout: {
+    description: "many subscribers, few messages",
+    workload: { clients: 1_000, rate: 2, burstSize: 1, durationMs: 20_000, warmupMs: 5_000, size: 100, pollIntervalMs: 2_000, longPollTimeoutMs: 25_000 },
+  },
+  large: {
+    description: "big messages (32 KiB of text)",
+    workload: { clients: 20, rate: 5, burstSize: 1, durationMs: 20_000, warmupMs: 3_000, size: 32_768, pollIntervalMs: 1_000, longPollTimeoutMs: 25_000 },
+  },
+};
+
+export function defaultConfig(scenario: ScenarioName): BenchConfig {
+  return {
+    scenario,
+    transports: [...TRANSPORTS],
+    workers: 0,
+    autocannonMs: 5_000,
+    drainTimeoutMs: 10_000,
+    ...SCENARIOS[scenario].workload,
+  };
+}
+
+/** Messages published in `durationMs`, whole bursts only. */
+export function messageCount(workload: Pick<Workload, "rate" | "burstSize">, durationMs: number): number {
+  if (workload.rate <= 0) return 0;
+  const bursts = Math.round((workload.rate * durationMs) / 1000 / workload.burstSize);
+  return bursts * workload.burstSize;
+}
+
+/** When message `index` is due, in ms after the schedule starts: open loop, never waiting for answers. */
+export function scheduledOffsetMs(workload: Pick<Workload, "rate" | "burstSize">, index: number): number {
+  const burst = Math.floor(index / workload.burstSize);
+  return (burst * workload.burstSize * 1000) / workload.rate;
+}
+
+/** Subscriber threads: enough that none holds more than 250 clients, at most one per core. */
+export function workerCount(config: Pick<BenchConfig, "workers" | "clients">, cores: number): number {
+  if (config.workers > 0) return Math.min(config.workers, config.clients);
+  return Math.max(1, Math.min(Math.ceil(config.clients / 250), cores));
+}
+
+/**
+ * Child server settings the workload needs. The server's abuse limits (held connections per IP,
+ * publish rate) exist for browsers on the open network; every bench client comes from one loopback
+ * address, so they are lifted, or the bench would measure the limiter instead of the transport.
+ * Big messages need a bigger body and text limit.
+ */
+export function serverEnvFor(workload: Workload): Record<string, string> {
+  const env: Record<string, string> = {
+    LAB_MAX_HELD_CONNECTIONS: "1000000",
+    LAB_MAX_HELD_PER_IP: "1000000",
+    LAB_PUBLISH_RATE_MAX: "1000000000",
+  };
+  if (workload.size > 2_000) {
+    env.LAB_MAX_TEXT_LENGTH = String(workload.size);
+    env.LAB_BODY_LIMIT = String(workload.size + 4_096);
+    env.LAB_WS_MAX_PAYLOAD = String(Math.min(1024 * 1024, workload.size + 4_096));
+  }
+  if (workload.longPollTimeoutMs > 60_000) env.LAB_LONG_POLL_MAX_MS = String(workload.longPollTimeoutMs);
+  return env;
+}

@@ -1,0 +1,104 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { createServer } from "node:net";
+import { fileURLToPath } from "node:url";
+import { request } from "undici";
+import type { ProbeCommand, ProbeSample } from "./server-probe.js";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const PROBE = new URL("./server-probe.ts", import.meta.url).href;
+
+export interface ServerHandle {
+  url: string;
+  /** Null when targeting a server the bench did not start: its process cannot be observed. */
+  probe: ServerProbe | null;
+  stop(): Promise<void>;
+}
+
+export interface ServerProbe {
+  reset(): void;
+  sample(): Promise<ProbeSample>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts server/main.ts in its own process, as `npm start` would, with the probe preloaded. */
+export async function startServer(env: Record<string, string>): Promise<ServerHandle> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ["--import", "tsx", "--import", PROBE, "server/main.ts"], {
+    cwd: ROOT,
+    env: { ...process.env, NODE_ENV: "production", ...env, HOST: "127.0.0.1", PORT: String(port) },
+    stdio: ["ignore", "pipe", "pipe", "ipc"],
+  });
+  let output = "";
+  const keep = (chunk: Buffer): void => {
+    output = (output + chunk.toString()).slice(-4_000);
+  };
+  child.stdout?.on("data", keep);
+  child.stderr?.on("data", keep);
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitUntilUp(url, child, () => output);
+  } catch (error) {
+    child.kill("SIGKILL");
+    throw error;
+  }
+  return { url, probe: probeOf(child), stop: () => stopChild(child) };
+}
+
+async function waitUntilUp(url: string, child: ChildProcess, output: () => string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`the server exited with code ${child.exitCode} before listening:\n${output()}`);
+    try {
+      const response = await request(`${url}/api/stats`);
+      await response.body.dump();
+      if (response.statusCode === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`the server did not answer on ${url} within 30 s:\n${output()}`);
+}
+
+function probeOf(child: ChildProcess): ServerProbe {
+  const command = (c: ProbeCommand): void => {
+    child.send(c);
+  };
+  return {
+    reset: () => command({ type: "reset" }),
+    sample: () =>
+      new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error("the server probe did not answer")), 5_000);
+        child.once("message", (message: ProbeSample) => {
+          clearTimeout(timer);
+          resolve(message);
+        });
+        command({ type: "sample" });
+      }),
+  };
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** A server named by --url: no process to observe, nothing to stop. */
+export function externalServer(url: string): ServerHandle {
+  return { url: url.replace(/\/$/, ""), probe: null, stop: async () => undefined };
+}

@@ -1,0 +1,56 @@
+import type { Transport } from "../../protocol/types.js";
+import type { ClientCounts, ThreadLoad } from "./results.js";
+
+/** Messages between the bench's main thread and its subscriber threads. */
+
+export interface WorkerInit {
+  /** The .ts module the boot file loads. */
+  entry: string;
+  name: string;
+  transport: Transport;
+  clients: number;
+  origin: string;
+  after: number;
+  pollIntervalMs: number;
+  longPollTimeoutMs: number;
+  /** Messages the window's schedule holds: sizes each subscriber's seen-bitmap. */
+  measuredCount: number;
+}
+
+export type ToWorker = { type: "window-start"; epochMs: number } | { type: "window-end" } | { type: "stop" };
+
+export interface WorkerFinal {
+  counts: ClientCounts;
+  /** Unique measured messages received, summed over this thread's subscribers. */
+  delivered: number;
+  duplicated: number;
+  outOfOrder: number;
+  resets: number;
+  protocolErrors: number;
+  reconnects: number;
+  errorSamples: string[];
+  histogram: string;
+  perSecond: [number, string][];
+  jsonBytes: number;
+  jsonCount: number;
+}
+
+export type FromWorker =
+  | { type: "ready" }
+  | { type: "progress"; warmup: number; measured: number }
+  | { type: "window-started"; counts: ClientCounts }
+  | { type: "window-ended"; counts: ClientCounts; load: ThreadLoad }
+  | { type: "final"; result: WorkerFinal }
+  | { type: "fatal"; message: string };
+
+/** The publisher's nonce: phase tag (warmup or measured), sequence number, scheduled time in µs since the epoch. */
+export function makeNonce(tag: "w" | "m", seq: number, scheduledUs: number): string {
+  return `${tag}-${seq}-${scheduledUs}`;
+}
+
+export function parseNonce(nonce: string | undefined): { tag: "w" | "m"; seq: number; scheduledUs: number } | null {
+  if (nonce === undefined) return null;
+  const match = /^([wm])-([0-9]+)-([0-9]+)$/.exec(nonce);
+  if (match === null) return null;
+  return { tag: match[1] === "w" ? "w" : "m", seq: Number(match[2]), scheduledUs: Number(match[3]) };
+}

@@ -1,0 +1,98 @@
+import { parentPort, workerData } from "node:worker_threads";
+import { startSubscriber } from "./clients/index.js";
+import type { Subscriber, SubscriberSink } from "./clients/subscriber.js";
+import { encode } from "./measure/histogram.js";
+import { SocketCounter } from "./measure/socket-counter.js";
+import { epochNow, ThreadLoadMonitor } from "./measure/thread-load.js";
+import { Tally } from "./tally.js";
+import type { FromWorker, ToWorker, WorkerInit } from "./worker-protocol.js";
+
+/** A subscriber thread: runs its share of one transport's clients and reports what they measured. */
+
+const init = workerData as WorkerInit;
+const port = parentPort;
+if (port === null) throw new Error("worker.ts must run in a worker thread");
+const send = (message: FromWorker): void => port.postMessage(message);
+
+const counter = new SocketCounter();
+const tally = new Tally(init.clients, init.measuredCount);
+const load = new ThreadLoadMonitor(init.name);
+const errors = { count: 0, resets: 0, reconnects: 0, samples: [] as string[] };
+
+function sinkFor(index: number): SubscriberSink {
+  return {
+    message: (message) => tally.record(index, message, epochNow()),
+    reset: () => {
+      errors.resets++;
+    },
+    error: (error) => {
+      errors.count++;
+      if (errors.samples.length < 5) errors.samples.push(error instanceof Error ? error.message : String(error));
+    },
+    reconnect: () => {
+      errors.reconnects++;
+    },
+  };
+}
+
+const subscribers: Subscriber[] = [];
+for (let i = 0; i < init.clients; i++) {
+  subscribers.push(
+    startSubscriber(init.transport, {
+      origin: init.origin,
+      after: init.after,
+      counter,
+      sink: sinkFor(i),
+      pollIntervalMs: init.pollIntervalMs,
+      longPollTimeoutMs: init.longPollTimeoutMs,
+    }),
+  );
+}
+
+const progress = setInterval(() => send({ type: "progress", warmup: tally.warmup, measured: tally.delivered }), 200);
+
+Promise.all(subscribers.map((s) => s.ready)).then(
+  () => send({ type: "ready" }),
+  (error: unknown) => send({ type: "fatal", message: String(error) }),
+);
+
+port.on("message", (message: ToWorker) => {
+  switch (message.type) {
+    case "window-start":
+      tally.startWindow(message.epochMs);
+      load.reset();
+      send({ type: "window-started", counts: counter.snapshot() });
+      break;
+    case "window-end":
+      send({ type: "window-ended", counts: counter.snapshot(), load: load.read() });
+      break;
+    case "stop":
+      void stop();
+      break;
+  }
+});
+
+async function stop(): Promise<void> {
+  clearInterval(progress);
+  await Promise.all(subscribers.map((s) => s.stop()));
+  load.stop();
+  send({
+    type: "final",
+    result: {
+      counts: counter.snapshot(),
+      delivered: tally.delivered,
+      duplicated: tally.duplicated,
+      outOfOrder: tally.outOfOrder,
+      resets: errors.resets,
+      protocolErrors: errors.count,
+      reconnects: errors.reconnects,
+      errorSamples: errors.samples,
+      histogram: encode(tally.histogram),
+      perSecond: tally.encodedPerSecond(),
+      jsonBytes: tally.jsonBytes,
+      jsonCount: tally.jsonCount,
+    },
+  });
+  tally.destroy();
+  port?.close();
+}
