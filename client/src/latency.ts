@@ -26,7 +26,12 @@ export function arrivalDelay(message: ChatMessage, now = Date.now()): number {
 const SAMPLE_KEEP = 500;
 const samples = Object.fromEntries(TRANSPORTS.map((t) => [t, [] as number[]])) as Record<Transport, number[]>;
 
-export function recordDelay(transport: Transport, ms: number): void {
+/**
+ * Record the delay of a message that was published while `transport` was subscribed (at or after
+ * `subscribedAt`); a replay of older history measures how old the message is, not the transport.
+ */
+export function recordDelay(transport: Transport, message: ChatMessage, subscribedAt: number, ms: number): void {
+  if (message.time < subscribedAt) return;
   const list = samples[transport];
   list.push(ms);
   if (list.length > SAMPLE_KEEP) list.shift();

@@ -45,13 +45,13 @@ export function setUpChat(element: HTMLElement): ChatView {
     ui.connectButton.setAttribute("aria-pressed", String(connected));
   };
 
-  const append = (message: ChatMessage, via: Transport): void => {
+  const append = (message: ChatMessage, via: Transport, subscribedAt: number): void => {
     if (!tracker.accept(message)) {
       showCounters();
       return;
     }
     delivered++;
-    recordDelay(via, arrivalDelay(message));
+    recordDelay(via, message, subscribedAt, arrivalDelay(message));
     const row = el("li");
     row.dataset.id = String(message.id);
     row.append(el("span", message.from, "from"), ": ", el("span", message.text, "text"), " ", el("time", `(${formatClock(message.time)})`));
@@ -70,9 +70,10 @@ export function setUpChat(element: HTMLElement): ChatView {
 
   const start = (): void => {
     const via = kind;
+    const subscribedAt = Date.now();
     active = createTransport(via, {
       clientId: CLIENT_ID,
-      onMessage: (message) => append(message, via),
+      onMessage: (message) => append(message, via, subscribedAt),
       onReset: (signal) => {
         tracker.reset(signal);
         note(`The server could not resume from ${signal.requested} (${signal.reason}); continuing after ${signal.cursor}.`);

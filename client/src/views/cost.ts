@@ -9,7 +9,8 @@ const POINTS = 120;
 const PERIOD_MS = 1_000;
 
 const LABELS: Record<Metered, string> = { ...TRANSPORT_LABELS, publish: "Publish (POST)" };
-const COLUMNS = ["Transport", "Requests (tab / all)", "Bytes up (tab / all)", "Bytes down (tab / all)", "Messages delivered (tab)", "Bytes down per message (tab)", "Latency p50", "Latency p95"];
+/** Column titles, each also the label a cell shows for itself when the table is stacked on a phone. */
+const COLUMNS = ["Transport", "Requests, tab / all", "Bytes up, tab / all", "Bytes down, tab / all", "Delivered (tab)", "Bytes down per message", "Latency p50", "Latency p95"];
 
 function perMessage(counters: TransportCounters): number | undefined {
   return counters.delivered === 0 ? undefined : counters.bytesOut / counters.delivered;
@@ -32,7 +33,7 @@ export function setUpCost(element: HTMLElement): { show(): void; hide(): void } 
   lineBox.append(lineCanvas);
   charts.append(barBox, lineBox);
 
-  const table = el("table", undefined, "cost-table");
+  const table = el("table", undefined, "cost-table stack");
   table.setAttribute("aria-label", "Cost per transport");
   const head = el("tr");
   head.append(...COLUMNS.map((c) => el("th", c)));
@@ -71,9 +72,11 @@ export function setUpCost(element: HTMLElement): { show(): void; hide(): void } 
       const row = el("tr");
       row.dataset.transport = key;
       const samples = key === "publish" ? [] : delaySamples(key);
+      let column = 1;
       const cell = (name: string, text: string): HTMLElement => {
         const td = el("td", text);
         td.dataset.col = name;
+        td.dataset.label = COLUMNS[column++] ?? "";
         return td;
       };
       const per = tab === undefined ? undefined : perMessage(tab);

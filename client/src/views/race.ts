@@ -39,7 +39,7 @@ export function setUpRace(element: HTMLElement): { show(): void } {
     stateOf.set(transport, state);
   }
 
-  const table = el("table", undefined, "race-table");
+  const table = el("table", undefined, "race-table stack");
   table.setAttribute("aria-label", "Arrival delay per transport");
   const headRow = el("tr");
   headRow.append(el("th", "Message"), ...TRANSPORTS.map((t) => el("th", TRANSPORT_LABELS[t])));
@@ -84,16 +84,17 @@ export function setUpRace(element: HTMLElement): { show(): void } {
       const row = el("tr");
       row.dataset.id = String(lap.message.id);
       const values = TRANSPORTS.map((t) => lap.delays[t]).filter((v): v is number => v !== undefined);
-      const best = values.length === TRANSPORTS.length ? Math.min(...values) : undefined;
+      // The first transport to deliver wins; later arrivals cannot beat it.
+      const best = values.length > 0 ? Math.min(...values) : undefined;
       row.append(el("th", `${lap.message.from}: ${lap.message.text}`));
       for (const t of TRANSPORTS) {
         const delay = lap.delays[t];
         const cell = el("td", formatMs(delay));
         cell.dataset.transport = t;
+        cell.dataset.label = TRANSPORT_LABELS[t];
         if (best !== undefined && delay === best) {
           cell.classList.add("winner");
-          cell.title = "winner";
-          cell.textContent = `🏁 ${formatMs(delay)}`;
+          cell.append(" ", el("span", "fastest", "badge"));
         }
         row.append(cell);
       }
@@ -102,9 +103,9 @@ export function setUpRace(element: HTMLElement): { show(): void } {
     body.replaceChildren(...rows);
   };
 
-  const arrived = (transport: Transport, message: ChatMessage): void => {
+  const arrived = (transport: Transport, message: ChatMessage, subscribedAt: number): void => {
     const delay = arrivalDelay(message);
-    recordDelay(transport, delay);
+    recordDelay(transport, message, subscribedAt, delay);
     let lap = laps.get(message.id);
     if (lap === undefined) {
       lap = { message, delays: {} };
@@ -122,10 +123,11 @@ export function setUpRace(element: HTMLElement): { show(): void } {
     // Start from the newest id: a race over old history would only measure replay.
     const after = await fetchStats().then((stats) => stats.feed.lastId, () => undefined);
     if (!started) return;
+    const subscribedAt = Date.now();
     clients = TRANSPORTS.map((transport) => {
       const client = createTransport(transport, {
         clientId: CLIENT_ID,
-        onMessage: (message) => arrived(transport, message),
+        onMessage: (message) => arrived(transport, message, subscribedAt),
         onState: (state) => {
           const badge = stateOf.get(transport);
           if (badge !== undefined) {

@@ -13,21 +13,26 @@ interface WireCapture {
   browserRequest: { method: string; url: string; httpVersion: string; rawHeaders: string[] };
 }
 
-/** Show CR and LF, which are the framing this view is about, instead of hiding them as whitespace. */
-function visible(text: string): string {
-  return text.replace(/\r\n|\n|\r/g, (end) => (end === "\r\n" ? "␍␊\n" : end === "\n" ? "␊\n" : "␍"));
-}
-
-function block(title: string, text: string): HTMLElement {
+/**
+ * The bytes as text, with each line end written out (\r\n, \n): the line ends are the framing this
+ * view is about, so they are shown rather than hidden as whitespace.
+ */
+function block(title: string, text: string, lineEnds = true): HTMLElement {
   const figure = el("figure", undefined, "wire-block");
-  figure.append(el("figcaption", title), el("pre", text));
+  const pre = el("pre");
+  for (const part of text.split(/(\r\n|\n|\r)/)) {
+    if (!lineEnds) pre.append(part);
+    else if (part === "\r\n" || part === "\n" || part === "\r") pre.append(el("span", JSON.stringify(part).slice(1, -1), "eol"), "\n");
+    else if (part !== "") pre.append(part);
+  }
+  figure.append(el("figcaption", title), pre);
   return figure;
 }
 
 /** "Under the hood": real bytes of one subscribe exchange for the chosen transport, explained. */
 export function setUpWire(element: HTMLElement, chat: { transport: Transport; onTransportChange(listener: (t: Transport) => void): void }): { show(): void } {
   element.classList.add("wire");
-  const intro = el("p", "The server opens a TCP connection to itself, sends one subscribe request and records every byte each way (the feed's last message is replayed so a real message appears). ␍␊ marks CR LF. Capture requests are counted under the client id “wire-echo”.");
+  const intro = el("p", "The server opens a TCP connection to itself, sends one subscribe request and records every byte each way (the feed's last message is replayed so a real message appears). Line ends are shown as \\r\\n (CR LF) or \\n (LF). Capture requests are counted under the client id “wire-echo”.");
   const picker = el("label", undefined, "field");
   const select = el("select");
   select.name = "wire-transport";
@@ -49,7 +54,7 @@ export function setUpWire(element: HTMLElement, chat: { transport: Transport; on
     const headEnd = data.response.indexOf("\r\n\r\n");
     const head = headEnd === -1 ? data.response : data.response.slice(0, headEnd + 4);
     const body = headEnd === -1 ? "" : data.response.slice(headEnd + 4);
-    const parts: HTMLElement[] = [block("Request the server read", visible(data.request)), block("Response head the server sent", visible(head))];
+    const parts: HTMLElement[] = [block("Request the server read", (data.request)), block("Response head the server sent", (head))];
     if (data.websocket !== undefined) {
       const ws = data.websocket;
       const ok = ws.accept === ws.expectedAccept;
@@ -59,7 +64,7 @@ export function setUpWire(element: HTMLElement, chat: { transport: Transport; on
         parts.push(block("First frame", `header bytes: ${f.headerHex}  (FIN=${f.fin ? 1 : 0}, opcode=${f.opcode}${f.opcode === 1 ? " text" : ""}, unmasked, payload length ${f.payloadLength})\npayload: ${f.payload}`));
       }
     } else if (body !== "") {
-      parts.push(block(data.transport === "sse" ? "Raw SSE event (inside HTTP chunks)" : data.transport === "stream" ? "Raw NDJSON line (inside HTTP chunks)" : "Response body", visible(body)));
+      parts.push(block(data.transport === "sse" ? "Raw SSE event (inside HTTP chunks)" : data.transport === "stream" ? "Raw NDJSON line (inside HTTP chunks)" : "Response body", (body)));
     }
     if (data.truncated) parts.push(el("p", "Capture stopped at its time or size limit (no message yet? send one and capture again).", "note"));
     const notes = el("ul", undefined, "wire-notes");
@@ -69,7 +74,7 @@ export function setUpWire(element: HTMLElement, chat: { transport: Transport; on
     const raw = data.browserRequest.rawHeaders;
     const pairs: string[] = [];
     for (let i = 0; i + 1 < raw.length; i += 2) pairs.push(`${raw[i]}: ${raw[i + 1]}`);
-    const browser = block("Your browser's request for this capture, as the server read it", `${data.browserRequest.method} ${data.browserRequest.url} HTTP/${data.browserRequest.httpVersion}\n${pairs.join("\n")}`);
+    const browser = block("Your browser's request for this capture: request line and headers as the server parsed them (rawHeaders, original case and order)", `${data.browserRequest.method} ${data.browserRequest.url} HTTP/${data.browserRequest.httpVersion}\n${pairs.join("\n")}`, false);
     output.replaceChildren(el("h2", TRANSPORT_LABELS[data.transport]), notes, ...parts, browser);
   };
 

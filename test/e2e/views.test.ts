@@ -1,0 +1,90 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { chooseTransport, openDashboard, screenshot, sendChat, startLab, type Lab } from "./harness.js";
+
+let lab: Lab;
+beforeAll(async () => {
+  lab = await startLab();
+});
+afterAll(async () => {
+  await lab?.close();
+});
+
+const TRANSPORT_COLUMNS = ["poll", "long-poll", "stream", "sse", "ws"];
+
+describe("views", () => {
+  it("race: all five transports receive the same message, each with its delay, and a winner is marked", async () => {
+    const { page, errors } = await openDashboard(lab, "race");
+    const states = page.getByRole("list", { name: "Race transports" });
+    await expect.poll(() => states.locator('[data-state="open"]').count(), { timeout: 15_000 }).toBe(5);
+    await page.getByRole("button", { name: "Send a race message" }).click();
+    const table = page.getByRole("table", { name: "Arrival delay per transport" });
+    const row = table.locator("tbody tr").first();
+    await expect.poll(async () => (await row.locator("td").allTextContents()).filter((t) => /\d+ ms/.test(t)).length, { timeout: 15_000 }).toBe(5);
+    for (const transport of TRANSPORT_COLUMNS) expect(await row.locator(`td[data-transport="${transport}"]`).textContent()).toMatch(/\d+ ms/);
+    expect(await row.locator("td.winner").count()).toBeGreaterThanOrEqual(1);
+    await screenshot(page, "race-1280");
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
+
+  it("cost: the active transport shows non-zero bytes measured by the server for this tab", async () => {
+    const { page, errors } = await openDashboard(lab);
+    await chooseTransport(page, "HTTP streaming");
+    await sendChat(page, "what does this cost?");
+    await expect.poll(() => page.locator("[role=log] li[data-id]").count(), { timeout: 10_000 }).toBeGreaterThan(0);
+    await page.getByRole("tab", { name: "Cost" }).click();
+    const row = page.getByRole("table", { name: "Cost per transport" }).locator('tr[data-transport="stream"]');
+    await expect.poll(async () => Number(await row.locator("[data-col=bytes-down]").getAttribute("data-bytes")), { timeout: 10_000 }).toBeGreaterThan(0);
+    expect(Number(await row.locator("[data-col=delivered]").textContent())).toBeGreaterThan(0);
+    expect(await row.locator("[data-col=per-message]").textContent()).toMatch(/^\d+ B$/);
+    await screenshot(page, "cost-1280");
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
+
+  it("under the hood: the WebSocket upgrade shows the key, the 101 and a matching accept", async () => {
+    const { page, errors } = await openDashboard(lab);
+    await chooseTransport(page, "WebSocket");
+    await sendChat(page, "on the wire");
+    await page.getByRole("tab", { name: "Under the hood" }).click();
+    const panel = page.getByRole("tabpanel", { name: "Under the hood" });
+    await expect.poll(() => panel.getByText("✓ matches").count(), { timeout: 10_000 }).toBe(1);
+    expect(await panel.textContent()).toContain("101 Switching Protocols");
+    expect(await panel.textContent()).toContain("Sec-WebSocket-Key");
+    await panel.getByRole("combobox", { name: "Transport" }).selectOption({ label: "SSE" });
+    await expect.poll(async () => (await panel.textContent()) ?? "", { timeout: 10_000 }).toContain("text/event-stream");
+    expect(await panel.textContent()).toMatch(/data: \{"id":\d+/);
+    await screenshot(page, "wire-1280");
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
+
+  it("reports: lists the runs in results/ or says there are none", async () => {
+    const { page, errors } = await openDashboard(lab, "reports");
+    const list = page.getByRole("list", { name: "Benchmark runs" });
+    await expect.poll(() => list.locator("li").count(), { timeout: 10_000 }).toBeGreaterThan(0);
+    const api = (await (await fetch(`${lab.server.url}/api/reports`)).json()) as { runs: unknown[] };
+    if (api.runs.length === 0) expect(await list.textContent()).toContain("No benchmark runs yet");
+    else expect(await list.getByRole("link", { name: /Open report|results\.json/ }).count()).toBeGreaterThan(0);
+    await screenshot(page, "reports-1280");
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
+
+  it("fits a 390 px wide phone screen without sideways scrolling", async () => {
+    const { page, errors } = await openDashboard(lab, "chat", 390);
+    await chooseTransport(page, "SSE");
+    await sendChat(page, `a-long-unbroken-message-${"x".repeat(300)}`);
+    await expect.poll(() => page.locator("[role=log] li[data-id]").count(), { timeout: 10_000 }).toBeGreaterThan(0);
+    for (const view of ["chat", "race", "cost", "wire", "reports"]) {
+      if (view !== "chat") await page.getByRole("tab", { name: { race: "Race", cost: "Cost", wire: "Under the hood", reports: "Reports" }[view] }).click();
+      if (view === "race") await page.getByRole("button", { name: "Send a race message" }).click();
+      await page.waitForTimeout(view === "chat" ? 0 : 800);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      expect(overflow, `horizontal overflow in ${view}`).toBeLessThanOrEqual(0);
+      await screenshot(page, `${view}-390`);
+    }
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
+});
