@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
-import { resolve } from "node:path";
+import { basename, dirname, resolve } from "node:path";
 import { verdict } from "../report/summary.js";
+import { writeIndex } from "../report/index-page.js";
 import { writeReport } from "../report/write.js";
 import { HELP, parseCli, UsageError } from "./args.js";
 import { BenchEvents } from "./events.js";
@@ -36,6 +37,7 @@ async function main(argv: string[]): Promise<number> {
   await mkdir(dir, { recursive: true });
   await writeFile(resolve(dir, "results.json"), JSON.stringify(results, null, 2) + "\n");
   const written = await writeReport(dir, results);
+  if (basename(dirname(dir)) === "results") written.push(await writeIndex(dirname(dir)));
   const problems = verdict(results);
   process.stdout.write(`\nWrote ${dir}/\n${written.map((f) => `  ${f}`).join("\n")}\n`);
   if (problems.length > 0) {
