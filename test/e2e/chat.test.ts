@@ -69,6 +69,22 @@ describe("chat", () => {
     await page.context().close();
   });
 
+  it("disconnects, then reconnects and catches up on what was published meanwhile", async () => {
+    const { page, errors } = await openDashboard(lab);
+    await chooseTransport(page, "Long polling");
+    await page.getByRole("button", { name: "Disconnect" }).click();
+    await expect.poll(() => page.locator("#chat-state").getAttribute("data-state")).toBe("closed");
+    await publish(lab.server.url, "publisher", "while you were away");
+    await page.waitForTimeout(200);
+    expect(await page.getByRole("log").getByText("while you were away").count()).toBe(0);
+    await page.getByRole("button", { name: "Connect" }).click();
+    await expect.poll(() => page.getByRole("log").getByText("while you were away").count(), { timeout: 10_000 }).toBe(1);
+    expect(await counter(page, "duplicates")).toBe(0);
+    expect(await counter(page, "gaps")).toBe(0);
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
+
   it("shows a message containing HTML as text and runs nothing", async () => {
     const { page, errors, dialogs } = await openDashboard(lab);
     await chooseTransport(page, "SSE");

@@ -32,13 +32,17 @@ export async function startLab(): Promise<Lab> {
   };
 }
 
-/** A page on the dashboard, failing the test on any page error (an XSS payload would be one). */
+/** A page on the dashboard; `errors` collects page and console errors (an XSS payload or a CSP violation would show there). */
 export async function openDashboard(lab: Lab, view = "chat", width = 1280): Promise<{ page: Page; errors: string[]; dialogs: string[] }> {
   const context = await lab.browser.newContext({ viewport: { width, height: 900 } });
   const page = await context.newPage();
   const errors: string[] = [];
   const dialogs: string[] = [];
   page.on("pageerror", (error) => errors.push(error.message));
+  // Console errors include Content-Security-Policy violations, which are not page errors.
+  page.on("console", (message) => {
+    if (message.type() === "error") errors.push(message.text());
+  });
   page.on("dialog", (dialog) => {
     dialogs.push(dialog.message());
     void dialog.dismiss();
