@@ -17,7 +17,7 @@ interface Lap {
 /** Five transports subscribed at once; each message's arrival delay per transport, side by side. */
 export function setUpRace(element: HTMLElement): { show(): void } {
   element.classList.add("race");
-  const intro = el("p", "All five transports subscribe to the same feed at once. Each message's arrival delay is measured from the moment this tab sent it (or from the server's time for others' messages); the fastest is marked.");
+  const intro = el("p", "All five transports subscribe to the same feed at once. Each message's arrival delay is measured from the moment this tab sent it (or from the server's time for others' messages); the fastest is marked. Polling here polls once a second, so its delay is up to a second by design.");
   const toggle = el("button", "Start race");
   toggle.type = "button";
   const sendButton = el("button", "Send a race message");
