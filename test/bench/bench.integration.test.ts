@@ -69,7 +69,10 @@ describe("npm run bench (tiny run, every transport)", () => {
       expect(f.agreement.up, f.transport).toBeLessThanOrEqual(0.01);
       expect(f.agreement.down, f.transport).toBeLessThanOrEqual(0.01);
       expect(f.publishAgreement.ok, f.transport).toBe(true);
-      expect(phase.server.requests, f.transport).toBe(phase.client.requests);
+      // A poll aborted at the very end may never reach the server: at most one per client.
+      expect(Math.abs(phase.server.requests - phase.client.requests), f.transport).toBeLessThanOrEqual(3);
+      // The framing model is a floor: nothing measured may come in under it.
+      expect(f.floorRatio ?? 0, f.transport).toBeGreaterThanOrEqual(0.999);
       expect(f.bytesPerMessage?.down ?? 0, f.transport).toBeGreaterThan(f.run.messageJsonBytes);
     }
   });
