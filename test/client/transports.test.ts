@@ -58,7 +58,7 @@ describe("reconnecting from the last delivered id", () => {
   it("long polling resumes after a dropped connection from the last id", async () => {
     server.http(json(200, { messages: [message(1), message(2)], cursor: 2, more: false }), (req) => req.socket.destroy(), json(200, { messages: [message(3)], cursor: 3, more: false }));
     start("long-poll");
-    await waitUntil(() => delivered.length === 3, "three messages");
+    await waitUntil(() => delivered.length === 3 && server.seen.length === 4, "three messages and the next long poll");
     expect(delivered).toEqual([1, 2, 3]);
     expect(server.seen.slice(0, 4).map((r) => r.after)).toEqual([null, "2", "2", "3"]);
   });
