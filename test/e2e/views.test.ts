@@ -51,10 +51,11 @@ describe("views", () => {
     await expect.poll(() => panel.getByText("✓ matches").count(), { timeout: 10_000 }).toBe(1);
     expect(await panel.textContent()).toContain("101 Switching Protocols");
     expect(await panel.textContent()).toContain("Sec-WebSocket-Key");
+    await screenshot(page, "wire-ws-1280");
     await panel.getByRole("combobox", { name: "Transport" }).selectOption({ label: "SSE" });
     await expect.poll(async () => (await panel.textContent()) ?? "", { timeout: 10_000 }).toContain("text/event-stream");
     expect(await panel.textContent()).toMatch(/data: \{"id":\d+/);
-    await screenshot(page, "wire-1280");
+    await screenshot(page, "wire-sse-1280");
     expect(errors).toEqual([]);
     await page.context().close();
   });

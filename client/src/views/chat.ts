@@ -42,7 +42,6 @@ export function setUpChat(element: HTMLElement): ChatView {
     ui.state.textContent = `${TRANSPORT_LABELS[kind]}: ${state}`;
     ui.state.dataset.state = state;
     ui.connectButton.textContent = connected ? "Disconnect" : "Connect";
-    ui.connectButton.setAttribute("aria-pressed", String(connected));
   };
 
   const append = (message: ChatMessage, via: Transport, subscribedAt: number): void => {

@@ -58,10 +58,10 @@ export function setUpWire(element: HTMLElement, chat: { transport: Transport; on
     if (data.websocket !== undefined) {
       const ws = data.websocket;
       const ok = ws.accept === ws.expectedAccept;
-      parts.push(block("Handshake check", `Sec-WebSocket-Key:    ${ws.key}\nSec-WebSocket-Accept: ${ws.accept ?? "(missing)"}\nbase64(SHA-1(key + 258EAFA5-E914-47DA-95CA-C5AB0DC85B11)) = ${ws.expectedAccept} ${ok ? "✓ matches" : "✗ differs"}`));
+      parts.push(block("Handshake check", `Sec-WebSocket-Key:    ${ws.key}\nSec-WebSocket-Accept: ${ws.accept ?? "(missing)"}\nbase64(SHA-1(key + 258EAFA5-E914-47DA-95CA-C5AB0DC85B11)) = ${ws.expectedAccept} ${ok ? "✓ matches" : "✗ differs"}`, false));
       const f = ws.firstFrame;
       if (f !== null) {
-        parts.push(block("First frame", `header bytes: ${f.headerHex}  (FIN=${f.fin ? 1 : 0}, opcode=${f.opcode}${f.opcode === 1 ? " text" : ""}, unmasked, payload length ${f.payloadLength})\npayload: ${f.payload}`));
+        parts.push(block("First frame", `header bytes: ${f.headerHex}  (FIN=${f.fin ? 1 : 0}, opcode=${f.opcode}${f.opcode === 1 ? " text" : ""}, unmasked, payload length ${f.payloadLength})\npayload: ${f.payload}`, false));
       }
     } else if (body !== "") {
       parts.push(block(data.transport === "sse" ? "Raw SSE event (inside HTTP chunks)" : data.transport === "stream" ? "Raw NDJSON line (inside HTTP chunks)" : "Response body", (body)));
