@@ -12,7 +12,7 @@ export function ms(value: number | null | undefined): string {
 
 export function bytes(value: number | null | undefined): string {
   if (value === null || value === undefined || !Number.isFinite(value)) return "–";
-  if (value >= 10 * 1024 * 1024) return `${(value / 1024 / 1024).toFixed(1)} MiB`;
+  if (value >= 1024 * 1024) return `${(value / 1024 / 1024).toFixed(1)} MiB`;
   if (value >= 10 * 1024) return `${(value / 1024).toFixed(1)} KiB`;
   return `${fmt(value, 1)} B`;
 }

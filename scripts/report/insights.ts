@@ -16,6 +16,10 @@ function extremes(list: TransportFigures[], value: (f: TransportFigures) => numb
   return { best: first.f, bestValue: first.v, worst: last.f, worstValue: last.v };
 }
 
+function joinNames(names: string[]): string {
+  return names.length <= 1 ? (names[0] ?? "") : `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}`;
+}
+
 const ratio = (worst: number, best: number): string => (best > 0 ? `${times(worst / best)} ` : "");
 
 /**
@@ -40,7 +44,8 @@ export function insights(results: BenchResults): string[] {
   }
   const requests = extremes(list, (f) => f.requestsPerMessage);
   if (requests !== null) {
-    lines.push(`${requests.worst.label} made the most HTTP requests per delivered message (${requests.worstValue.toFixed(3)}); ${requests.best.label} the fewest (${requests.bestValue.toFixed(3)}).`);
+    const fewest = list.filter((f) => f.requestsPerMessage === requests.bestValue).map((f) => f.label);
+    lines.push(`${requests.worst.label} made the most HTTP requests per delivered message (${requests.worstValue.toFixed(3)}); ${joinNames(fewest)} the fewest (${requests.bestValue.toFixed(3)}).`);
   }
   const idle = extremes(list, (f) => f.bytesPerClientSecond.up + f.bytesPerClientSecond.down);
   if (idle !== null) {

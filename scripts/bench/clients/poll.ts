@@ -20,6 +20,7 @@ export function startPolling(options: SubscriberOptions, mode: "poll" | "long-po
   const ready = signal();
   let cursor = options.after;
   let stopped = false;
+  let first = true;
 
   const path = (): string =>
     mode === "poll" ? `/api/poll?after=${cursor}` : `/api/long-poll?after=${cursor}&timeout=${options.longPollTimeoutMs}`;
@@ -42,8 +43,12 @@ export function startPolling(options: SubscriberOptions, mode: "poll" | "long-po
       let wait: number;
       try {
         const more = await ask();
+        // Browsers' timers are not in phase with each other: after the first answer each client
+        // waits a random part of its period once, so the server does not see every poll at once.
+        const period = first ? options.pollIntervalMs * Math.random() : options.pollIntervalMs - (performance.now() - started);
+        first = false;
         ready.resolve();
-        wait = more || mode === "long-poll" ? 0 : options.pollIntervalMs - (performance.now() - started);
+        wait = more || mode === "long-poll" ? 0 : period;
       } catch (error) {
         if (stopped) return;
         sink.error(error);
