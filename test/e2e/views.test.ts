@@ -72,6 +72,21 @@ describe("views", () => {
     await page.context().close();
   });
 
+  it("is keyboard usable: arrow keys move between the view tabs and the transport radios", async () => {
+    const { page, errors } = await openDashboard(lab);
+    await page.getByRole("tab", { name: "Chat" }).focus();
+    await page.keyboard.press("ArrowRight");
+    expect(await page.getByRole("tab", { name: "Race" }).getAttribute("aria-selected")).toBe("true");
+    expect(await page.getByRole("tabpanel", { name: "Race" }).isVisible()).toBe(true);
+    await page.keyboard.press("ArrowLeft");
+    await page.getByRole("radio", { name: "WebSocket", exact: true }).focus();
+    await page.keyboard.press("ArrowLeft");
+    expect(await page.getByRole("radio", { name: "SSE", exact: true }).isChecked()).toBe(true);
+    await expect.poll(() => page.locator("#chat-state").textContent(), { timeout: 10_000 }).toBe("SSE: open");
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
+
   it("fits a 390 px wide phone screen without sideways scrolling", async () => {
     const { page, errors } = await openDashboard(lab, "chat", 390);
     await chooseTransport(page, "SSE");
