@@ -16,6 +16,22 @@ const NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>Transport lab: da
 <p>Run <code>npm run build:client</code> (or start with <code>npm start</code>, which builds it first),
 or use <code>npm run dev</code> for the hot-reloading dev server. The API works already: see <code>/api/stats</code>.</p>`;
 
+/**
+ * A benchmark report is self-contained (chart.js and its data inline, so it also opens from disk),
+ * which the dashboard's own policy forbids. It runs instead in a CSP sandbox: an opaque origin that
+ * can run its inline scripts but cannot reach the lab's API, storage or the network.
+ */
+const REPORT_CSP = [
+  "sandbox allow-scripts",
+  "default-src 'none'",
+  "script-src 'unsafe-inline'",
+  "style-src 'unsafe-inline'",
+  "img-src 'self' data:",
+  "frame-ancestors 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+].join("; ");
+
 const wireParams = {
   type: "object",
   additionalProperties: false,
@@ -34,8 +50,18 @@ export async function dashboardPlugin(app: FastifyInstance, deps: LabDeps): Prom
 
   // The benchmark writes results/<date>-<scenario>/; serving the folder lets the page open reports.
   mkdirSync(RESULTS_DIR, { recursive: true });
-  await app.register(fastifyStatic, { root: RESULTS_DIR, prefix: "/results/", decorateReply: false, index: false });
-  app.get("/api/reports", { schema: { querystring: noQuery } }, async () => ({ runs: await listRuns(RESULTS_DIR) }));
+  await app.register(async (results) => {
+    results.addHook("onSend", async (_request, reply, payload) => {
+      if (String(reply.getHeader("content-type") ?? "").startsWith("text/html")) reply.header("content-security-policy", REPORT_CSP);
+      return payload;
+    });
+    await results.register(fastifyStatic, { root: RESULTS_DIR, prefix: "/results/", decorateReply: false, index: false });
+  });
+  app.get("/api/reports", { schema: { querystring: noQuery } }, async () => ({
+    runs: await listRuns(RESULTS_DIR),
+    // The report tool's page comparing runs side by side, once it has been generated.
+    indexUrl: existsSync(`${RESULTS_DIR}index.html`) ? "/results/index.html" : null,
+  }));
 
   app.get<{ Params: { transport: Transport } }>(
     "/api/wire/:transport",

@@ -67,10 +67,13 @@ describe("the reports list", () => {
       await writeFile(join(dir, "2026-01-02-fanout", "results.json"), "{}");
       await mkdir(join(dir, "2026-03-04T10-20-30-burst"));
       await writeFile(join(dir, "2026-03-04T10-20-30-burst", "results.json"), "{}");
+      await mkdir(join(dir, "2026-11-25T153012-soak"));
+      await writeFile(join(dir, "2026-11-25T153012-soak", "report.html"), "<h1>r</h1>");
       await mkdir(join(dir, "empty-folder"));
       await writeFile(join(dir, "stray.txt"), "x");
       const runs = await listRuns(dir);
       expect(runs.map((r) => [r.name, r.date, r.scenario, r.reportUrl, r.resultsUrl])).toEqual([
+        ["2026-11-25T153012-soak", "2026-11-25T153012", "soak", "/results/2026-11-25T153012-soak/report.html", null],
         ["2026-03-04T10-20-30-burst", "2026-03-04T10-20-30", "burst", null, "/results/2026-03-04T10-20-30-burst/results.json"],
         ["2026-01-02-fanout", "2026-01-02", "fanout", "/results/2026-01-02-fanout/report.html", "/results/2026-01-02-fanout/results.json"],
       ]);

@@ -1,3 +1,5 @@
+import { mkdir, rm, writeFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chooseTransport, openDashboard, screenshot, sendChat, startLab, type Lab } from "./harness.js";
 
@@ -70,6 +72,27 @@ describe("views", () => {
     await screenshot(page, "reports-1280");
     expect(errors).toEqual([]);
     await page.context().close();
+  });
+
+  it("reports: opens a run's self-contained report, whose inline script runs sandboxed", async () => {
+    // A run folder as the benchmark writes it; removed again whatever happens.
+    const name = `2000-01-01T000000-e2e-${Math.random().toString(36).slice(2, 8)}`;
+    const dir = fileURLToPath(new URL(`../../results/${name}/`, import.meta.url));
+    await mkdir(dir, { recursive: true });
+    try {
+      await writeFile(`${dir}results.json`, "{}");
+      await writeFile(`${dir}report.html`, `<!doctype html><style>p{color:green}</style><p id="out">script did not run</p><script>document.getElementById("out").textContent = "report script ran in origin " + self.origin;</script>`);
+      const { page, errors } = await openDashboard(lab, "reports");
+      const run = page.getByRole("list", { name: "Benchmark runs" }).locator("li", { hasText: name.slice(18) });
+      await expect.poll(() => run.count(), { timeout: 10_000 }).toBe(1);
+      await run.getByRole("button", { name: "View here" }).click();
+      const out = page.frameLocator('iframe[title="Selected report"]').locator("#out");
+      await expect.poll(() => out.textContent(), { timeout: 10_000 }).toBe("report script ran in origin null");
+      expect(errors).toEqual([]);
+      await page.context().close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it("is keyboard usable: arrow keys move between the view tabs and the transport radios", async () => {

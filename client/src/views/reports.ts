@@ -17,17 +17,27 @@ export function setUpReports(element: HTMLElement): { show(): void } {
   const intro = el("p", "Runs of the load benchmarks, read from results/<date>-<scenario>/ on the server.");
   const refresh = el("button", "Refresh");
   refresh.type = "button";
+  const index = el("p");
   const list = el("ul", undefined, "report-list");
   list.setAttribute("aria-label", "Benchmark runs");
   const frame = el("iframe");
   frame.title = "Selected report";
   frame.hidden = true;
-  element.append(heading, intro, refresh, list, frame);
+  element.append(heading, intro, refresh, index, list, frame);
 
   const load = async (): Promise<void> => {
     let runs: ReportRun[];
     try {
-      runs = (await getJson<{ runs: ReportRun[] }>("/api/reports")).runs;
+      const answer = await getJson<{ runs: ReportRun[]; indexUrl: string | null }>("/api/reports");
+      runs = answer.runs;
+      if (answer.indexUrl === null) index.replaceChildren();
+      else {
+        const link = el("a", "All runs, compared side by side");
+        link.href = answer.indexUrl;
+        link.target = "_blank";
+        link.rel = "noopener";
+        index.replaceChildren(link);
+      }
     } catch (error) {
       list.replaceChildren(el("li", `Could not list reports: ${error instanceof Error ? error.message : String(error)}`));
       return;
