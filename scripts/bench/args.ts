@@ -31,6 +31,7 @@ Options:
   --size N                characters of message text
   --poll-interval TIME    short polling period per client (default unit ms)
   --long-poll-timeout TIME  the timeout each long poll asks for (default unit ms)
+  --publish-via http|ws   for the ws transport, publish over a WebSocket instead of HTTP POST
   --workers N             subscriber threads (default: one per 250 clients, at most one per core)
   --autocannon TIME       duration of each autocannon run (0 skips them; default 5s)
   --drain-timeout TIME    how long to wait for late messages after the last publish (default 10s)
@@ -91,7 +92,7 @@ export function parseCli(argv: string[], now = new Date()): CliOptions {
         scenario: { type: "string" }, transports: { type: "string" }, clients: { type: "string" },
         rate: { type: "string" }, burst: { type: "string" }, duration: { type: "string" },
         warmup: { type: "string" }, size: { type: "string" }, "poll-interval": { type: "string" },
-        "long-poll-timeout": { type: "string" }, workers: { type: "string" },
+        "long-poll-timeout": { type: "string" }, "publish-via": { type: "string" }, workers: { type: "string" },
         autocannon: { type: "string" }, "drain-timeout": { type: "string" }, out: { type: "string" },
         url: { type: "string" }, "allow-remote": { type: "boolean" }, "server-env": { type: "string", multiple: true },
         help: { type: "boolean", short: "h" },
@@ -116,6 +117,11 @@ export function parseCli(argv: string[], now = new Date()): CliOptions {
   if (v.workers !== undefined) config.workers = Math.floor(parseCount(v.workers, "--workers", 1));
   if (v.autocannon !== undefined) config.autocannonMs = parseDuration(v.autocannon, "s", "--autocannon");
   if (v["drain-timeout"] !== undefined) config.drainTimeoutMs = parseDuration(v["drain-timeout"], "s", "--drain-timeout");
+  const via = v["publish-via"];
+  if (via !== undefined) {
+    if (via !== "http" && via !== "ws") throw new UsageError(`--publish-via: expected http or ws, got "${via}"`);
+    config.publishVia = via;
+  }
   if (config.durationMs < 1000) throw new UsageError("--duration: must be at least 1s");
   if (config.pollIntervalMs < 10) throw new UsageError("--poll-interval: must be at least 10ms");
   if (config.longPollTimeoutMs < 100) throw new UsageError("--long-poll-timeout: must be at least 100ms");

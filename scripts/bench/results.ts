@@ -93,6 +93,8 @@ export interface TransportRun {
   workers: number;
   /** Measured window: from its start until every expected message arrived (or the drain timed out). */
   windowMs: number;
+  /** `ws`: the publisher's own WebSocket is metered by the server as `ws`, so it is in `phase.client` too. */
+  publishVia: "http" | "ws";
   published: { warmup: number; measured: number; errors: number };
   delivery: Delivery;
   latency: { summary: LatencySummary; histogram: string; timeline: TimelinePoint[] };

@@ -3,6 +3,7 @@ import type { BenchEvents, Stage } from "./events.js";
 import { mergeEncoded, encode, summarize, timeline } from "./measure/histogram.js";
 import { diffCounts, sumCounts } from "./measure/socket-counter.js";
 import { epochNow, ThreadLoadMonitor } from "./measure/thread-load.js";
+import { httpChannel, wsChannel } from "./publish-channel.js";
 import { Publisher } from "./publisher.js";
 import type { TransportRun } from "./results.js";
 import { saturationReasons } from "./saturation.js";
@@ -40,7 +41,8 @@ export async function runTransport(ctx: PhaseContext, transport: Transport): Pro
     transport, origin: url, after: before.feed.lastId, measuredCount,
     pollIntervalMs: config.pollIntervalMs, longPollTimeoutMs: config.longPollTimeoutMs,
   });
-  const publisher = new Publisher(url, config);
+  const publishVia = config.publishVia === "ws" && transport === "ws" ? "ws" : "http";
+  let publisher = new Publisher(httpChannel(url), config);
   const mainLoad = new ThreadLoadMonitor("publisher (main thread)");
   let expected = 0;
   let stage: Stage = "connecting";
@@ -61,6 +63,11 @@ export async function runTransport(ctx: PhaseContext, transport: Transport): Pro
   try {
     await pool.ready(30_000 + config.clients * 20);
     if (HELD.has(transport)) await waitForOpen(url, transport, (open) => open >= baselineOpen + config.clients, 15_000);
+    // Opened after the subscribers, so it is not mistaken for one of them in the open count.
+    if (publishVia === "ws") {
+      await publisher.close();
+      publisher = new Publisher(await wsChannel(url, before.feed.lastId), config);
+    }
 
     stage = "warmup";
     if (warmupCount > 0) {
@@ -111,8 +118,11 @@ export async function runTransport(ctx: PhaseContext, transport: Transport): Pro
     const errorSamples = [...publisher.errorSamples, ...finals.flatMap((f) => f.errorSamples)];
     for (const line of errorSamples) events.log(`${transport}: ${line}`);
 
+    const publishCounts = publisher.channel.counter.snapshot();
+    const subscriberCounts = finals.map((f) => f.counts);
     const run: TransportRun = {
       transport,
+      publishVia,
       clients: config.clients,
       workers: shares.length,
       windowMs,
@@ -124,8 +134,11 @@ export async function runTransport(ctx: PhaseContext, transport: Transport): Pro
       },
       latency: { summary: summarize(latency), histogram: encode(latency), timeline: timeline(perSecond) },
       window: { client: diffCounts(sumCounts(ended.counts), clientBefore), server: serverDelta(statsAfter, statsBefore, transport) },
-      phase: { client: sumCounts(finals.map((f) => f.counts)), server: serverDelta(after, before, transport) },
-      publish: { client: publisher.counter.snapshot(), server: serverDelta(after, before, "publish") },
+      phase: {
+        client: sumCounts(publishVia === "ws" ? [...subscriberCounts, publishCounts] : subscriberCounts),
+        server: serverDelta(after, before, transport),
+      },
+      publish: { client: publishCounts, server: serverDelta(after, before, "publish") },
       messageJsonBytes: sum((f) => f.jsonCount) > 0 ? sum((f) => f.jsonBytes) / sum((f) => f.jsonCount) : 0,
       server:
         cpuBefore !== undefined && cpuAfter !== undefined

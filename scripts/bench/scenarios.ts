@@ -19,6 +19,8 @@ export interface Workload {
   pollIntervalMs: number;
   /** Long polling: the `timeout` each request asks for. */
   longPollTimeoutMs: number;
+  /** Publish over HTTP POST, or, for the WebSocket transport, over a WebSocket of its own. */
+  publishVia: "http" | "ws";
 }
 
 export interface BenchConfig extends Workload {
@@ -35,23 +37,23 @@ export interface BenchConfig extends Workload {
 export const SCENARIOS: Record<ScenarioName, { description: string; workload: Workload }> = {
   idle: {
     description: "clients connected, no messages: the cost of staying connected",
-    workload: { clients: 50, rate: 0, burstSize: 1, durationMs: 30_000, warmupMs: 2_000, size: 0, pollIntervalMs: 1_000, longPollTimeoutMs: 25_000 },
+    workload: { clients: 50, rate: 0, burstSize: 1, durationMs: 30_000, warmupMs: 2_000, size: 0, pollIntervalMs: 1_000, longPollTimeoutMs: 25_000, publishVia: "http" },
   },
   chat: {
     description: "steady small messages",
-    workload: { clients: 100, rate: 10, burstSize: 1, durationMs: 20_000, warmupMs: 3_000, size: 100, pollIntervalMs: 1_000, longPollTimeoutMs: 25_000 },
+    workload: { clients: 100, rate: 10, burstSize: 1, durationMs: 20_000, warmupMs: 3_000, size: 100, pollIntervalMs: 1_000, longPollTimeoutMs: 25_000, publishVia: "http" },
   },
   burst: {
     description: "bursts of 50 messages at once: tail latency and batching",
-    workload: { clients: 50, rate: 20, burstSize: 50, durationMs: 20_000, warmupMs: 3_000, size: 100, pollIntervalMs: 1_000, longPollTimeoutMs: 25_000 },
+    workload: { clients: 50, rate: 20, burstSize: 50, durationMs: 20_000, warmupMs: 3_000, size: 100, pollIntervalMs: 1_000, longPollTimeoutMs: 25_000, publishVia: "http" },
   },
   fanout: {
     description: "many subscribers, few messages",
-    workload: { clients: 1_000, rate: 2, burstSize: 1, durationMs: 20_000, warmupMs: 5_000, size: 100, pollIntervalMs: 2_000, longPollTimeoutMs: 25_000 },
+    workload: { clients: 1_000, rate: 2, burstSize: 1, durationMs: 20_000, warmupMs: 5_000, size: 100, pollIntervalMs: 2_000, longPollTimeoutMs: 25_000, publishVia: "http" },
   },
   large: {
     description: "big messages (32 KiB of text)",
-    workload: { clients: 20, rate: 5, burstSize: 1, durationMs: 20_000, warmupMs: 3_000, size: 32_768, pollIntervalMs: 1_000, longPollTimeoutMs: 25_000 },
+    workload: { clients: 20, rate: 5, burstSize: 1, durationMs: 20_000, warmupMs: 3_000, size: 32_768, pollIntervalMs: 1_000, longPollTimeoutMs: 25_000, publishVia: "http" },
   },
 };
 

@@ -52,6 +52,15 @@ export function insights(results: BenchResults): string[] {
     const when = results.config.rate === 0 ? "when idle" : "per connected client while messages flowed";
     lines.push(`${idle.best.label} was cheapest ${when} (${bytes(idle.bestValue)} per client per second); ${idle.worst.label} cost ${bytes(idle.worstValue)} (${ratio(idle.worstValue, idle.bestValue)}as much).`);
   }
+  if (results.config.rate === 0) {
+    const asking = list.filter((f) => f.requestsPerClientSecond > 0).map((f) => `${f.label} ${f.requestsPerClientSecond.toFixed(3)}`);
+    const silent = list.filter((f) => f.requestsPerClientSecond === 0).map((f) => f.label);
+    if (asking.length > 0) lines.push(`While idle, HTTP requests per client per second: ${asking.join(", ")}${silent.length > 0 ? `; ${joinNames(silent)} made none` : ""}.`);
+    const idleCpu = extremes(list, (f) => (f.run.server === null ? null : f.run.server.cpuUserMs + f.run.server.cpuSystemMs));
+    if (idleCpu !== null) {
+      lines.push(`Keeping ${list[0]?.clients ?? 0} idle clients connected cost the server least CPU on ${idleCpu.best.label} (${ms(idleCpu.bestValue)} over the window) and most on ${idleCpu.worst.label} (${ms(idleCpu.worstValue)}).`);
+    }
+  }
   const cpu = extremes(list, (f) => f.serverCpuMsPer1000);
   if (cpu !== null) {
     lines.push(`The server spent least CPU per 1,000 deliveries on ${cpu.best.label} (${ms(cpu.bestValue)}) and most on ${cpu.worst.label} (${ms(cpu.worstValue)}).`);

@@ -5,7 +5,8 @@ import type { Bytes } from "../bench/results.js";
 /**
  * The framing floor: the fewest bytes a transport could put on the wire for what a run did. Each
  * delivered message costs its JSON plus the transport's minimal per-message framing (WebSocket frame
- * header, SSE `id:`/`data:` lines, an HTTP chunk header, a comma in a poll answer), and each request
+ * header, SSE `id:`/`data:` lines, an HTTP chunk header — one chunk per message, as a server writing
+ * each message when it is published does; coalescing can go below it — a comma in a poll answer), and each request
  * costs a minimal HTTP exchange: request line and Host only, status line and the one header the
  * body needs. Measured minus floor is what headers, heartbeats and this server's choices add.
  */

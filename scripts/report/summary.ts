@@ -84,7 +84,8 @@ export function figures(results: BenchResults, run: TransportRun): TransportFigu
     bytesPerClientSecond: clientSeconds > 0 ? per(win.bytes, clientSeconds) : { up: 0, down: 0 },
     floorPerClientSecond: clientSeconds > 0 ? per(floor, clientSeconds) : { up: 0, down: 0 },
     agreement: agreement(run.phase.client, run.phase.server),
-    publishAgreement: agreement(run.publish.client, run.publish.server),
+    // Over a WebSocket the server meters publishing as `ws`: it is compared within `agreement` instead.
+    publishAgreement: run.publishVia === "ws" ? { up: 0, down: 0, ok: true } : agreement(run.publish.client, run.publish.server),
     serverCpuMsPer1000: cpu !== null && delivered > 0 ? (cpu / delivered) * 1000 : null,
   };
 }

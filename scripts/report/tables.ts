@@ -66,6 +66,10 @@ export function agreementTable(list: TransportFigures[]): Table {
 export function publishTable(list: TransportFigures[]): Table {
   return table(["phase", "published (measured)", "publish errors", "requests", "client sent", "server read", "client read", "server wrote", ""], list.map((f) => {
     const p = f.run.publish;
+    if (f.run.publishVia === "ws") {
+      const inWs = "in the ws counters";
+      return [`${f.label} (over its WebSocket)`, fmt(f.run.published.measured), fmt(f.run.published.errors), fmt(p.client.requests), bytes(p.client.bytes.up), inWs, bytes(p.client.bytes.down), inWs, "–"];
+    }
     return [f.label, fmt(f.run.published.measured), fmt(f.run.published.errors), fmt(p.client.requests), bytes(p.client.bytes.up), bytes(p.server.bytes.up), bytes(p.client.bytes.down), bytes(p.server.bytes.down), flag(f.publishAgreement.ok)];
   }));
 }
@@ -109,10 +113,10 @@ export function sections(r: BenchResults, list: TransportFigures[]): Section[] {
     { id: "latency", title: "End-to-end latency", intro: "From each message's scheduled send time (open loop, so a stall delays every message behind it) until a subscriber had parsed it, on one clock.", table: latencyTable(list) },
     { id: "delivery", title: "Delivery", intro: "Loss and duplicates judged by the publisher's sequence number, order by the feed's ids, per subscriber.", table: deliveryTable(list) },
     { id: "requests", title: "HTTP requests and connections", intro: "Requests in the measured window; TCP connections over the whole phase. Polling clients keep their connection alive, as browsers do.", table: requestTable(list) },
-    { id: "bytes", title: "Bytes on the wire per delivered message", intro: "Measured on the generator's sockets over the window. The floor is the message JSON plus the transport's minimal framing and a minimal HTTP exchange per request made; overhead is everything above it (headers, heartbeats, this server's choices).", table: bytesTable(list) },
+    { id: "bytes", title: "Bytes on the wire per delivered message", intro: "Measured on the generator's sockets over the window. The floor is the message JSON plus the transport's minimal framing and a minimal HTTP exchange per request made; overhead is everything above it (headers, heartbeats, this server's choices). The floor counts one HTTP chunk per streamed message: below 1× means the server coalesced messages into fewer chunks.", table: bytesTable(list) },
     { id: "per-client", title: "Bytes per connected client per second", intro: r.config.rate === 0 ? "No messages: this is the cost of staying connected." : "While messages flowed.", table: perClientTable(list) },
     { id: "agreement", title: "Both ends agree", intro: "Whole phase, TCP socket counters: the generator's own sockets against the server's `/api/stats`. A difference over 1% is flagged.", table: agreementTable(list) },
-    { id: "publish", title: "Publishing", intro: "HTTP POST /api/messages, the same for every transport.", table: publishTable(list) },
+    { id: "publish", title: "Publishing", intro: r.config.publishVia === "ws" ? "HTTP POST /api/messages, except for the WebSocket transport, which published `send` frames over a WebSocket of its own (its bytes are in the agreement table's client columns)." : "HTTP POST /api/messages, the same for every transport.", table: publishTable(list) },
     { id: "server", title: "Server cost", intro: "Measured inside the server process over the window: CPU time (user+sys), peak RSS, event-loop delay.", table: serverTable(list) },
     { id: "generator", title: "Load generator", intro: "If the generator is saturated, its figures may measure itself rather than the server.", table: generatorTable(list) },
     { id: "autocannon", title: "autocannon", intro: r.autocannon.length === 0 ? "Skipped (`--autocannon 0`)." : "Request-shaped load: the maximum publish rate, and short polling at a fixed overall rate (autocannon's latency resolution is 1 ms).", table: autocannonTable(r) },

@@ -63,3 +63,11 @@ describe("workload schedule", () => {
     expect(Number(serverEnvFor(SCENARIOS.chat.workload).LAB_MAX_HELD_PER_IP)).toBeGreaterThan(1000);
   });
 });
+
+describe("publishing channel", () => {
+  it("publishes over HTTP unless --publish-via ws is asked for", () => {
+    expect(parseCli([]).config.publishVia).toBe("http");
+    expect(parseCli(["--publish-via", "ws"]).config.publishVia).toBe("ws");
+    expect(() => parseCli(["--publish-via", "smoke"])).toThrow(/--publish-via/);
+  });
+});
