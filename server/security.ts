@@ -4,7 +4,7 @@ import helmet from "@fastify/helmet";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { LabDeps } from "./app.js";
 import { allowedOriginList } from "./config.js";
-import { apiError } from "./errors.js";
+import { refuse } from "./limits/refuse.js";
 
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
 
@@ -39,7 +39,7 @@ export async function installSecurity(app: FastifyInstance, { config }: LabDeps)
   // Before CORS and before any route: a foreign Origin is refused outright, preflights included.
   app.addHook("onRequest", async (request, reply) => {
     if (allowed(request)) return;
-    return reply.code(403).send(apiError(403, `origin ${JSON.stringify(request.headers.origin)} is not allowed; see LAB_ALLOWED_ORIGINS`));
+    return refuse(request, reply, 403, `origin ${JSON.stringify(request.headers.origin)} is not allowed; see LAB_ALLOWED_ORIGINS`);
   });
 
   await app.register(cors, {

@@ -2,8 +2,8 @@ import type { Socket } from "node:net";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Metered } from "../../protocol/types.js";
 import type { LabDeps } from "../app.js";
-import { apiError } from "../errors.js";
 import { requestClient } from "../metering/meter-plugin.js";
+import { refuse } from "./refuse.js";
 
 /** Transports whose request holds a connection open while it waits for messages. */
 const HELD: ReadonlySet<Metered> = new Set<Metered>(["long-poll", "stream", "sse", "ws"]);
@@ -90,7 +90,7 @@ export function installHeldConnectionLimits(app: FastifyInstance, { config, stat
       const message = slot === "global"
         ? `the server holds its maximum of ${config.maxHeldConnections} connections; retry later`
         : `this address holds its maximum of ${config.maxHeldPerIp} connections; close one or retry later`;
-      return reply.code(status).header("retry-after", String(config.retryAfterSeconds)).send(apiError(status, message));
+      return refuse(request, reply.header("retry-after", String(config.retryAfterSeconds)), status, message);
     }
     // A WebSocket lives as long as its TCP socket; an HTTP held request as long as its response.
     if (transport === "ws" && request.headers.upgrade?.toLowerCase() === "websocket") socket.once("close", slot.release);

@@ -91,6 +91,7 @@ export async function wsPlugin(app: FastifyInstance, deps: LabDeps): Promise<voi
       };
 
       let closedByServer = false;
+      let budgetChecks = Promise.resolve();
       // Set once the backlog is written: a peer cut off while taking its backlog never subscribes.
       let unsubscribe: (() => void) | undefined;
       alive.set(socket, true);
@@ -122,12 +123,30 @@ export async function wsPlugin(app: FastifyInstance, deps: LabDeps): Promise<voi
           const nonce = (frame as { nonce?: unknown } | null)?.nonce;
           return refuse("bad_request", describeFrameError(validateSend.errors?.[0]), typeof nonce === "string" ? nonce : undefined);
         }
-        const request: PublishRequest = { from: frame.from, text: frame.text };
-        if (frame.nonce !== undefined) request.nonce = frame.nonce;
-        const entry = feed.publish(request);
-        const ack: AckSignal = { type: "ack", id: entry.message.id };
-        if (frame.nonce !== undefined) ack.nonce = frame.nonce;
-        sendControl(ack);
+        const publish: PublishRequest = { from: frame.from, text: frame.text };
+        if (frame.nonce !== undefined) publish.nonce = frame.nonce;
+        // The budget is shared with HTTP publishing; checks run one after the other, so acks keep the sends' order.
+        budgetChecks = budgetChecks.then(async () => {
+          const verdict = await app.publishBudget(request);
+          if (socket.readyState !== WebSocket.OPEN) return;
+          if (!verdict.allowed) {
+            stats.add("ws", client, "refused");
+            if (verdict.close) {
+              closedByServer = true;
+              socket.close(CLOSE_POLICY, "publish rate limit exceeded repeatedly");
+              return;
+            }
+            return refuse("rate_limited", `publish rate limit: at most ${config.publishRateMax} messages per ${config.publishRateWindowMs} ms; retry in ${verdict.retryAfterSeconds} s`, publish.nonce);
+          }
+          const entry = feed.publish(publish);
+          const ack: AckSignal = { type: "ack", id: entry.message.id };
+          if (publish.nonce !== undefined) ack.nonce = publish.nonce;
+          sendControl(ack);
+        }).catch((error: unknown) => {
+          request.log.error({ err: error }, "websocket publish failed");
+          closedByServer = true;
+          socket.close(1011, "internal error");
+        });
       });
 
       socket.on("close", () => {

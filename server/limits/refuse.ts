@@ -1,0 +1,16 @@
+import type { FastifyReply, FastifyRequest } from "fastify";
+import { apiError } from "../errors.js";
+
+/**
+ * Answer a refused request with `{error, message}`. A refused WebSocket upgrade is answered as plain
+ * HTTP on the raw socket, which Node has already handed over: nobody else will close it, so the
+ * answer says `Connection: close` and the socket is ended once the answer is written.
+ */
+export function refuse(request: FastifyRequest, reply: FastifyReply, status: number, message: string): FastifyReply {
+  if (request.headers.upgrade !== undefined) {
+    const socket = request.raw.socket;
+    reply.header("connection", "close");
+    reply.raw.once("finish", () => socket.end());
+  }
+  return reply.code(status).send(apiError(status, message));
+}
