@@ -92,9 +92,10 @@ export async function runTransport(ctx: PhaseContext, transport: Transport): Pro
       expected = stored * config.clients;
       stage = "draining";
       await waitUntil(() => pool.delivered.measured >= expected, config.drainTimeoutMs, pool);
-    } else {
-      await sleep(Math.max(0, windowStart + config.durationMs - epochNow()));
     }
+    // Every window lasts at least the scheduled duration, so per-second figures share a denominator
+    // even when the last burst arrives early.
+    await sleep(Math.max(0, windowStart + config.durationMs - epochNow()));
     const windowMs = epochNow() - windowStart;
     const ended = await pool.windowEnd();
     const statsAfter = await fetchStats(url);
