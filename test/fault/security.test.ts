@@ -1,0 +1,119 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
+import { rawWsConnect } from "../helpers/raw-ws.js";
+import { startServer, type TestServer } from "../helpers/server.js";
+
+let server: TestServer;
+
+beforeAll(async () => {
+  server = await startServer({ allowedOrigins: "https://lab.example.org" });
+});
+afterAll(() => server.close());
+
+const FOREIGN = "https://evil.example";
+
+describe("Origin allow-list", () => {
+  it("refuses a WebSocket upgrade from a foreign origin with 403, before upgrading (cross-site WebSocket hijacking)", async () => {
+    const { status, head, rest, socket } = await rawWsConnect(server.port, "/api/ws", { Origin: FOREIGN });
+    expect(status).toBe(403);
+    expect(head).not.toMatch(/sec-websocket-accept/i);
+    socket.resume();
+    let body = rest.toString();
+    socket.on("data", (chunk: Buffer) => (body += chunk.toString()));
+    await new Promise((resolve) => socket.once("close", resolve));
+    expect(JSON.parse(body)).toMatchObject({ error: "forbidden", message: expect.stringContaining("evil.example") });
+  });
+
+  it("the ws library sees the same refusal", async () => {
+    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/api/ws`, { origin: FOREIGN });
+    const status = await new Promise<number>((resolve) => {
+      ws.on("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0));
+      ws.on("open", () => resolve(101));
+      ws.on("error", () => undefined);
+    });
+    ws.terminate();
+    expect(status).toBe(403);
+  });
+
+  it.each([
+    ["its own origin", () => `http://127.0.0.1:${server.port}`],
+    ["a loopback origin (the Vite dev server)", () => "http://localhost:5173"],
+    ["a configured origin", () => "https://lab.example.org"],
+  ])("accepts a WebSocket from %s", async (_name, origin) => {
+    const { status, socket } = await rawWsConnect(server.port, "/api/ws", { Origin: origin() });
+    socket.destroy();
+    expect(status).toBe(101);
+  });
+
+  it("refuses cross-origin HTTP from a foreign origin, publishing nothing", async () => {
+    const before = server.app.lab.feed.lastId;
+    const post = await fetch(`${server.url}/api/messages`, {
+      method: "POST",
+      headers: { "content-type": "application/json", origin: FOREIGN },
+      body: JSON.stringify({ from: "csrf", text: "forged" }),
+    });
+    expect(post.status).toBe(403);
+    expect(await post.json()).toMatchObject({ error: "forbidden" });
+    expect(server.app.lab.feed.lastId).toBe(before);
+    for (const path of ["/api/poll", "/api/stats", "/api/sse"]) {
+      expect((await fetch(`${server.url}${path}`, { headers: { origin: FOREIGN } })).status).toBe(403);
+    }
+  });
+
+  it.each(["null", "not a url", "http://127.0.0.1.evil.example", "ftp://localhost"])("refuses Origin %j", async (origin) => {
+    expect((await fetch(`${server.url}/api/poll`, { headers: { origin } })).status).toBe(403);
+  });
+
+  it("answers CORS for allowed origins only, never with a wildcard", async () => {
+    const allowed = await fetch(`${server.url}/api/poll`, { headers: { origin: "https://lab.example.org" } });
+    expect(allowed.status).toBe(200);
+    expect(allowed.headers.get("access-control-allow-origin")).toBe("https://lab.example.org");
+    const preflight = await fetch(`${server.url}/api/messages`, {
+      method: "OPTIONS",
+      headers: { origin: "http://localhost:5173", "access-control-request-method": "POST", "access-control-request-headers": "content-type" },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get("access-control-allow-origin")).toBe("http://localhost:5173");
+    expect(preflight.headers.get("access-control-allow-methods")).toContain("POST");
+    const foreignPreflight = await fetch(`${server.url}/api/messages`, {
+      method: "OPTIONS",
+      headers: { origin: FOREIGN, "access-control-request-method": "POST" },
+    });
+    expect(foreignPreflight.status).toBe(403);
+    expect(foreignPreflight.headers.get("access-control-allow-origin")).toBeNull();
+  });
+
+  it("lets non-browser clients (no Origin header) through", async () => {
+    expect((await fetch(`${server.url}/api/poll`)).status).toBe(200);
+  });
+});
+
+describe("messages are data, never markup", () => {
+  it("serves the dashboard under a strict Content-Security-Policy", async () => {
+    const response = await fetch(`${server.url}/`);
+    const csp = response.headers.get("content-security-policy") ?? "";
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("frame-ancestors 'self'");
+    expect(csp).toContain("object-src 'none'");
+    expect(csp).not.toContain("unsafe-inline");
+    expect(csp).not.toContain("unsafe-eval");
+    expect(csp).toMatch(/connect-src 'self' ws:\/\/127\.0\.0\.1:\d+/);
+    expect(response.headers.get("x-content-type-options")).toBe("nosniff");
+  });
+
+  it("returns markup in a message as JSON text, with nosniff", async () => {
+    const text = `<img src=x onerror="alert(1)"><script>alert(2)</script>`;
+    const post = await fetch(`${server.url}/api/messages`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ from: "<b>mallory</b>", text }),
+    });
+    expect(post.status).toBe(201);
+    const poll = await fetch(`${server.url}/api/poll`);
+    expect(poll.headers.get("content-type")).toMatch(/^application\/json/);
+    expect(poll.headers.get("x-content-type-options")).toBe("nosniff");
+    const body = (await poll.json()) as { messages: { text: string }[] };
+    expect(body.messages.at(-1)?.text).toBe(text);
+  });
+});
