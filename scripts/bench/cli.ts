@@ -24,6 +24,9 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(HELP);
     return 0;
   }
+  // Exit through process.exit, so the child server is killed by its exit hook.
+  process.once("SIGINT", () => process.exit(130));
+  process.once("SIGTERM", () => process.exit(143));
   const events = new BenchEvents();
   const stopProgress = showProgress(events);
   const command = `npm run bench -- ${argv.join(" ")}`.trim();

@@ -45,6 +45,12 @@ export async function startServer(env: Record<string, string>): Promise<ServerHa
   };
   child.stdout?.on("data", keep);
   child.stderr?.on("data", keep);
+  // However the bench ends (an error, Ctrl-C, process.exit), its server must not outlive it.
+  const killOnExit = (): void => {
+    child.kill("SIGKILL");
+  };
+  process.once("exit", killOnExit);
+  child.once("exit", () => process.off("exit", killOnExit));
   const url = `http://127.0.0.1:${port}`;
   try {
     await waitUntilUp(url, child, () => output);

@@ -34,8 +34,8 @@ export function deliveryTable(list: TransportFigures[]): Table {
 }
 
 export function requestTable(list: TransportFigures[]): Table {
-  return table(["transport", "HTTP requests", "per delivered message", "per client per second", "TCP connections (client)", "TCP connections (server)"], list.map((f) => [
-    f.label, fmt(f.requests), fmt(f.requestsPerMessage, 3), fmt(f.requestsPerClientSecond, 3), fmt(f.connections), fmt(f.run.phase.server.connections),
+  return table(["transport", "HTTP requests (window)", "per delivered message", "per client per second", "HTTP requests (whole phase)", "TCP connections (client)", "TCP connections (server)"], list.map((f) => [
+    f.label, fmt(f.requests), fmt(f.requestsPerMessage, 3), fmt(f.requestsPerClientSecond, 3), fmt(f.run.phase.client.requests), fmt(f.connections), fmt(f.run.phase.server.connections),
   ]));
 }
 
