@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { basename, dirname, resolve } from "node:path";
+import { insights } from "../report/insights.js";
 import { verdict } from "../report/summary.js";
 import { writeIndex } from "../report/index-page.js";
 import { writeReport } from "../report/write.js";
@@ -42,6 +43,7 @@ async function main(argv: string[]): Promise<number> {
   const written = await writeReport(dir, results);
   if (basename(dirname(dir)) === "results") written.push(await writeIndex(dirname(dir)));
   const problems = verdict(results);
+  process.stdout.write(`\nWhat this run shows:\n${insights(results).map((line) => `  - ${line.replace(/\*\*/g, "")}`).join("\n")}\n`);
   process.stdout.write(`\nWrote ${dir}/\n${written.map((f) => `  ${f}`).join("\n")}\n`);
   if (problems.length > 0) {
     process.stderr.write(`\nDELIVERY PROBLEMS:\n${problems.map((p) => `  ✗ ${p}`).join("\n")}\n`);

@@ -93,9 +93,11 @@ export async function runTransport(ctx: PhaseContext, transport: Transport): Pro
       stage = "draining";
       await waitUntil(() => pool.delivered.measured >= expected, config.drainTimeoutMs, pool);
     }
-    // Every window lasts at least the scheduled duration, so per-second figures share a denominator
-    // even when the last burst arrives early.
-    await sleep(Math.max(0, windowStart + config.durationMs - epochNow()));
+    // Every transport's window spans the same time (the schedule, then one poll period and a margin
+    // for the last messages to arrive), so per-second figures compare like with like; only a
+    // transport still missing messages then keeps it open longer, until the drain timeout.
+    const tail = config.rate > 0 ? config.pollIntervalMs + 500 : 0;
+    await sleep(Math.max(0, windowStart + config.durationMs + tail - epochNow()));
     const windowMs = epochNow() - windowStart;
     const ended = await pool.windowEnd();
     const statsAfter = await fetchStats(url);
