@@ -85,7 +85,7 @@ function floorStack(list: TransportFigures[], heading: string, unit: string, pic
   };
 }
 
-function simpleBars(list: TransportFigures[], heading: string, unit: string, pick: (f: TransportFigures) => number | null): ChartConfiguration {
+function simpleBars(list: TransportFigures[], heading: string, unit: string, pick: (f: TransportFigures) => number | null, log = false): ChartConfiguration {
   const shown = list.filter((f) => pick(f) !== null);
   return {
     type: "bar",
@@ -93,7 +93,10 @@ function simpleBars(list: TransportFigures[], heading: string, unit: string, pic
       labels: shown.map((f) => f.label),
       datasets: [{ label: unit, backgroundColor: shown.map((f) => COLORS[f.transport]), data: shown.map((f) => pick(f) ?? 0) }],
     },
-    options: { plugins: { title: title(heading), legend: { display: false } }, scales: { y: { title: { display: true, text: unit } } } },
+    options: {
+      plugins: { title: title(heading), legend: { display: false } },
+      scales: { y: { ...(log ? { type: "logarithmic" as const } : {}), title: { display: true, text: unit } } },
+    },
   };
 }
 
@@ -112,7 +115,10 @@ export function charts(results: BenchResults): NamedChart[] {
     { name: "requests-per-message", title: "Requests per message", png: false, config: simpleBars(list, "HTTP requests per delivered message", "requests", (f) => f.requestsPerMessage) },
     {
       name: "per-client", title: idle ? "Idle cost per client" : "Cost per client", png: true,
-      config: floorStack(list, `Bytes per ${idle ? "idle " : ""}client per second, both directions: floor vs overhead`, "bytes / client / s", (f) => ({
+      // Idle costs span orders of magnitude (a poll every second against a ping every 30 s): log scale.
+      config: idle
+        ? simpleBars(list, "Bytes per idle client per second, both directions (log scale)", "bytes / client / s", (f) => sum(f.bytesPerClientSecond), true)
+        : floorStack(list, `Bytes per ${idle ? "idle " : ""}client per second, both directions: floor vs overhead`, "bytes / client / s", (f) => ({
         measured: sum(f.bytesPerClientSecond), floor: sum(f.floorPerClientSecond),
       })),
     },

@@ -109,7 +109,7 @@ export interface Section {
 
 /** The report's tables in reading order, shared by report.md and report.html. */
 export function sections(r: BenchResults, list: TransportFigures[]): Section[] {
-  return [
+  const all: Section[] = [
     { id: "latency", title: "End-to-end latency", intro: "From each message's scheduled send time (open loop, so a stall delays every message behind it) until a subscriber had parsed it, on one clock.", table: latencyTable(list) },
     { id: "delivery", title: "Delivery", intro: "Loss and duplicates judged by the publisher's sequence number, order by the feed's ids, per subscriber.", table: deliveryTable(list) },
     { id: "requests", title: "HTTP requests and connections", intro: "Requests in the measured window; TCP connections over the whole phase. Polling clients keep their connection alive, as browsers do.", table: requestTable(list) },
@@ -121,4 +121,6 @@ export function sections(r: BenchResults, list: TransportFigures[]): Section[] {
     { id: "generator", title: "Load generator", intro: "If the generator is saturated, its figures may measure itself rather than the server.", table: generatorTable(list) },
     { id: "autocannon", title: "autocannon", intro: r.autocannon.length === 0 ? "Skipped (`--autocannon 0`)." : "Request-shaped load: the maximum publish rate, and short polling at a fixed overall rate (autocannon's latency resolution is 1 ms).", table: autocannonTable(r) },
   ];
+  // With nothing published there is no latency and nothing to divide by a message.
+  return r.config.rate === 0 ? all.filter((s) => s.id !== "latency" && s.id !== "bytes") : all;
 }
