@@ -83,3 +83,15 @@ describe("npm run report", () => {
     }
   });
 });
+
+describe("an idle run's report", () => {
+  const idle = { ...fixture(), config: { ...fixture().config, scenario: "idle" as const, rate: 0 } };
+
+  it("leaves out latency and per-message tables, and says what idling cost", () => {
+    const md = renderMarkdown(idle);
+    expect(md).not.toContain("## End-to-end latency");
+    expect(md).not.toContain("## Bytes on the wire per delivered message");
+    expect(md).toContain("While idle, HTTP requests per client per second: Polling 1.000; SSE and WebSocket made none.");
+    expect(charts(idle).find((c) => c.name === "per-client")?.config.options?.scales?.y?.type).toBe("logarithmic");
+  });
+});
