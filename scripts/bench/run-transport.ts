@@ -85,6 +85,7 @@ export async function runTransport(ctx: PhaseContext, transport: Transport): Pro
     windowStart = epochNow() + 20;
     const clientBefore = sumCounts(await pool.windowStart(windowStart));
     mainLoad.reset();
+    publisher.lag.reset();
     let stored = 0;
     if (measuredCount > 0) {
       expected = measuredCount * config.clients;
