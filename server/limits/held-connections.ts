@@ -82,6 +82,11 @@ export function installHeldConnectionLimits(app: FastifyInstance, { config, stat
   app.addHook("onRequest", async (request: FastifyRequest, reply: FastifyReply) => {
     const transport = request.routeOptions.config.transport;
     if (transport === undefined || !HELD.has(transport)) return;
+    const upgrade = request.headers.upgrade?.toLowerCase() === "websocket";
+    if (transport === "ws" && !upgrade) {
+      // Otherwise @fastify/websocket answers a plain GET with an empty 404.
+      return reply.code(426).header("upgrade", "websocket").send({ error: "upgrade_required", message: "this endpoint speaks WebSocket only: send an Upgrade: websocket request" });
+    }
     const socket = request.raw.socket;
     const slot = held.acquire(request.ip, socket);
     if (typeof slot === "string") {
@@ -93,7 +98,7 @@ export function installHeldConnectionLimits(app: FastifyInstance, { config, stat
       return refuse(request, reply.header("retry-after", String(config.retryAfterSeconds)), status, message);
     }
     // A WebSocket lives as long as its TCP socket; an HTTP held request as long as its response.
-    if (transport === "ws" && request.headers.upgrade?.toLowerCase() === "websocket") socket.once("close", slot.release);
+    if (transport === "ws") socket.once("close", slot.release);
     else reply.raw.once("close", slot.release);
   });
 }
