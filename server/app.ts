@@ -6,6 +6,7 @@ import { installErrorHandlers } from "./errors.js";
 import { Feed } from "./feed.js";
 import { installHeldConnectionLimits } from "./limits/held-connections.js";
 import { installPublishRateLimit } from "./limits/rate-limit.js";
+import { healthPlugin } from "./metering/health.js";
 import { installMeter } from "./metering/meter-plugin.js";
 import { SocketMeter } from "./metering/socket-meter.js";
 import { Stats } from "./metering/stats.js";
@@ -62,7 +63,7 @@ export async function buildApp(config: LabConfig, options: BuildOptions = {}): P
   await installSecurity(app, deps);
   installHeldConnectionLimits(app, deps);
   await installPublishRateLimit(app, deps);
-  for (const plugin of [adminPlugin, publishPlugin, pollPlugin, longPollPlugin, streamPlugin, ssePlugin, wsPlugin, statsPlugin, dashboardPlugin]) {
+  for (const plugin of [adminPlugin, publishPlugin, pollPlugin, longPollPlugin, streamPlugin, ssePlugin, wsPlugin, statsPlugin, healthPlugin, dashboardPlugin]) {
     await app.register(plugin, deps);
   }
   return app;

@@ -29,6 +29,10 @@ export interface ChaosOptions {
   random: () => number;
   /** Long-poll hold time asked for, in ms. */
   longPollMs?: number;
+  /** Wait between short polls, in ms (default: 2 to 22, at random). */
+  pollIntervalMs?: number;
+  /** A keep-alive agent for polls and long polls (default: a new connection per request). */
+  agent?: http.Agent;
 }
 
 /**
@@ -77,7 +81,9 @@ export class ChaosSubscriber {
       const outcome = await this.once().catch((): Outcome => "ended");
       if (outcome === "killed") this.clientKills++;
       else if (outcome === "ended" && this.running) this.serverEnds++;
-      const pause = outcome === "answered" && this.transport !== "poll" ? 0 : 2 + this.options.random() * 20;
+      const pause = outcome !== "answered"
+        ? 2 + this.options.random() * 20
+        : this.transport !== "poll" ? 0 : this.options.pollIntervalMs ?? 2 + this.options.random() * 20;
       if (pause > 0) await new Promise((resolve) => setTimeout(resolve, pause));
     }
   }
@@ -110,9 +116,10 @@ export class ChaosSubscriber {
   }
 
   private httpGet(path: string, headers: Record<string, string>, onBody: (chunk: Buffer) => void, onEnd: () => void): Promise<Outcome> {
+    const agent = this.transport === "poll" || this.transport === "long-poll" ? this.options.agent ?? false : false;
     return new Promise((resolve) => {
       let killed = false;
-      const request = http.get({ host: "127.0.0.1", port: this.options.port, path, headers, agent: false }, (response) => {
+      const request = http.get({ host: "127.0.0.1", port: this.options.port, path, headers, agent }, (response) => {
         if (response.statusCode !== 200) {
           this.refusals++;
           response.resume();
