@@ -5,7 +5,7 @@ import type { LabDeps } from "../app.js";
 const healthQuery = {
   type: "object",
   additionalProperties: false,
-  properties: { reset: { type: "string", enum: ["1"] } },
+  properties: { reset: { type: "string", enum: ["1"] }, gc: { type: "string", enum: ["1"] } },
 } as const;
 
 /** What `GET /api/health` answers: the process's own resources, for soak tests and operators. */
@@ -22,15 +22,22 @@ export interface HealthResponse {
 
 const RESOLUTION_MS = 10;
 /** The histogram records the time between samples; the delay is what exceeds the sampling interval. */
-const delayMs = (nanoseconds: number): number => Math.max(0, Math.round(nanoseconds / 1e4) / 100 - RESOLUTION_MS);
+const delayMs = (nanoseconds: number): number => Math.max(0, Math.round(nanoseconds / 1e4 - RESOLUTION_MS * 100) / 100);
 
-/** `GET /api/health[?reset=1]`: memory, event-loop delay and what the server holds right now. */
+/** Present only when node runs with --expose-gc (the soak test does): then `?gc=1` collects first. */
+const collectGarbage = (globalThis as { gc?: () => void }).gc;
+
+/**
+ * `GET /api/health[?reset=1][&gc=1]`: memory, event-loop delay and what the server holds right now.
+ * `gc=1` measures memory after a full collection, so that garbage is not mistaken for a leak.
+ */
 export async function healthPlugin(app: FastifyInstance, { feed }: LabDeps): Promise<void> {
   const delay = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
   delay.enable();
   app.addHook("onClose", async () => delay.disable());
 
-  app.get<{ Querystring: { reset?: "1" } }>("/api/health", { schema: { querystring: healthQuery } }, async (request, reply) => {
+  app.get<{ Querystring: { reset?: "1"; gc?: "1" } }>("/api/health", { schema: { querystring: healthQuery } }, async (request, reply) => {
+    if (request.query.gc === "1") collectGarbage?.();
     const memory = process.memoryUsage();
     const body: HealthResponse = {
       rssBytes: memory.rss,

@@ -26,8 +26,8 @@ export function freePort(): Promise<number> {
 }
 
 /** `node --import tsx server/main.ts` as its own process, as `npm start` runs it, with extra env. */
-export function startChildServer(port: number, env: Record<string, string> = {}): Promise<ChildServer> {
-  const child = spawn(process.execPath, ["--import", "tsx", "server/main.ts"], {
+export function startChildServer(port: number, env: Record<string, string> = {}, nodeFlags: string[] = []): Promise<ChildServer> {
+  const child = spawn(process.execPath, [...nodeFlags, "--import", "tsx", "server/main.ts"], {
     cwd: ROOT,
     env: { ...process.env, HOST: "127.0.0.1", PORT: String(port), LOG_LEVEL: "error", ...env },
     stdio: ["ignore", "pipe", "pipe"],

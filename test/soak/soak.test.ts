@@ -29,13 +29,13 @@ it(`${SUBSCRIBERS} subscribers over five transports: no loss, no duplicate, reso
     LAB_PUBLISH_RATE_MAX: "1000000",
     LAB_HISTORY_SIZE: "100000",
     LAB_ADMIN_HOOKS: "1",
-  });
+  }, ["--expose-gc"]);
   const url = server.url;
-  const health = async (reset = false): Promise<HealthResponse> =>
-    (await (await fetch(`${url}/api/health${reset ? "?reset=1" : ""}`)).json()) as HealthResponse;
+  const health = async (query = ""): Promise<HealthResponse> =>
+    (await (await fetch(`${url}/api/health${query}`)).json()) as HealthResponse;
 
   await sleep(2_000); // let start-up (module loading, JIT) settle before the baseline
-  const baseline = await health(true);
+  const baseline = await health("?gc=1&reset=1");
   const random = seededRandom(Number(process.env.SOAK_SEED ?? 1_000));
   const agent = new http.Agent({ keepAlive: true, maxSockets: 500 });
   const start = ((await (await fetch(`${url}/api/poll`)).json()) as { cursor: number }).cursor;
@@ -92,14 +92,14 @@ it(`${SUBSCRIBERS} subscribers over five transports: no loss, no duplicate, reso
     after = await health();
   }
   await sleep(5_000); // give the allocator a moment to hand back what the clients' buffers used
-  after = await health();
+  after = await health("?gc=1");
 
   const clientKills = subscribers.reduce((n, s) => n + s.clientKills, 0);
   const connections = subscribers.reduce((n, s) => n + s.connections, 0);
   const refusals = subscribers.reduce((n, s) => n + s.refusals, 0);
   const report = [
     `soak: ${SUBSCRIBERS} subscribers (${SUBSCRIBERS / 5} per transport), ${published.length} messages over ${Math.round(PUBLISH_MS / 1000)} s`,
-    `connections opened: ${connections}; killed: ${clientKills} by clients mid-chunk + ${serverDrops} by the server; refused: ${refusals}`,
+    `requests and connections opened: ${connections}; connections killed: ${clientKills} by clients mid-chunk + ${serverDrops} by the server; refused: ${refusals}`,
     `messages checked: ${published.length * SUBSCRIBERS}; losses: ${losses}; duplicates: ${duplicates}`,
     `server RSS: baseline ${Math.round(baseline.rssBytes / MiB)} MiB, peak ${Math.round(peak.rssBytes / MiB)} MiB, after clients left ${Math.round(after.rssBytes / MiB)} MiB (heap ${Math.round(baseline.heapUsedBytes / MiB)} → ${Math.round(after.heapUsedBytes / MiB)} MiB)`,
     `held connections during ${during.heldConnections}, after ${after.heldConnections}; feed subscribers after ${after.subscribers}; active resources ${baseline.activeResources} → ${after.activeResources}`,
