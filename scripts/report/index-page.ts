@@ -15,8 +15,8 @@ export interface RunSummary {
   ok: boolean;
   transports: {
     label: string;
-    p50: number;
-    p99: number;
+    p50: number | null;
+    p99: number | null;
     bytesPerMessage: number | null;
     requestsPerMessage: number | null;
     bytesPerClientSecond: number;
@@ -34,8 +34,8 @@ export function runSummary(name: string, r: BenchResults): RunSummary {
     ok: verdict(r).length === 0,
     transports: allFigures(r).map((f) => ({
       label: f.label,
-      p50: f.latency.p50,
-      p99: f.latency.p99,
+      p50: f.latency.count > 0 ? f.latency.p50 : null,
+      p99: f.latency.count > 0 ? f.latency.p99 : null,
       bytesPerMessage: f.bytesPerMessage === null ? null : f.bytesPerMessage.up + f.bytesPerMessage.down,
       requestsPerMessage: f.requestsPerMessage,
       bytesPerClientSecond: f.bytesPerClientSecond.up + f.bytesPerClientSecond.down,
@@ -72,10 +72,11 @@ a.onchange = render; b.onchange = render; render();
 `;
 
 export function renderIndex(runs: RunSummary[]): string {
-  const rows = runs.map((r) => `<tr><td><a href="${encodeURIComponent(r.name)}/report.html">${escapeHtml(r.name)}</a></td><td>${escapeHtml(r.scenario)}</td><td>${escapeHtml(r.workload)}</td><td>${escapeHtml(r.machine)}</td><td${r.ok ? "" : ' class="loud"'}>${r.ok ? "ok" : "<strong>delivery problems</strong>"}</td></tr>`).join("\n");
+  const rows = runs.map((r) => `<tr><td><a href="${encodeURIComponent(r.name)}/report.html">${escapeHtml(r.name)}</a></td><td>${escapeHtml(r.scenario)}</td><td class="text">${escapeHtml(r.workload)}</td><td class="text">${escapeHtml(r.machine)}</td><td${r.ok ? "" : ' class="loud"'}>${r.ok ? "ok" : "<strong>delivery problems</strong>"}</td></tr>`).join("\n");
   return `<!doctype html>
 <html lang="en">
-<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Transport benchmark runs</title><style>${STYLE}</style></head>
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Transport benchmark runs</title><style>${STYLE}
+td.text{text-align:left}</style></head>
 <body>
 <h1>Transport benchmark runs</h1>
 <p>Each run was made by <code>npm run bench</code>; <code>npm run report -- results/&lt;run&gt;</code> rebuilds its report from its results.json.</p>
