@@ -6,7 +6,7 @@ import { epochNow, ThreadLoadMonitor } from "./measure/thread-load.js";
 import { httpChannel, wsChannel } from "./publish-channel.js";
 import { Publisher } from "./publisher.js";
 import type { TransportRun } from "./results.js";
-import { saturationReasons } from "./saturation.js";
+import { saturationReasons } from "./measure/saturation.js";
 import { messageCount, workerCount, type BenchConfig } from "./scenarios.js";
 import type { ServerHandle } from "./server-process.js";
 import { fetchStats, serverDelta, waitForOpen } from "./server-stats.js";

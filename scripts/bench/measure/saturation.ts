@@ -1,4 +1,4 @@
-import type { ThreadLoad } from "./results.js";
+import type { ThreadLoad } from "../results.js";
 
 /** Above these the generator, not the server, may be what the figures measure. */
 export const SATURATION = { elu: 0.9, delayP99Ms: 50, publishLagP99Ms: 20, coreShare: 0.9 } as const;
