@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createHistogram, encode, mergeEncoded, recordMicros, summarize, timeline } from "../../scripts/bench/measure/histogram.js";
+import { createHistogram, encode, mergeEncoded, recordMicros, summarize, timeline } from "../../../scripts/bench/measure/histogram.js";
 
 function histogramOf(valuesMs: number[]): string {
   const h = createHistogram();

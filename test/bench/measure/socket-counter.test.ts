@@ -1,7 +1,7 @@
 import { createServer, type Server } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Client } from "undici";
-import { diffCounts, SocketCounter } from "../../scripts/bench/measure/socket-counter.js";
+import { diffCounts, SocketCounter } from "../../../scripts/bench/measure/socket-counter.js";
 
 /** A raw TCP server that answers every request with a fixed response, so byte counts are known exactly. */
 const RESPONSE = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { saturationReasons } from "../../scripts/bench/measure/saturation.js";
+import { saturationReasons } from "../../../scripts/bench/measure/saturation.js";
 
 const calm = { name: "subscribers-1", elu: 0.2, delayP99Ms: 1, delayMaxMs: 3 };
 
