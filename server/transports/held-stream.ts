@@ -4,6 +4,7 @@ import type { ResetSignal } from "../../protocol/types.js";
 import type { LabDeps } from "../app.js";
 import type { FeedEntry } from "../feed.js";
 import { requestClient } from "../metering/meter-plugin.js";
+import { nextCursor } from "./poll-body.js";
 
 /** What makes NDJSON streaming and SSE different: only their bytes. */
 export interface StreamFormat {
@@ -54,7 +55,7 @@ export class HeldStreams {
     // Re-armed by every write, so a heartbeat goes out only after heartbeatMs of silence.
     const heartbeat = setTimeout(() => write(this.format.heartbeat()), config.heartbeatMs);
     const write = (data: string | Buffer): void => {
-      if (res.destroyed) return;
+      if (res.destroyed || res.writableEnded) return;
       res.write(data);
       heartbeat.refresh();
       if (res.writableLength > config.maxBufferedBytes) {
@@ -65,25 +66,50 @@ export class HeldStreams {
       }
     };
 
-    const backlog = feed.read(after);
-    let first = this.format.preamble;
-    if (backlog.reset !== null) first += this.format.reset(backlog.reset);
-    for (const entry of backlog.entries) first += this.format.message(entry);
-    if (first === "") res.flushHeaders();
-    else write(first);
-    stats.add(transport, client, "delivered", backlog.entries.length);
+    // The catch-up goes out a page at a time, the next page once the previous one has drained, so
+    // a reader far behind is never mistaken for a slow consumer, and costs at most
+    // maxBufferedBytes plus one page. Live messages join in the same tick as the last page is
+    // read, so none can fall between the two.
+    let unsubscribe: (() => void) | null = null;
+    let cursor = after;
+    let preamble = this.format.preamble;
+    const catchUp = (): void => {
+      while (!res.destroyed && !res.writableEnded) {
+        const page = feed.read(cursor, config.pollPageLimit);
+        let chunk = preamble;
+        preamble = "";
+        if (page.reset !== null) chunk += this.format.reset(page.reset);
+        for (const entry of page.entries) chunk += this.format.message(entry);
+        cursor = nextCursor(page, cursor, feed.lastId);
+        stats.add(transport, client, "delivered", page.entries.length);
+        if (chunk !== "") {
+          res.write(chunk);
+          heartbeat.refresh();
+        } else if (!res.headersSent) {
+          res.flushHeaders();
+        }
+        if (!page.more) {
+          unsubscribe = feed.subscribe((entry) => {
+            write(this.bytesOf(entry));
+            stats.add(transport, client, "delivered");
+          });
+          return;
+        }
+        if (res.writableLength > config.maxBufferedBytes) {
+          res.once("drain", catchUp);
+          return;
+        }
+      }
+    };
+    catchUp();
 
-    const unsubscribe = feed.subscribe((entry) => {
-      write(this.bytesOf(entry));
-      stats.add(transport, client, "delivered");
-    });
     const endNow = (): void => {
       endedByServer = true;
       res.end();
     };
     this.open.add(endNow);
     res.once("close", () => {
-      unsubscribe();
+      unsubscribe?.();
       clearTimeout(heartbeat);
       this.open.delete(endNow);
       if (!endedByServer) stats.add(transport, client, "disconnects");

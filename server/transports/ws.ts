@@ -1,3 +1,4 @@
+import type { Socket } from "node:net";
 import { Ajv } from "ajv";
 import type { FastifyInstance } from "fastify";
 import websocket from "@fastify/websocket";
@@ -7,6 +8,7 @@ import type { LabDeps } from "../app.js";
 import type { FeedEntry } from "../feed.js";
 import { requestClient } from "../metering/meter-plugin.js";
 import { sendFrame, subscribeQuery, toInteger, type SubscribeQuery } from "../schemas.js";
+import { nextCursor } from "./poll-body.js";
 
 /**
  * ws keeps its frame writer private and its types omit `Sender`; engine.io uses the same door to
@@ -14,6 +16,10 @@ import { sendFrame, subscribeQuery, toInteger, type SubscribeQuery } from "../sc
  */
 interface WithSender {
   _sender: { sendFrame(list: Buffer[], cb?: (error?: Error) => void): void };
+}
+/** ws's TCP socket, also private: the catch-up waits for its `drain`. */
+interface WithSocket {
+  _socket: Socket;
 }
 interface FrameOptions {
   fin: boolean;
@@ -78,10 +84,13 @@ export async function wsPlugin(app: FastifyInstance, deps: LabDeps): Promise<voi
     (socket, request) => {
       const client = requestClient(request.query);
       const sendControl = (signal: ControlSignal): void => socket.send(JSON.stringify(signal));
-      const deliver = (entry: FeedEntry): void => {
-        if (socket.readyState !== WebSocket.OPEN) return;
+      const sendEntry = (entry: FeedEntry): void => {
         (socket as unknown as WithSender)._sender.sendFrame(frameOf(entry));
         stats.add("ws", client, "delivered");
+      };
+      const deliver = (entry: FeedEntry): void => {
+        if (socket.readyState !== WebSocket.OPEN) return;
+        sendEntry(entry);
         if (socket.bufferedAmount > config.maxBufferedBytes) {
           stats.add("ws", client, "cutoffs");
           closedByServer = true;
@@ -92,15 +101,32 @@ export async function wsPlugin(app: FastifyInstance, deps: LabDeps): Promise<voi
 
       let closedByServer = false;
       let budgetChecks = Promise.resolve();
-      // Set once the backlog is written: a peer cut off while taking its backlog never subscribes.
+      // Set once the catch-up is written.
       let unsubscribe: (() => void) | undefined;
       alive.set(socket, true);
       socket.on("pong", () => alive.set(socket, true));
 
-      const backlog = feed.read(toInteger("after", request.query.after));
-      if (backlog.reset !== null) sendControl(backlog.reset);
-      for (const entry of backlog.entries) deliver(entry);
-      if (!closedByServer) unsubscribe = feed.subscribe(deliver);
+      // As in held-stream.ts: the catch-up goes out a page at a time, the next once the socket has
+      // drained, so a peer far behind is not taken for a slow consumer; live delivery starts in the
+      // same tick as the last page is read.
+      let cursor = toInteger("after", request.query.after);
+      const catchUp = (): void => {
+        while (socket.readyState === WebSocket.OPEN) {
+          const page = feed.read(cursor, config.pollPageLimit);
+          if (page.reset !== null) sendControl(page.reset);
+          for (const entry of page.entries) sendEntry(entry);
+          cursor = nextCursor(page, cursor, feed.lastId);
+          if (!page.more) {
+            unsubscribe = feed.subscribe(deliver);
+            return;
+          }
+          if (socket.bufferedAmount > config.maxBufferedBytes) {
+            (socket as unknown as WithSocket)._socket.once("drain", catchUp);
+            return;
+          }
+        }
+      };
+      catchUp();
 
       socket.on("message", (data, isBinary) => {
         const refuse = (error: string, message: string, nonce?: string): void => {
