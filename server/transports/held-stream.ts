@@ -73,6 +73,7 @@ export class HeldStreams {
     let unsubscribe: (() => void) | null = null;
     let cursor = after;
     let preamble = this.format.preamble;
+    let firstPage = true;
     const catchUp = (): void => {
       while (!res.destroyed && !res.writableEnded) {
         const page = feed.read(cursor, config.pollPageLimit);
@@ -85,9 +86,11 @@ export class HeldStreams {
         if (chunk !== "") {
           res.write(chunk);
           heartbeat.refresh();
-        } else if (!res.headersSent) {
+        } else if (firstPage) {
+          // Nothing to send yet: the headers alone tell the client the stream is open.
           res.flushHeaders();
         }
+        firstPage = false;
         if (!page.more) {
           unsubscribe = feed.subscribe((entry) => {
             write(this.bytesOf(entry));
