@@ -71,11 +71,7 @@ export async function installSecurity(app: FastifyInstance, { config }: LabDeps)
     formAction: ["'none'"],
     objectSrc: ["'none'"],
   };
-  // Generated benchmark reports are static pages that may carry their own <style>; still no inline script.
-  app.addHook("onRoute", (route) => {
-    if (!route.url.startsWith("/results/")) return;
-    route.helmet = { contentSecurityPolicy: { useDefaults: false, directives: { ...directives, styleSrc: ["'self'", "'unsafe-inline'"] } } };
-  });
+  // Benchmark reports under /results/ replace this policy with a sandboxed one (server/dashboard.ts).
   await app.register(helmet, {
     contentSecurityPolicy: { useDefaults: false, directives },
     // The lab is served over plain http on loopback: HSTS would be wrong there, and is the proxy's job.
