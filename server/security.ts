@@ -71,6 +71,17 @@ export async function installSecurity(app: FastifyInstance, { config }: LabDeps)
     formAction: ["'none'"],
     objectSrc: ["'none'"],
   };
+  // Helmet's headers (about 600 bytes) are for documents: a browser applies CSP, framing and opener
+  // policies to pages, not to the JSON, NDJSON, SSE and upgrade responses of the API. Sent on every
+  // poll they would make polling look costlier than it is, so the API gets only `nosniff`, the one
+  // that protects a data response (no browser may sniff a message's text into HTML).
+  const isApi = (url: string | undefined): boolean => url !== undefined && (url.startsWith("/api/") || url === "/metrics");
+  app.addHook("onRoute", (route) => {
+    if (isApi(route.url)) route.helmet = false;
+  });
+  app.addHook("onRequest", async (request, reply) => {
+    if (isApi(request.routeOptions.url)) reply.header("x-content-type-options", "nosniff");
+  });
   // Benchmark reports under /results/ replace this policy with a sandboxed one (server/dashboard.ts).
   await app.register(helmet, {
     contentSecurityPolicy: { useDefaults: false, directives },

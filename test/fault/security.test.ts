@@ -116,4 +116,13 @@ describe("messages are data, never markup", () => {
     const body = (await poll.json()) as { messages: { text: string }[] };
     expect(body.messages.at(-1)?.text).toBe(text);
   });
+
+  it("keeps document-only headers off API responses, so they do not inflate what polling costs", async () => {
+    for (const path of ["/api/poll", "/api/stats", "/metrics"]) {
+      const response = await fetch(`${server.url}${path}`);
+      expect(response.headers.get("content-security-policy"), path).toBeNull();
+      expect(response.headers.get("x-frame-options"), path).toBeNull();
+      expect(response.headers.get("x-content-type-options"), path).toBe("nosniff");
+    }
+  });
 });
