@@ -1,5 +1,5 @@
 import { subscribePath } from "../../../protocol/endpoints.js";
-import type { PollResponse } from "../../../protocol/types.js";
+import { fetchPage } from "./fetch-page.js";
 import { BaseTransport, type TransportOptions } from "./transport.js";
 
 export interface LongPollOptions extends TransportOptions {
@@ -37,13 +37,9 @@ export class LongPollTransport extends BaseTransport {
     while (this.isCurrent(gen)) {
       const controller = new AbortController();
       this.controller = controller;
-      let page: PollResponse;
-      try {
-        const path = subscribePath("long-poll", { after: this.cursor, client: this.clientId, timeoutMs: holdMs });
-        const response = await fetch(this.url(path), { signal: controller.signal, cache: "no-store" });
-        if (!response.ok) throw new Error(`long poll answered ${response.status}`);
-        page = (await response.json()) as PollResponse;
-      } catch {
+      const path = subscribePath("long-poll", { after: this.cursor, client: this.clientId, timeoutMs: holdMs });
+      const page = await fetchPage(this.url(path), controller.signal);
+      if (page === null) {
         this.failed(gen);
         return;
       }

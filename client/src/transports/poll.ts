@@ -1,5 +1,5 @@
 import { subscribePath } from "../../../protocol/endpoints.js";
-import type { PollResponse } from "../../../protocol/types.js";
+import { fetchPage } from "./fetch-page.js";
 import { BaseTransport, type TransportOptions } from "./transport.js";
 
 export interface PollOptions extends TransportOptions {
@@ -33,13 +33,9 @@ export class PollTransport extends BaseTransport {
   private async pollOnce(gen: number): Promise<void> {
     const controller = new AbortController();
     this.controller = controller;
-    let page: PollResponse;
-    try {
-      const path = subscribePath("poll", { after: this.cursor, client: this.clientId });
-      const response = await fetch(this.url(path), { signal: controller.signal, cache: "no-store" });
-      if (!response.ok) throw new Error(`poll answered ${response.status}`);
-      page = (await response.json()) as PollResponse;
-    } catch {
+    const path = subscribePath("poll", { after: this.cursor, client: this.clientId });
+    const page = await fetchPage(this.url(path), controller.signal);
+    if (page === null) {
       this.failed(gen);
       return;
     }
