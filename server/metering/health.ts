@@ -12,6 +12,10 @@ const healthQuery = {
 export interface HealthResponse {
   rssBytes: number;
   heapUsedBytes: number;
+  /** Memory V8 holds for its heap, used or not. */
+  heapTotalBytes: number;
+  /** Memory outside the V8 heap held by JS objects (Buffers and other native allocations). */
+  externalBytes: number;
   /** Event-loop delay since start or since the last `?reset=1`, in ms. */
   eventLoopDelayMs: { p50: number; p99: number; max: number };
   /** Node's active handles and requests (sockets, timers, servers). */
@@ -42,6 +46,8 @@ export async function healthPlugin(app: FastifyInstance, { feed }: LabDeps): Pro
     const body: HealthResponse = {
       rssBytes: memory.rss,
       heapUsedBytes: memory.heapUsed,
+      heapTotalBytes: memory.heapTotal,
+      externalBytes: memory.external,
       eventLoopDelayMs: { p50: delayMs(delay.percentile(50)), p99: delayMs(delay.percentile(99)), max: delayMs(delay.max) },
       activeResources: process.getActiveResourcesInfo().length,
       heldConnections: app.heldConnections.size,

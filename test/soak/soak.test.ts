@@ -101,7 +101,7 @@ it(`${SUBSCRIBERS} subscribers over five transports: no loss, no duplicate, reso
     `soak: ${SUBSCRIBERS} subscribers (${SUBSCRIBERS / 5} per transport), ${published.length} messages over ${Math.round(PUBLISH_MS / 1000)} s`,
     `requests and connections opened: ${connections}; connections killed: ${clientKills} by clients mid-chunk + ${serverDrops} by the server; refused: ${refusals}`,
     `messages checked: ${published.length * SUBSCRIBERS}; losses: ${losses}; duplicates: ${duplicates}`,
-    `server RSS: baseline ${Math.round(baseline.rssBytes / MiB)} MiB, peak ${Math.round(peak.rssBytes / MiB)} MiB, after clients left ${Math.round(after.rssBytes / MiB)} MiB (heap ${Math.round(baseline.heapUsedBytes / MiB)} → ${Math.round(after.heapUsedBytes / MiB)} MiB)`,
+    `server RSS: baseline ${Math.round(baseline.rssBytes / MiB)} MiB, peak ${Math.round(peak.rssBytes / MiB)} MiB, after clients left ${Math.round(after.rssBytes / MiB)} MiB (heap used ${Math.round(baseline.heapUsedBytes / MiB)} → ${Math.round(after.heapUsedBytes / MiB)} MiB, heap reserved ${Math.round(baseline.heapTotalBytes / MiB)} → ${Math.round(peak.heapTotalBytes / MiB)} → ${Math.round(after.heapTotalBytes / MiB)} MiB, external ${Math.round(baseline.externalBytes / MiB)} → ${Math.round(after.externalBytes / MiB)} MiB)`,
     `held connections during ${during.heldConnections}, after ${after.heldConnections}; feed subscribers after ${after.subscribers}; active resources ${baseline.activeResources} → ${after.activeResources}`,
     `event-loop delay over the run: p50 ${after.eventLoopDelayMs.p50} ms, p99 ${after.eventLoopDelayMs.p99} ms, max ${after.eventLoopDelayMs.max} ms`,
   ].join("\n");
