@@ -3,7 +3,7 @@ import type { LabDeps } from "../app.js";
 import type { ReadResult } from "../feed.js";
 import { requestClient } from "../metering/meter-plugin.js";
 import { longPollQuery, toInteger } from "../schemas.js";
-import { encodePollBody, nextCursor } from "./poll-body.js";
+import { sendPollAnswer } from "./poll-body.js";
 
 interface LongPollQuery {
   after?: string;
@@ -32,10 +32,7 @@ export async function longPollPlugin(app: FastifyInstance, { feed, stats, config
       const client = requestClient(request.query);
       const answer = (result: ReadResult, cursorBase: number | undefined): FastifyReply => {
         stats.add("long-poll", client, "delivered", result.entries.length);
-        return reply
-          .header("cache-control", "no-store")
-          .type("application/json; charset=utf-8")
-          .send(encodePollBody(result, nextCursor(result, cursorBase, feed.lastId)));
+        return sendPollAnswer(reply, result, cursorBase, feed.lastId);
       };
 
       const first = feed.read(after, config.pollPageLimit);

@@ -1,3 +1,4 @@
+import type { FastifyReply } from "fastify";
 import type { ReadResult } from "../feed.js";
 
 /**
@@ -16,4 +17,12 @@ export function nextCursor(result: ReadResult, after: number | undefined, lastId
   if (last !== undefined) return last.message.id;
   if (result.reset !== null) return result.reset.cursor;
   return after ?? lastId;
+}
+
+/** Send a poll or long-poll answer: never cached, since the same URL answers differently over time. */
+export function sendPollAnswer(reply: FastifyReply, result: ReadResult, after: number | undefined, lastId: number): FastifyReply {
+  return reply
+    .header("cache-control", "no-store")
+    .type("application/json; charset=utf-8")
+    .send(encodePollBody(result, nextCursor(result, after, lastId)));
 }

@@ -2,7 +2,7 @@ import type { FastifyInstance } from "fastify";
 import type { LabDeps } from "../app.js";
 import { requestClient } from "../metering/meter-plugin.js";
 import { subscribeQuery, toInteger, type SubscribeQuery } from "../schemas.js";
-import { encodePollBody, nextCursor } from "./poll-body.js";
+import { sendPollAnswer } from "./poll-body.js";
 
 /** Short polling: answer at once with whatever is after the cursor. */
 export async function pollPlugin(app: FastifyInstance, { feed, stats, config }: LabDeps): Promise<void> {
@@ -13,10 +13,7 @@ export async function pollPlugin(app: FastifyInstance, { feed, stats, config }: 
       const after = toInteger("after", request.query.after);
       const result = feed.read(after, config.pollPageLimit);
       stats.add("poll", requestClient(request.query), "delivered", result.entries.length);
-      return reply
-        .header("cache-control", "no-store")
-        .type("application/json; charset=utf-8")
-        .send(encodePollBody(result, nextCursor(result, after, feed.lastId)));
+      return sendPollAnswer(reply, result, after, feed.lastId);
     },
   );
 }
