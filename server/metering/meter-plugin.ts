@@ -18,9 +18,7 @@ export function installMeter(app: FastifyInstance, meter: SocketMeter): void {
   app.addHook("onRequest", async (request, reply) => {
     const socket = request.raw.socket;
     const transport = request.routeOptions.config.transport ?? null;
-    const query = request.query as Record<string, unknown> | undefined;
-    const client = isClientId(query?.client) ? query.client : undefined;
-    meter.claim(socket, transport, client);
+    meter.claim(socket, transport, requestClient(request.query));
     // A WebSocket owns its socket until the socket closes; the meter sees that close itself.
     if (transport === "ws" && request.headers.upgrade?.toLowerCase() === "websocket") return;
     reply.raw.once("close", () => meter.release(socket));
