@@ -6,6 +6,7 @@ export interface ChatShell {
   connectButton: HTMLButtonElement;
   switcher: HTMLFieldSetElement;
   interval: HTMLInputElement;
+  intervalNote: HTMLElement;
   state: HTMLElement;
   counters: HTMLElement;
   duplicates: HTMLElement;
@@ -64,8 +65,13 @@ export function renderChatShell(element: HTMLElement, initial = "ws"): ChatShell
   interval.step = "100";
   interval.value = "1000";
   interval.name = "interval";
+  interval.required = true;
+  const intervalNote = el("span", "", "field-note");
+  intervalNote.id = "interval-note";
+  intervalNote.setAttribute("role", "status");
+  interval.setAttribute("aria-describedby", intervalNote.id);
   const options = el("div", undefined, "row");
-  options.append(labelled("Polling interval (ms)", interval));
+  options.append(labelled("Polling interval (ms)", interval), intervalNote);
 
   const counters = el("p", undefined, "counters");
   counters.setAttribute("aria-label", "Delivery check");
@@ -103,5 +109,5 @@ export function renderChatShell(element: HTMLElement, initial = "ws"): ChatShell
   status.setAttribute("role", "status");
 
   element.append(identity, switcher, options, counters, log, sendForm, status);
-  return { nickname, connectButton, switcher, interval, state, counters, duplicates, gaps, delivered, switches, log, sendForm, text, status };
+  return { nickname, connectButton, switcher, interval, intervalNote, state, counters, duplicates, gaps, delivered, switches, log, sendForm, text, status };
 }

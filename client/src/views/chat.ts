@@ -9,6 +9,23 @@ import { renderChatShell } from "./chat-shell.js";
 /** Rows kept in the list: enough to read back, bounded so a tab open for hours stays small. */
 const MAX_ROWS = 1_000;
 
+const count = (n: number): string => n.toLocaleString("en-US");
+
+/**
+ * Why the polling interval field's value is refused, or undefined when it is valid. The field's own
+ * min, max and step are the rules, checked by the browser's constraint validation, so what the field
+ * marks invalid and what the chat refuses are one and the same.
+ */
+function intervalRefusal(input: HTMLInputElement): string | undefined {
+  const v = input.validity;
+  if (v.valid) return undefined;
+  if (v.badInput || v.valueMissing) return "it is not a number";
+  if (v.rangeUnderflow) return `it is below the minimum of ${count(Number(input.min))} ms`;
+  if (v.rangeOverflow) return `it is above the maximum of ${count(Number(input.max))} ms`;
+  if (v.stepMismatch) return `it is not a multiple of ${count(Number(input.step))} ms`;
+  return "it is not a valid interval";
+}
+
 export interface ChatView {
   /** The transport the chat uses now (the wire view follows it). */
   readonly transport: Transport;
@@ -29,6 +46,8 @@ export function setUpChat(element: HTMLElement): ChatView {
   let connected = false;
   let delivered = 0;
   let switches = 0;
+  /** The interval in effect: the field's value only once the field accepts it. */
+  let intervalMs = Number(ui.interval.value);
 
   const showCounters = (): void => {
     ui.duplicates.textContent = String(tracker.duplicates);
@@ -80,7 +99,7 @@ export function setUpChat(element: HTMLElement): ChatView {
       },
       onState: showState,
     });
-    if (active instanceof PollTransport) active.intervalMs = Number(ui.interval.value) || 1_000;
+    if (active instanceof PollTransport) active.intervalMs = intervalMs;
     active.connect(tracker.last);
   };
 
@@ -103,7 +122,17 @@ export function setUpChat(element: HTMLElement): ChatView {
   });
 
   ui.interval.addEventListener("change", () => {
-    if (active instanceof PollTransport) active.intervalMs = Number(ui.interval.value) || 1_000;
+    const refusal = intervalRefusal(ui.interval);
+    ui.interval.setAttribute("aria-invalid", String(refusal !== undefined));
+    ui.intervalNote.dataset.refused = String(refusal !== undefined);
+    if (refusal !== undefined) {
+      const typed = ui.interval.value === "" ? "That value" : `${ui.interval.value} ms`;
+      ui.intervalNote.textContent = `${typed} refused: ${refusal} (allowed: ${count(Number(ui.interval.min))} to ${count(Number(ui.interval.max))} ms, in steps of ${count(Number(ui.interval.step))}). Keeping ${count(intervalMs)} ms.`;
+      return;
+    }
+    intervalMs = Number(ui.interval.value);
+    ui.intervalNote.textContent = `Interval set to ${count(intervalMs)} ms.`;
+    if (active instanceof PollTransport) active.intervalMs = intervalMs;
   });
 
   ui.connectButton.addEventListener("click", () => {
