@@ -1,6 +1,8 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Socket } from "node:net";
 import type { FastifyInstance } from "fastify";
 import type { Metered } from "../../protocol/types.js";
-import type { SocketMeter } from "./socket-meter.js";
+import type { MeteredRequest, RequestSize, SocketMeter } from "./socket-meter.js";
 import { isClientId } from "./stats.js";
 
 declare module "fastify" {
@@ -11,17 +13,35 @@ declare module "fastify" {
 }
 
 /**
- * Hands every request's socket to the meter. It runs first (onRequest), before validation, so a
- * refused request is metered too: a transport's cost includes the requests it gets wrong.
+ * Hands every request to the meter the moment Node has parsed it: the server's own `request` and
+ * `upgrade` events come in exactly the order Node will answer in, which is what lets the meter
+ * keep a queue per socket for pipelined requests. Fastify's onRequest hook then names the
+ * request's transport; it runs first, before validation, so a refused request is metered too: a
+ * transport's cost includes the requests it gets wrong. (Requests that never touch a socket,
+ * `app.inject`, are not metered.)
  */
 export function installMeter(app: FastifyInstance, meter: SocketMeter): void {
-  app.addHook("onRequest", async (request, reply) => {
-    const socket = request.raw.socket;
-    const transport = request.routeOptions.config.transport ?? null;
-    meter.claim(socket, transport, requestClient(request.query));
+  const requests = new WeakMap<IncomingMessage, MeteredRequest>();
+
+  app.server.prependListener("request", (req: IncomingMessage, res: ServerResponse) => {
+    const metered = meter.claim(req.socket, requestSize(req, false));
+    requests.set(req, metered);
+    // Before Node's own listener, which hands the socket to the next queued response and so
+    // writes that response's first bytes: what was written up to here is this response's alone.
+    res.prependListener("finish", () => metered.end());
+    res.once("close", () => metered.end());
+  });
+  app.server.prependListener("upgrade", (req: IncomingMessage, socket: Socket) => {
     // A WebSocket owns its socket until the socket closes; the meter sees that close itself.
-    if (transport === "ws" && request.headers.upgrade?.toLowerCase() === "websocket") return;
-    reply.raw.once("close", () => meter.release(socket));
+    requests.set(req, meter.claim(socket, requestSize(req, true)));
+  });
+
+  app.addHook("onRequest", async (request, reply) => {
+    const metered = requests.get(request.raw);
+    if (metered === undefined) return;
+    metered.identify(request.routeOptions.config.transport ?? null, requestClient(request.query));
+    // An upgrade answered with plain HTTP (refused, or not a WebSocket route) ends with that answer.
+    if (request.raw.headers.upgrade !== undefined) reply.raw.prependListener("finish", () => metered.end());
   });
 }
 
@@ -29,4 +49,19 @@ export function installMeter(app: FastifyInstance, meter: SocketMeter): void {
 export function requestClient(query: unknown): string | undefined {
   const client = (query as Record<string, unknown> | undefined)?.client;
   return isClientId(client) ? client : undefined;
+}
+
+/**
+ * A request's bytes on the wire, rebuilt from what Node parsed: `METHOD target HTTP/x.y`, then one
+ * `name: value` line per raw header, each with CRLF, then CRLF; then the body. Node decodes heads
+ * as latin1, so one character is one byte.
+ */
+export function requestSize(req: IncomingMessage, upgrade: boolean): RequestSize {
+  let head = `${req.method ?? ""} ${req.url ?? ""} HTTP/${req.httpVersion}\r\n`.length + 2;
+  const raw = req.rawHeaders;
+  for (let i = 0; i + 1 < raw.length; i += 2) head += (raw[i] ?? "").length + 2 + (raw[i + 1] ?? "").length + 2;
+  if (upgrade) return { head, body: "rest" };
+  if (req.headers["transfer-encoding"] !== undefined) return { head, body: "chunked" };
+  const length = Number(req.headers["content-length"] ?? 0);
+  return { head, body: Number.isSafeInteger(length) && length >= 0 ? length : "chunked" };
 }
