@@ -124,6 +124,11 @@ export interface TransportCounters {
   cutoffs: number;
   /** Requests or upgrades refused by a connection limit or a rate limit. */
   refused: number;
+  /**
+   * The client's own mistakes: requests answered with a 4xx other than a limit's 429, refused
+   * WebSocket frames and WebSocket protocol errors. Counted, never logged above debug.
+   */
+  clientErrors: number;
 }
 
 export type CountersByTransport = Record<Metered, TransportCounters>;

@@ -2,16 +2,19 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastif
 import { adminPlugin } from "./admin.js";
 import type { LabConfig } from "./config.js";
 import { dashboardPlugin } from "./dashboard.js";
-import { installErrorHandlers } from "./errors.js";
+import { answerExpectation, clientErrorHandler, frameworkErrors, installErrorHandlers } from "./errors.js";
 import { Feed } from "./feed.js";
 import { installHeldConnectionLimits } from "./limits/held-connections.js";
 import { installPublishRateLimit } from "./limits/rate-limit.js";
+import { installUpgradeGuard } from "./limits/upgrade-guard.js";
 import { healthPlugin } from "./metering/health.js";
 import { installMeter } from "./metering/meter-plugin.js";
+import { installSelfCaptureGuard, SelfCaptures } from "./metering/self-capture.js";
 import { SocketMeter } from "./metering/socket-meter.js";
 import { Stats } from "./metering/stats.js";
 import { statsPlugin } from "./metering/stats-routes.js";
 import { installSecurity } from "./security.js";
+import { installShutdownGate } from "./shutdown-gate.js";
 import { longPollPlugin } from "./transports/long-poll.js";
 import { pollPlugin } from "./transports/poll.js";
 import { publishPlugin } from "./transports/publish.js";
@@ -25,6 +28,10 @@ export interface LabDeps {
   feed: Feed;
   stats: Stats;
   meter: SocketMeter;
+  /** The wire view's requests to this server itself, kept out of every figure. */
+  selfCaptures: SelfCaptures;
+  /** True from the first moment of shutdown (see shutdown-gate.ts); read it live, never copy it. */
+  closing: boolean;
 }
 
 declare module "fastify" {
@@ -52,13 +59,26 @@ export async function buildApp(config: LabConfig, options: BuildOptions = {}): P
     requestTimeout: config.requestTimeoutMs,
     http: { headersTimeout: config.headersTimeoutMs, connectionsCheckingInterval: config.timeoutCheckMs },
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+    // Every refusal, including those made before routing, is `{error, message}` (errors.ts).
+    clientErrorHandler,
+    frameworkErrors,
+    return503OnClosing: false,
   });
-  const stats = new Stats();
-  const deps: LabDeps = { config, feed: new Feed(config.historySize, config.recentLimit), stats, meter: new SocketMeter(stats) };
+  app.server.on("checkExpectation", answerExpectation);
+  // Bodies are JSON only: a text/plain body is refused with 415, not parsed into a string that the
+  // schema then calls "not an object".
+  app.removeContentTypeParser("text/plain");
+  const selfCaptures = new SelfCaptures();
+  const stats = new Stats(undefined, selfCaptures.client);
+  const deps: LabDeps = { selfCaptures, config, feed: new Feed(config.historySize, config.recentLimit), stats, meter: new SocketMeter(stats), closing: false };
 
   app.decorate("lab", deps);
   installErrorHandlers(app);
   installMeter(app, deps.meter);
+  installUpgradeGuard(app);
+  installSelfCaptureGuard(app, selfCaptures);
+  // Its preClose hook must run before every other one (long polls are answered in theirs).
+  installShutdownGate(app, deps);
   // Refusals come after metering, so refused requests are counted, and before any route work.
   await installSecurity(app, deps);
   installHeldConnectionLimits(app, deps);

@@ -10,8 +10,13 @@ export interface LabConfig {
   historySize: number;
   /** Messages a subscriber without a cursor (or after a reset) gets before live ones. */
   recentLimit: number;
-  /** Most messages in one poll or long-poll answer; `more: true` says there are others waiting. */
+  /** Most messages in one poll or long-poll answer or catch-up page; `more: true` says there are others waiting. */
   pollPageLimit: number;
+  /**
+   * Most bytes of messages in one poll or long-poll answer or catch-up page (a page always holds at
+   * least one message). Together with `maxBufferedBytes` this bounds what the server holds per client.
+   */
+  pageBytes: number;
   maxTextLength: number;
   maxFromLength: number;
   maxNonceLength: number;
@@ -53,6 +58,14 @@ export interface LabConfig {
    * the server's own origin and loopback origins, which are always allowed. A foreign Origin gets 403.
    */
   allowedOrigins: string;
+  /**
+   * Host names (the `Host` header without its port) this server answers to, comma-separated, besides
+   * IP addresses, `localhost` and the configured `host`. Any other name gets 403: a page on a
+   * DNS-rebinding domain cannot drive the lab.
+   */
+  allowedHosts: string;
+  /** `/api/wire` captures running at once (beyond: 429). */
+  maxWireCaptures: number;
   /** Enables `POST /api/admin/drop` (server-side connection drops for fault tests). Never on in production. */
   adminHooks: boolean;
 }
@@ -63,6 +76,7 @@ export const DEFAULTS: LabConfig = {
   historySize: 10_000,
   recentLimit: 50,
   pollPageLimit: 1_000,
+  pageBytes: 64 * 1024,
   maxTextLength: 2_000,
   maxFromLength: 64,
   maxNonceLength: 128,
@@ -85,6 +99,8 @@ export const DEFAULTS: LabConfig = {
   requestTimeoutMs: 30_000,
   timeoutCheckMs: 1_000,
   allowedOrigins: "",
+  allowedHosts: "",
+  maxWireCaptures: 4,
   adminHooks: false,
 };
 
@@ -95,6 +111,7 @@ export const ENV_NAMES: Record<keyof LabConfig, string> = {
   historySize: "LAB_HISTORY_SIZE",
   recentLimit: "LAB_RECENT_LIMIT",
   pollPageLimit: "LAB_POLL_PAGE_LIMIT",
+  pageBytes: "LAB_PAGE_BYTES",
   maxTextLength: "LAB_MAX_TEXT_LENGTH",
   maxFromLength: "LAB_MAX_FROM_LENGTH",
   maxNonceLength: "LAB_MAX_NONCE_LENGTH",
@@ -117,6 +134,8 @@ export const ENV_NAMES: Record<keyof LabConfig, string> = {
   requestTimeoutMs: "LAB_REQUEST_TIMEOUT_MS",
   timeoutCheckMs: "LAB_TIMEOUT_CHECK_MS",
   allowedOrigins: "LAB_ALLOWED_ORIGINS",
+  allowedHosts: "LAB_ALLOWED_HOSTS",
+  maxWireCaptures: "LAB_MAX_WIRE_CAPTURES",
   adminHooks: "LAB_ADMIN_HOOKS",
 };
 
@@ -158,7 +177,7 @@ function parseFlag(name: string, raw: string): boolean {
 
 function check(config: LabConfig): void {
   const positive: (keyof LabConfig)[] = [
-    "historySize", "recentLimit", "pollPageLimit", "maxTextLength", "maxFromLength", "maxNonceLength",
+    "historySize", "recentLimit", "pollPageLimit", "pageBytes", "maxWireCaptures", "maxTextLength", "maxFromLength", "maxNonceLength",
     "bodyLimit", "longPollDefaultMs", "longPollMaxMs", "heartbeatMs", "sseRetryMs", "wsPingMs", "wsMaxPayload", "maxBufferedBytes",
     "maxHeldConnections", "maxHeldPerIp", "retryAfterSeconds", "publishRateMax", "publishRateWindowMs", "wsRateCloseAfter",
     "headersTimeoutMs", "requestTimeoutMs", "timeoutCheckMs",
@@ -179,6 +198,7 @@ function check(config: LabConfig): void {
     throw new ConfigError("LAB_HEADERS_TIMEOUT_MS must not exceed LAB_REQUEST_TIMEOUT_MS");
   }
   allowedOriginList(config);
+  allowedHostList(config);
   if (config.longPollDefaultMs > config.longPollMaxMs) {
     throw new ConfigError("LAB_LONG_POLL_DEFAULT_MS must not exceed LAB_LONG_POLL_MAX_MS");
   }
@@ -195,6 +215,17 @@ export function allowedOriginList(config: Pick<LabConfig, "allowedOrigins">): st
       origin = undefined;
     }
     if (origin !== entry) throw new ConfigError(`LAB_ALLOWED_ORIGINS: "${entry}" is not an origin like https://example.org:8443`);
+  }
+  return list;
+}
+
+/** `allowedHosts` as a list of lower-case host names; ConfigError for anything that is not one. */
+export function allowedHostList(config: Pick<LabConfig, "allowedHosts">): string[] {
+  const list = config.allowedHosts.split(",").map((entry) => entry.trim().toLowerCase()).filter((entry) => entry !== "");
+  for (const entry of list) {
+    if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*\.?$/.test(entry)) {
+      throw new ConfigError(`LAB_ALLOWED_HOSTS: "${entry}" is not a host name like lab.example.org (no scheme, no port)`);
+    }
   }
   return list;
 }

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { connect, type AddressInfo } from "node:net";
 import { subscribePath } from "../protocol/endpoints.js";
 import type { Transport } from "../protocol/types.js";
+import type { SelfCaptures } from "./metering/self-capture.js";
 
 /**
  * "Under the hood": the server opens a real TCP connection to itself, sends one subscribe request
@@ -41,8 +42,8 @@ export function selfAddress(address: AddressInfo | string | null): { host: strin
 }
 
 /** Capture one exchange for `transport`, resuming one message before `lastId` so one message is shown. */
-export async function captureWire(transport: Transport, target: { host: string; port: number }, after: number | undefined): Promise<WireCapture> {
-  const path = subscribePath(transport, { after, client: "wire-echo", timeoutMs: 0 });
+export async function captureWire(transport: Transport, target: { host: string; port: number }, after: number | undefined, captures: SelfCaptures): Promise<WireCapture> {
+  const path = subscribePath(transport, { after, client: captures.client, timeoutMs: 0 });
   const hostHeader = target.host.includes(":") ? `[${target.host}]:${target.port}` : `${target.host}:${target.port}`;
   const lines = [`GET ${path} HTTP/1.1`, `Host: ${hostHeader}`, "User-Agent: transport-lab-wire-capture"];
   let key = "";
@@ -53,7 +54,7 @@ export async function captureWire(transport: Transport, target: { host: string; 
     lines.push(`Accept: ${ACCEPT[transport]}`, "Connection: close");
   }
   const request = lines.join("\r\n") + "\r\n\r\n";
-  const { bytes, truncated } = await exchange(target, request, (received) => complete(transport, received, after !== undefined));
+  const { bytes, truncated } = await exchange(target, request, captures, (received) => complete(transport, received, after !== undefined));
   const capture: WireCapture = { transport, request, response: bytes.toString("utf8"), truncated };
   if (transport === "ws") capture.websocket = describeWs(key, bytes);
   return capture;
@@ -85,7 +86,7 @@ function complete(transport: Transport, received: Buffer, expectMessage: boolean
   }
 }
 
-function exchange(target: { host: string; port: number }, request: string, done: (received: Buffer) => boolean): Promise<{ bytes: Buffer; truncated: boolean }> {
+function exchange(target: { host: string; port: number }, request: string, captures: SelfCaptures, done: (received: Buffer) => boolean): Promise<{ bytes: Buffer; truncated: boolean }> {
   return new Promise((resolve, reject) => {
     const socket = connect(target.port, target.host);
     let received = Buffer.alloc(0);
@@ -98,7 +99,10 @@ function exchange(target: { host: string; port: number }, request: string, done:
       resolve({ bytes: received, truncated });
     };
     const timer = setTimeout(() => finish(true), TIME_LIMIT_MS);
-    socket.on("connect", () => socket.write(request));
+    socket.on("connect", () => {
+      captures.track(socket);
+      socket.write(request);
+    });
     socket.on("data", (chunk: Buffer) => {
       received = Buffer.concat([received, chunk]);
       if (received.length >= MAX_BYTES) finish(true);

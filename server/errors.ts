@@ -1,4 +1,6 @@
-import type { FastifyError, FastifyInstance } from "fastify";
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from "node:http";
+import type { Socket } from "node:net";
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { ApiError } from "../protocol/types.js";
 
 const ERROR_NAMES: Record<number, string> = {
@@ -12,6 +14,8 @@ const ERROR_NAMES: Record<number, string> = {
   413: "payload_too_large",
   414: "uri_too_long",
   415: "unsupported_media_type",
+  417: "expectation_failed",
+  426: "upgrade_required",
   429: "too_many_requests",
   431: "headers_too_large",
   503: "unavailable",
@@ -52,4 +56,45 @@ function describeValidation(error: FastifyError): string {
   if (first.keyword === "required") return `missing field "${String(params.missingProperty)}"`;
   if (first.keyword === "pattern" && path !== "") return `"${path}" has a bad format`;
   return path === "" ? first.message ?? error.message : `"${path}" ${first.message ?? "is invalid"}`;
+}
+
+/** A whole HTTP/1.1 error answer as raw bytes, for the places where no response object exists. */
+export function rawErrorResponse(status: number, message: string, headers: Record<string, string> = {}): string {
+  const body = JSON.stringify(apiError(status, message));
+  const head = { "content-type": "application/json; charset=utf-8", "content-length": String(Buffer.byteLength(body)), connection: "close", ...headers };
+  return `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ""}\r\n${Object.entries(head).map(([name, value]) => `${name}: ${value}`).join("\r\n")}\r\n\r\n${body}`;
+}
+
+/**
+ * Node's HTTP parser refused what the client sent (a malformed request line, headers over the size
+ * limit, a headers timeout): answer as every other refusal, `{error, message}`, then close. Nothing
+ * is logged: it is the client's mistake, and logging it would let any client flood the log.
+ */
+export function clientErrorHandler(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === "ECONNRESET" || socket.destroyed) return;
+  // A response already under way on this socket (a pipelined request after it was malformed): its
+  // bytes cannot be followed by another status line.
+  const inFlight = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (socket.writable && (inFlight == null || !inFlight.headersSent)) {
+    const [status, message] =
+      error.code === "ERR_HTTP_REQUEST_TIMEOUT" ? [408, "the request was not received in time"]
+        : error.code === "HPE_HEADER_OVERFLOW" ? [431, "the request headers are too large"]
+          : [400, `the request is not valid HTTP/1.1 (${error.code ?? "parse error"})`];
+    socket.end(rawErrorResponse(status, message));
+    socket.once("finish", () => socket.destroy());
+    return;
+  }
+  socket.destroy();
+}
+
+/** An `Expect` other than `100-continue`: 417, in the same shape as every other refusal. */
+export function answerExpectation(request: IncomingMessage, response: ServerResponse): void {
+  const body = JSON.stringify(apiError(417, `"expect: ${String(request.headers.expect).slice(0, 64)}" is not supported; only 100-continue is`));
+  response.writeHead(417, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(body), connection: "close" });
+  response.end(body);
+}
+
+/** Errors Fastify finds before routing (a malformed URL): a 400 like any other. */
+export function frameworkErrors(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  void reply.code(400).send(apiError(400, error.message));
 }

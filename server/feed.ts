@@ -5,13 +5,15 @@ import type { ChatMessage, PublishRequest, ResetSignal } from "../protocol/types
 export interface FeedEntry {
   readonly message: ChatMessage;
   readonly json: string;
+  /** UTF-8 length of `json`: what one copy of this message costs in a page or a buffer. */
+  readonly bytes: number;
 }
 
 export interface ReadResult {
   entries: FeedEntry[];
   /** Set when the cursor could not be honoured; `entries` then starts after `reset.cursor`. */
   reset: ResetSignal | null;
-  /** True when `limit` cut the answer short. */
+  /** True when `limit` or `maxBytes` cut the answer short. */
   more: boolean;
 }
 
@@ -63,7 +65,8 @@ export class Feed {
   publish(request: PublishRequest, time = Date.now()): FeedEntry {
     const message: ChatMessage = { id: this.last + 1, from: request.from, text: request.text, time };
     if (request.nonce !== undefined) message.nonce = request.nonce;
-    const entry: FeedEntry = { message, json: JSON.stringify(message) };
+    const json = JSON.stringify(message);
+    const entry: FeedEntry = { message, json, bytes: Buffer.byteLength(json) };
     this.ring[message.id % this.historySize] = entry;
     this.last = message.id;
     // Listeners may unsubscribe (and others subscribe) while being called: iterate a snapshot.
@@ -72,10 +75,14 @@ export class Feed {
   }
 
   /**
-   * Messages after `after`, oldest first, at most `limit`. Without a cursor: the recent history.
-   * A cursor before the retained history or after the newest id gets `reset` and the recent history.
+   * Messages after `after`, oldest first, at most `limit` of them and at most `maxBytes` of their
+   * JSON (but always one, however large). Without a cursor: the recent history. A cursor before the
+   * retained history or after the newest id gets `reset` and the recent history.
+   *
+   * The byte budget is what keeps one cheap request from making the server build a huge answer: a
+   * thousand messages of control characters escape to 12 MB of JSON.
    */
-  read(after: number | undefined, limit = Number.POSITIVE_INFINITY): ReadResult {
+  read(after: number | undefined, limit = Number.POSITIVE_INFINITY, maxBytes = Number.POSITIVE_INFINITY): ReadResult {
     let reset: ResetSignal | null = null;
     let from: number;
     if (after === undefined) {
@@ -94,8 +101,15 @@ export class Feed {
     }
     const to = Math.min(this.last, from + limit - 1);
     const entries: FeedEntry[] = [];
-    for (let id = from; id <= to; id++) entries.push(this.entryAt(id));
-    return { entries, reset, more: to < this.last };
+    let bytes = 0;
+    let id = from;
+    for (; id <= to; id++) {
+      const entry = this.entryAt(id);
+      if (entries.length > 0 && bytes + entry.bytes > maxBytes) break;
+      entries.push(entry);
+      bytes += entry.bytes;
+    }
+    return { entries, reset, more: id <= this.last };
   }
 
   /** Calls `listener` for every message published from now on, until the returned function is called. */

@@ -1,9 +1,11 @@
 import type { IncomingMessage } from "node:http";
+import { isIP } from "node:net";
 import cors from "@fastify/cors";
 import helmet from "@fastify/helmet";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { LabDeps } from "./app.js";
-import { allowedOriginList } from "./config.js";
+import type { LabConfig } from "./config.js";
+import { allowedHostList, allowedOriginList } from "./config.js";
 import { refuse } from "./limits/refuse.js";
 
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
@@ -27,6 +29,34 @@ export function originAllowed(origin: string | undefined, host: string | undefin
 }
 
 /**
+ * Whether the `Host` a request names is this server. DNS rebinding points a name the attacker owns
+ * at 127.0.0.1, so that a page of theirs becomes "same-origin" with the lab; such a request still
+ * carries the attacker's name in `Host`. IP literals and `localhost` (which browsers resolve to
+ * loopback themselves) cannot be rebound, so they are always allowed, as Vite's dev server does;
+ * any other name must be the configured `host` or in `LAB_ALLOWED_HOSTS`. No `Host` at all (an
+ * HTTP/1.0 tool) is allowed: a browser always sends one.
+ */
+export function hostAllowed(hostHeader: string | undefined, allowedNames: ReadonlySet<string>): boolean {
+  if (hostHeader === undefined) return true;
+  const host = hostHeader.toLowerCase();
+  if (host.startsWith("[")) {
+    const end = host.indexOf("]");
+    return end > 0 && /^(:[0-9]*)?$/.test(host.slice(end + 1)) && isIP(host.slice(1, end)) === 6;
+  }
+  const name = host.replace(/:[0-9]*$/, "").replace(/\.$/, "");
+  if (isIP(name) === 4) return true;
+  if (name === "localhost" || name.endsWith(".localhost")) return true;
+  return allowedNames.has(name);
+}
+
+/** The host names `hostAllowed` accepts besides IP literals and localhost. */
+export function allowedHostNames(config: Pick<LabConfig, "host" | "allowedHosts">): Set<string> {
+  const names = new Set(allowedHostList(config).map((name) => name.replace(/\.$/, "")));
+  if (isIP(config.host) === 0 && config.host !== "") names.add(config.host.toLowerCase());
+  return names;
+}
+
+/**
  * Messages are data, never markup: the dashboard runs under a strict Content-Security-Policy (only
  * its own scripts and styles, network only to its own origin), and a page from a foreign origin can
  * neither open a WebSocket with the visitor's browser (cross-site WebSocket hijacking: browsers do
@@ -35,6 +65,13 @@ export function originAllowed(origin: string | undefined, host: string | undefin
 export async function installSecurity(app: FastifyInstance, { config }: LabDeps): Promise<void> {
   const extra = allowedOriginList(config);
   const allowed = (request: FastifyRequest): boolean => originAllowed(request.headers.origin, request.headers.host, extra);
+  const hostNames = allowedHostNames(config);
+
+  // First of all, HTTP and WebSocket upgrade alike: a request for another name is not for this server.
+  app.addHook("onRequest", async (request, reply) => {
+    if (hostAllowed(request.headers.host, hostNames)) return;
+    return refuse(request, reply, 403, `host ${JSON.stringify(request.headers.host?.slice(0, 100))} is not allowed; see LAB_ALLOWED_HOSTS`);
+  });
 
   // Before CORS and before any route: a foreign Origin is refused outright, preflights included.
   app.addHook("onRequest", async (request, reply) => {

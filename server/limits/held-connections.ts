@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Metered } from "../../protocol/types.js";
 import type { LabDeps } from "../app.js";
 import { requestClient } from "../metering/meter-plugin.js";
+import { clientAddress } from "./client-address.js";
 import { refuse } from "./refuse.js";
 
 /** Transports whose request holds a connection open while it waits for messages. */
@@ -78,17 +79,21 @@ declare module "fastify" {
 export function installHeldConnectionLimits(app: FastifyInstance, { config, stats }: LabDeps): void {
   const held = new HeldConnections(config.maxHeldConnections, config.maxHeldPerIp);
   app.decorate("heldConnections", held);
+  /** Sockets holding a slot for an unread answer (one slot each, however many answers are queued). */
+  const unread = new WeakSet<Socket>();
 
   app.addHook("onRequest", async (request: FastifyRequest, reply: FastifyReply) => {
     const transport = request.routeOptions.config.transport;
     if (transport === undefined || !HELD.has(transport)) return;
     const upgrade = request.headers.upgrade?.toLowerCase() === "websocket";
     if (transport === "ws" && !upgrade) {
-      // Otherwise @fastify/websocket answers a plain GET with an empty 404.
-      return reply.code(426).header("upgrade", "websocket").send({ error: "upgrade_required", message: "this endpoint speaks WebSocket only: send an Upgrade: websocket request" });
+      // Otherwise @fastify/websocket answers a plain GET (or HEAD) with an empty 404.
+      return refuse(request, reply.header("upgrade", "websocket"), 426, "this endpoint speaks WebSocket only: send an Upgrade: websocket request");
     }
+    // A HEAD is answered at once with the headers alone (Fastify sends no body): it holds nothing.
+    if (request.method === "HEAD") return;
     const socket = request.raw.socket;
-    const slot = held.acquire(request.ip, socket);
+    const slot = held.acquire(clientAddress(request), socket);
     if (typeof slot === "string") {
       stats.add(transport, requestClient(request.query), "refused");
       const status = slot === "global" ? 503 : 429;
@@ -97,8 +102,46 @@ export function installHeldConnectionLimits(app: FastifyInstance, { config, stat
         : `this address holds its maximum of ${config.maxHeldPerIp} connections; close one or retry later`;
       return refuse(request, reply.header("retry-after", String(config.retryAfterSeconds)), status, message);
     }
-    // A WebSocket lives as long as its TCP socket; an HTTP held request as long as its response.
+    // A WebSocket lives as long as its TCP socket; an HTTP held request as long as its response,
+    // and then as long as the client has not read that response.
     if (transport === "ws") socket.once("close", slot.release);
-    else reply.raw.once("close", slot.release);
+    else reply.raw.once("close", () => releaseWhenRead(socket, slot.release));
   });
+
+  // An answer the client has not read yet is memory held for it, like a held connection: so a
+  // socket with unsent bytes after its response (a poll's page to a client that does not read)
+  // holds a slot until they are gone, and one over the caps is cut instead. This is what bounds
+  // the memory one address can pin with cheap requests to its slots times one page.
+  app.addHook("onResponse", async (request) => {
+    const transport = request.routeOptions.config.transport;
+    if (transport !== undefined && HELD.has(transport) && request.method !== "HEAD") return;
+    const socket = request.raw.socket;
+    if (socket.destroyed || !socket.writableNeedDrain || unread.has(socket)) return;
+    const slot = held.acquire(clientAddress(request), socket);
+    if (typeof slot === "string") {
+      if (transport !== undefined) stats.add(transport, requestClient(request.query), "cutoffs");
+      socket.destroy();
+      return;
+    }
+    unread.add(socket);
+    releaseWhenRead(socket, () => {
+      unread.delete(socket);
+      slot.release();
+    });
+  });
+}
+
+/**
+ * Call `release` once `socket` is below its high-water mark again, or closed. Below it (16 KiB) a
+ * write never waits for `drain`, so that much is not counted as unread.
+ */
+function releaseWhenRead(socket: Socket, release: () => void): void {
+  if (socket.destroyed || !socket.writableNeedDrain) return release();
+  const done = (): void => {
+    socket.off("drain", done);
+    socket.off("close", done);
+    release();
+  };
+  socket.on("drain", done);
+  socket.on("close", done);
 }

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { LabDeps } from "../app.js";
 import { apiError } from "../errors.js";
 import { requestClient } from "../metering/meter-plugin.js";
+import { clientAddress } from "./client-address.js";
 
 /** What the publish budget says about one more message. */
 export type PublishVerdict =
@@ -29,6 +30,9 @@ export async function installPublishRateLimit(app: FastifyInstance, { config, st
     timeWindow: config.publishRateWindowMs,
     // Past max + ban within one window a WebSocket is closed; HTTP just keeps getting 429.
     ban: config.wsRateCloseAfter,
+    // The plugin's default key reads `request.ip`, which is undefined once the client has reset its
+    // socket, and then throws inside the plugin: a client could turn its own reset into a 500.
+    keyGenerator: clientAddress,
   });
   const limiter = app.createRateLimit();
 

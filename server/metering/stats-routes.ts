@@ -43,6 +43,7 @@ const COUNTERS: { name: CounterName; metric: string; help: string }[] = [
   { name: "disconnects", metric: "lab_disconnects_total", help: "Held connections the client closed or lost" },
   { name: "cutoffs", metric: "lab_slow_consumer_cutoffs_total", help: "Subscribers cut off for not reading" },
   { name: "refused", metric: "lab_refused_total", help: "Requests refused by a connection or rate limit" },
+  { name: "clientErrors", metric: "lab_client_errors_total", help: "Client mistakes: 4xx answers other than limits, refused or invalid WebSocket frames" },
 ];
 
 /** A registry of its own per app, read from the stats at scrape time. */

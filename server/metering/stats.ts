@@ -3,7 +3,7 @@ import { METERED, type CountersByTransport, type Metered, type TransportCounters
 export type CounterName = keyof TransportCounters;
 
 export function emptyCounters(): TransportCounters {
-  return { open: 0, connections: 0, requests: 0, delivered: 0, bytesIn: 0, bytesOut: 0, disconnects: 0, cutoffs: 0, refused: 0 };
+  return { open: 0, connections: 0, requests: 0, delivered: 0, bytesIn: 0, bytesOut: 0, disconnects: 0, cutoffs: 0, refused: 0, clientErrors: 0 };
 }
 
 export function emptyByTransport(): CountersByTransport {
@@ -28,10 +28,14 @@ export class Stats {
   private readonly clients = new Map<string, CountersByTransport>();
   private readonly started = Date.now();
 
-  constructor(private readonly maxClients = 1_000) {}
+  /** `unmetered`: a client id whose traffic is not counted at all (the server's own wire captures). */
+  constructor(
+    private readonly maxClients = 1_000,
+    private readonly unmetered?: string,
+  ) {}
 
   add(transport: Metered, client: string | undefined, name: CounterName, amount = 1): void {
-    if (amount === 0) return;
+    if (amount === 0 || (client !== undefined && client === this.unmetered)) return;
     this.transports[transport][name] += amount;
     if (client !== undefined) this.clientCounters(client)[transport][name] += amount;
   }

@@ -4,7 +4,7 @@ import type { ResetSignal } from "../../protocol/types.js";
 import type { LabDeps } from "../app.js";
 import type { FeedEntry } from "../feed.js";
 import { requestClient } from "../metering/meter-plugin.js";
-import { nextCursor } from "./poll-body.js";
+import { nextCursor, readPage } from "./poll-body.js";
 
 /** What makes NDJSON streaming and SSE different: only their bytes. */
 export interface StreamFormat {
@@ -41,6 +41,11 @@ export class HeldStreams {
     const client = requestClient(request.query);
     const res = reply.raw;
 
+    if (request.method === "HEAD") {
+      // The same headers as the stream, at once, and no subscription: there is no body to wait for.
+      void reply.header("content-type", this.format.contentType).header("cache-control", "no-store").send();
+      return;
+    }
     reply.hijack();
     res.writeHead(200, {
       // Headers other hooks set on the reply (CORS, security) still apply to a hijacked response.
@@ -76,7 +81,7 @@ export class HeldStreams {
     let firstPage = true;
     const catchUp = (): void => {
       while (!res.destroyed && !res.writableEnded) {
-        const page = feed.read(cursor, config.pollPageLimit);
+        const page = readPage(feed, config, cursor);
         let chunk = preamble;
         preamble = "";
         if (page.reset !== null) chunk += this.format.reset(page.reset);

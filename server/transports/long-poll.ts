@@ -3,7 +3,7 @@ import type { LabDeps } from "../app.js";
 import type { ReadResult } from "../feed.js";
 import { requestClient } from "../metering/meter-plugin.js";
 import { longPollQuery, toInteger } from "../schemas.js";
-import { sendPollAnswer } from "./poll-body.js";
+import { readPage, sendPollAnswer } from "./poll-body.js";
 
 interface LongPollQuery {
   after?: string;
@@ -35,8 +35,9 @@ export async function longPollPlugin(app: FastifyInstance, { feed, stats, config
         return sendPollAnswer(reply, result, cursorBase, feed.lastId);
       };
 
-      const first = feed.read(after, config.pollPageLimit);
-      if (first.entries.length > 0 || first.reset !== null) return answer(first, after);
+      const first = readPage(feed, config, after);
+      // Never held: a HEAD (it has no body to wait for) and any poll once shutdown has begun.
+      if (first.entries.length > 0 || first.reset !== null || request.method === "HEAD" || app.lab.closing) return answer(first, after);
 
       // Nothing yet: wait for the first message after this point.
       const waitAfter = after ?? feed.lastId;
@@ -51,7 +52,7 @@ export async function longPollPlugin(app: FastifyInstance, { feed, stats, config
           // dropped, and Fastify's own request lifecycle completes normally.
           resolve(answer(result ?? { entries: [], reset: null, more: false }, waitAfter));
         };
-        const answerNow = (): void => finish(feed.read(waitAfter, config.pollPageLimit));
+        const answerNow = (): void => finish(readPage(feed, config, waitAfter));
         const onClientGone = (): void => {
           if (!reply.raw.writableEnded) finish(null);
         };

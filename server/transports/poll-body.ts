@@ -1,5 +1,14 @@
 import type { FastifyReply } from "fastify";
-import type { ReadResult } from "../feed.js";
+import type { LabConfig } from "../config.js";
+import type { Feed, ReadResult } from "../feed.js";
+
+/**
+ * One page after `after`: what a poll or long poll answers and what a catch-up writes at a time,
+ * bounded by message count and by bytes, so that no request makes the server hold more than a page.
+ */
+export function readPage(feed: Feed, config: Pick<LabConfig, "pollPageLimit" | "pageBytes">, after: number | undefined): ReadResult {
+  return feed.read(after, config.pollPageLimit, config.pageBytes);
+}
 
 /**
  * The poll and long-poll answer, assembled from each message's stored JSON so that a message

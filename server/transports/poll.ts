@@ -2,7 +2,7 @@ import type { FastifyInstance } from "fastify";
 import type { LabDeps } from "../app.js";
 import { requestClient } from "../metering/meter-plugin.js";
 import { subscribeQuery, toInteger, type SubscribeQuery } from "../schemas.js";
-import { sendPollAnswer } from "./poll-body.js";
+import { readPage, sendPollAnswer } from "./poll-body.js";
 
 /** Short polling: answer at once with whatever is after the cursor. */
 export async function pollPlugin(app: FastifyInstance, { feed, stats, config }: LabDeps): Promise<void> {
@@ -11,7 +11,7 @@ export async function pollPlugin(app: FastifyInstance, { feed, stats, config }: 
     { schema: { querystring: subscribeQuery }, config: { transport: "poll" } },
     async (request, reply) => {
       const after = toInteger("after", request.query.after);
-      const result = feed.read(after, config.pollPageLimit);
+      const result = readPage(feed, config, after);
       stats.add("poll", requestClient(request.query), "delivered", result.entries.length);
       return sendPollAnswer(reply, result, after, feed.lastId);
     },

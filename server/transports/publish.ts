@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import type { PublishRequest } from "../../protocol/types.js";
 import type { LabDeps } from "../app.js";
+import { refuseShuttingDown } from "../shutdown-gate.js";
 import { clientQuery, publishBody } from "../schemas.js";
 
 /** `POST /api/messages`: store a message and answer with it, byte for byte as subscribers get it. */
@@ -9,6 +10,9 @@ export async function publishPlugin(app: FastifyInstance, { feed, config }: LabD
     "/api/messages",
     { schema: { body: publishBody(config), querystring: clientQuery }, config: { transport: "publish" } },
     async (request, reply) => {
+      // Checked again here: the request may have passed the shutdown gate before shutdown began and
+      // waited for its rate-limit verdict since; nothing is acknowledged once it has begun.
+      if (app.lab.closing) return refuseShuttingDown(request, reply, app.lab);
       const { from, text, nonce } = request.body;
       const entry = feed.publish(nonce === undefined ? { from, text } : { from, text, nonce });
       return reply.code(201).type("application/json; charset=utf-8").send(entry.json);

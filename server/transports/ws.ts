@@ -1,4 +1,5 @@
 import type { Socket } from "node:net";
+import type { Duplex } from "node:stream";
 import { Ajv } from "ajv";
 import type { FastifyInstance } from "fastify";
 import websocket from "@fastify/websocket";
@@ -6,9 +7,10 @@ import { WebSocket } from "ws";
 import type { AckSignal, ControlSignal, ErrorSignal, PublishRequest } from "../../protocol/types.js";
 import type { LabDeps } from "../app.js";
 import type { FeedEntry } from "../feed.js";
+import { rawErrorResponse } from "../errors.js";
 import { requestClient } from "../metering/meter-plugin.js";
 import { sendFrame, subscribeQuery, toInteger, type SubscribeQuery } from "../schemas.js";
-import { nextCursor } from "./poll-body.js";
+import { nextCursor, readPage } from "./poll-body.js";
 
 /**
  * ws keeps its frame writer private and its types omit `Sender`; engine.io uses the same door to
@@ -49,11 +51,27 @@ export async function wsPlugin(app: FastifyInstance, deps: LabDeps): Promise<voi
 
   await app.register(websocket, {
     options: { maxPayload: config.wsMaxPayload, perMessageDeflate: false },
+    // A peer's protocol error (bad frame, bad UTF-8, oversized message) is the client's mistake: ws
+    // has already sent the close code; it is counted, and logged at debug only, so that no client
+    // can flood the log with stack traces.
+    errorHandler(error, socket, request) {
+      request.log.debug({ err: error }, "websocket protocol error");
+      stats.add("ws", requestClient(request.query), "clientErrors");
+      socket.terminate();
+    },
     preClose(done) {
       shuttingDown = true;
       for (const socket of this.websocketServer.clients) socket.close(CLOSE_GOING_AWAY, "server shutting down");
       done();
     },
+  });
+
+  // What ws refuses in a handshake (no or a malformed key, a bad subprotocol list) it would answer
+  // as text/html; this API answers `{error, message}` everywhere. ws passes no status: every one of
+  // these is a 400 (a wrong method never gets here: the route is GET only).
+  app.websocketServer.on("wsClientError", (error: Error, socket: Duplex) => {
+    socket.once("finish", () => socket.destroy());
+    socket.end(rawErrorResponse(400, `websocket handshake refused: ${error.message}`));
   });
 
   // One timer for all peers: a peer that did not answer the previous ping is gone.
@@ -83,7 +101,21 @@ export async function wsPlugin(app: FastifyInstance, deps: LabDeps): Promise<voi
     { websocket: true, schema: { querystring: subscribeQuery }, config: { transport: "ws" } },
     (socket, request) => {
       const client = requestClient(request.query);
-      const sendControl = (signal: ControlSignal): void => socket.send(JSON.stringify(signal));
+      // Every byte queued for this peer, messages and control frames (acks, errors) alike, counts
+      // against one cap: a peer that sends bad frames and never reads is cut like any slow reader.
+      const overCap = (): boolean => {
+        if (socket.bufferedAmount <= config.maxBufferedBytes) return false;
+        stats.add("ws", client, "cutoffs");
+        closedByServer = true;
+        socket.close(CLOSE_TRY_AGAIN_LATER, "slow consumer: too many unsent bytes");
+        unsubscribe?.();
+        return true;
+      };
+      const sendControl = (signal: ControlSignal): void => {
+        if (socket.readyState !== WebSocket.OPEN) return;
+        socket.send(JSON.stringify(signal));
+        overCap();
+      };
       const sendEntry = (entry: FeedEntry): void => {
         (socket as unknown as WithSender)._sender.sendFrame(frameOf(entry));
         stats.add("ws", client, "delivered");
@@ -91,12 +123,7 @@ export async function wsPlugin(app: FastifyInstance, deps: LabDeps): Promise<voi
       const deliver = (entry: FeedEntry): void => {
         if (socket.readyState !== WebSocket.OPEN) return;
         sendEntry(entry);
-        if (socket.bufferedAmount > config.maxBufferedBytes) {
-          stats.add("ws", client, "cutoffs");
-          closedByServer = true;
-          socket.close(CLOSE_TRY_AGAIN_LATER, "slow consumer: too many unsent bytes");
-          unsubscribe?.();
-        }
+        overCap();
       };
 
       let closedByServer = false;
@@ -112,7 +139,7 @@ export async function wsPlugin(app: FastifyInstance, deps: LabDeps): Promise<voi
       let cursor = toInteger("after", request.query.after);
       const catchUp = (): void => {
         while (socket.readyState === WebSocket.OPEN) {
-          const page = feed.read(cursor, config.pollPageLimit);
+          const page = readPage(feed, config, cursor);
           if (page.reset !== null) sendControl(page.reset);
           for (const entry of page.entries) sendEntry(entry);
           cursor = nextCursor(page, cursor, feed.lastId);
@@ -129,7 +156,10 @@ export async function wsPlugin(app: FastifyInstance, deps: LabDeps): Promise<voi
       catchUp();
 
       socket.on("message", (data, isBinary) => {
+        // Once closing (cut off, shut down), nothing more is read into work or replies.
+        if (socket.readyState !== WebSocket.OPEN) return;
         const refuse = (error: string, message: string, nonce?: string): void => {
+          if (error !== "rate_limited") stats.add("ws", client, "clientErrors");
           const signal: ErrorSignal = { type: "error", error, message };
           if (nonce !== undefined) signal.nonce = nonce;
           sendControl(signal);
@@ -154,7 +184,9 @@ export async function wsPlugin(app: FastifyInstance, deps: LabDeps): Promise<voi
         // The budget is shared with HTTP publishing; checks run one after the other, so acks keep the sends' order.
         budgetChecks = budgetChecks.then(async () => {
           const verdict = await app.publishBudget(request);
-          if (socket.readyState !== WebSocket.OPEN) return;
+          // A send that waited for its budget while the server began shutting down is not stored:
+          // the socket is already closing with 1001, and nothing is acknowledged after that point.
+          if (socket.readyState !== WebSocket.OPEN || app.lab.closing) return;
           if (!verdict.allowed) {
             stats.add("ws", client, "refused");
             if (verdict.close) {

@@ -29,7 +29,7 @@ async function capture(transport: string): Promise<Capture> {
 describe("the wire echo", () => {
   it("returns the real bytes of a poll: request line, status line, headers and the JSON body", async () => {
     const wire = await capture("poll");
-    expect(wire.request).toMatch(/^GET \/api\/poll\?after=\d+&client=wire-echo HTTP\/1\.1\r\n/);
+    expect(wire.request).toMatch(/^GET \/api\/poll\?after=\d+&client=wire-[0-9a-f]{12} HTTP\/1\.1\r\n/);
     expect(wire.response).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
     expect(wire.response).toMatch(/\r\ncontent-length: \d+\r\n/i);
     expect(wire.response).toContain('"text":"on the wire"');

@@ -32,7 +32,7 @@ function block(title: string, text: string, lineEnds = true): HTMLElement {
 /** "Under the hood": real bytes of one subscribe exchange for the chosen transport, explained. */
 export function setUpWire(element: HTMLElement, chat: { transport: Transport; onTransportChange(listener: (t: Transport) => void): void }): { show(): void } {
   element.classList.add("wire");
-  const intro = el("p", "The server opens a TCP connection to itself, sends one subscribe request and records every byte each way (the feed's last message is replayed so a real message appears). Line ends are shown as \\r\\n (CR LF) or \\n (LF). Capture requests are counted under the client id “wire-echo”.");
+  const intro = el("p", "The server opens a TCP connection to itself, sends one subscribe request and records every byte each way (the feed's last message is replayed so a real message appears). Line ends are shown as \\r\\n (CR LF) or \\n (LF). The capture is the server’s own traffic, so it is left out of every figure the lab reports.");
   const picker = el("label", undefined, "field");
   const select = el("select");
   select.name = "wire-transport";

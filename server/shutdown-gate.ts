@@ -1,0 +1,33 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { LabDeps } from "./app.js";
+import { refuse } from "./limits/refuse.js";
+
+/**
+ * From the first moment of shutdown, nothing new is promised. `closing` is set before any other
+ * shutdown step (pending long polls are answered after it), so every message acknowledged before it
+ * is in those answers, and no publish is acknowledged after it: `POST /api/messages` gets 503, a
+ * WebSocket send is dropped as its socket closes with 1001. New streams, SSE and WebSockets get 503;
+ * polls and long polls are still answered from the history, at once, so a subscriber between two
+ * polls can still collect what was acknowledged. Every answer then says `Connection: close`.
+ *
+ * Fastify's own `return503OnClosing` is off: its 503 body is not this API's `{error, message}`,
+ * and it would turn away those last polls.
+ */
+export function installShutdownGate(app: FastifyInstance, deps: LabDeps): void {
+  app.addHook("preClose", async () => {
+    deps.closing = true;
+  });
+  app.addHook("onRequest", async (request, reply) => {
+    if (!deps.closing) return;
+    reply.header("connection", "close");
+    const transport = request.routeOptions.config.transport;
+    const refused = (transport === "publish" && request.method === "POST") || transport === "stream" || transport === "sse" || transport === "ws";
+    if (!refused) return;
+    return refuseShuttingDown(request, reply, deps);
+  });
+}
+
+/** 503 with `Retry-After`: this process is going away. */
+export function refuseShuttingDown(request: FastifyRequest, reply: FastifyReply, { config }: Pick<LabDeps, "config">): FastifyReply {
+  return refuse(request, reply.header("retry-after", String(config.retryAfterSeconds)), 503, "the server is shutting down; retry against its next start");
+}
