@@ -1,6 +1,8 @@
 import { parseArgs } from "node:util";
 import { TRANSPORTS, type Transport } from "../../protocol/types.js";
-import { defaultConfig, SCENARIO_NAMES, SCENARIOS, type BenchConfig, type ScenarioName } from "./scenarios.js";
+import { ConfigError, resolveConfig } from "../../server/config.js";
+import { checkIdleWindow, periodicCosts, type IdleWindow } from "./idle-window.js";
+import { defaultConfig, SCENARIO_NAMES, SCENARIOS, serverEnvFor, type BenchConfig, type ScenarioName } from "./scenarios.js";
 
 export class UsageError extends Error {
   override name = "UsageError";
@@ -13,6 +15,10 @@ export interface CliOptions {
   out: string;
   serverEnv: Record<string, string>;
   help: boolean;
+  /** Idle runs: the periodic costs the window covers. */
+  idleWindow: IdleWindow | undefined;
+  /** What the bench changed from what was asked, and why: printed before the run. */
+  notices: string[];
 }
 
 export const HELP = `Usage: npm run bench -- [options]
@@ -26,7 +32,10 @@ Options:
   --clients N             subscribers per transport
   --rate N                messages per second (0: idle)
   --burst N               messages per burst (1: steady)
-  --duration TIME         measured time per transport, e.g. 20s, 500ms, 1m
+  --duration TIME         measured time per transport, e.g. 20s, 500ms, 1m; an idle run's must
+                          cover the longest periodic cost (heartbeat, long-poll timeout, ping)
+  --repeat N              run each transport's phase N times, each against a fresh server
+                          process, for medians and ranges (default 3)
   --warmup TIME           connected and publishing, not measured, before each window
   --size N                characters of message text
   --poll-interval TIME    short polling period per client (default unit ms)
@@ -81,8 +90,12 @@ export function defaultOutDir(scenario: string, now: Date): string {
   return `results/${stamp}-${scenario}`;
 }
 
-/** Command-line words to options: scenario preset first, then each option overrides it. */
-export function parseCli(argv: string[], now = new Date()): CliOptions {
+/**
+ * Command-line words to options: scenario preset first, then each option overrides it. `env` is
+ * the environment the spawned server inherits: its periodic costs are read from it, as the server
+ * itself will read them.
+ */
+export function parseCli(argv: string[], now = new Date(), env: Record<string, string | undefined> = process.env): CliOptions {
   let parsed;
   try {
     parsed = parseArgs({
@@ -95,7 +108,7 @@ export function parseCli(argv: string[], now = new Date()): CliOptions {
         "long-poll-timeout": { type: "string" }, "publish-via": { type: "string" }, workers: { type: "string" },
         autocannon: { type: "string" }, "drain-timeout": { type: "string" }, out: { type: "string" },
         url: { type: "string" }, "allow-remote": { type: "boolean" }, "server-env": { type: "string", multiple: true },
-        help: { type: "boolean", short: "h" },
+        repeat: { type: "string" }, help: { type: "boolean", short: "h" },
       },
     });
   } catch (error) {
@@ -116,6 +129,7 @@ export function parseCli(argv: string[], now = new Date()): CliOptions {
   if (v["long-poll-timeout"] !== undefined) config.longPollTimeoutMs = parseDuration(v["long-poll-timeout"], "ms", "--long-poll-timeout");
   if (v.workers !== undefined) config.workers = Math.floor(parseCount(v.workers, "--workers", 1));
   if (v.autocannon !== undefined) config.autocannonMs = parseDuration(v.autocannon, "s", "--autocannon");
+  if (v.repeat !== undefined) config.repeat = Math.floor(parseCount(v.repeat, "--repeat", 1));
   if (v["drain-timeout"] !== undefined) config.drainTimeoutMs = parseDuration(v["drain-timeout"], "s", "--drain-timeout");
   const via = v["publish-via"];
   if (via !== undefined) {
@@ -136,7 +150,27 @@ export function parseCli(argv: string[], now = new Date()): CliOptions {
   const url = v.url;
   const allowRemote = v["allow-remote"] ?? false;
   if (url !== undefined) checkUrl(url, allowRemote);
-  return { config, url, allowRemote, out: v.out ?? defaultOutDir(scenario, now), serverEnv, help: v.help ?? false };
+  const notices: string[] = [];
+  let idleWindow: IdleWindow | undefined;
+  if (config.rate === 0) {
+    let server;
+    try {
+      server = resolveConfig({}, { ...env, ...serverEnvFor(config), ...serverEnv });
+    } catch (error) {
+      if (error instanceof ConfigError) throw new UsageError(`--server-env: ${error.message}`);
+      throw error;
+    }
+    const check = checkIdleWindow(config.durationMs, periodicCosts(server, config), v.duration !== undefined);
+    if (check.kind === "refused") throw new UsageError(check.message);
+    if (check.kind === "extended") {
+      notices.push(check.message);
+      config.durationMs = check.window.durationMs;
+    }
+    idleWindow = check.window;
+    // A server named by --url was started elsewhere: its settings can only be assumed to be these.
+    if (url !== undefined) notices.push("idle window checked against the server settings of this environment; the server at --url may use others.");
+  }
+  return { config, url, allowRemote, out: v.out ?? defaultOutDir(scenario, now), serverEnv, help: v.help ?? false, idleWindow, notices };
 }
 
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]", "::1"]);

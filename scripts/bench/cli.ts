@@ -30,6 +30,7 @@ async function main(argv: string[]): Promise<number> {
   process.once("SIGTERM", () => process.exit(143));
   const events = new BenchEvents();
   const stopProgress = showProgress(events);
+  for (const notice of options.notices) events.log(`bench: ${notice}`);
   const command = `npm run bench -- ${argv.join(" ")}`.trim();
   let results;
   try {

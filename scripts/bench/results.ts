@@ -1,4 +1,5 @@
 import type { Transport } from "../../protocol/types.js";
+import type { IdleWindow } from "./idle-window.js";
 import type { BenchConfig } from "./scenarios.js";
 
 /**
@@ -106,6 +107,13 @@ export interface TransportRun {
   messageJsonBytes: number;
   server: ServerCost | null;
   generator: GeneratorLoad;
+  /**
+   * With `--repeat N` (N > 1): each repeat of this transport's phase, every one against a fresh
+   * server process. The figures above are then all repeats together (counts and bytes summed,
+   * latency histograms merged, peak RSS the highest); the report shows medians and ranges from
+   * these. Absent in runs made before --repeat.
+   */
+  repeats?: TransportRun[];
 }
 
 export interface AutocannonRun {
@@ -122,6 +130,8 @@ export interface AutocannonRun {
   non2xx: number;
   latency: { p50: number; p90: number; p99: number; max: number; mean: number };
   bytesRead: number;
+  /** With `--repeat N` (N > 1): each repeat (the figures above are their medians). */
+  repeats?: AutocannonRun[];
 }
 
 export interface Machine {
@@ -139,9 +149,12 @@ export interface BenchResults {
   finishedAt: string;
   command: string;
   config: BenchConfig;
-  target: { url: string; spawned: boolean; serverEnv: Record<string, string> };
+  /** `freshPerPhase`: every phase (each repeat of each transport) had a server process of its own; absent in older runs, which shared one. */
+  target: { url: string; spawned: boolean; serverEnv: Record<string, string>; freshPerPhase?: boolean };
   machine: Machine;
   versions: Record<string, string>;
   transports: TransportRun[];
   autocannon: AutocannonRun[];
+  /** Idle runs: the server's periodic costs the window had to cover, and whether it was lengthened to cover them. */
+  idleWindow?: IdleWindow;
 }

@@ -1,42 +1,68 @@
 import { availableParallelism } from "node:os";
+import type { Transport } from "../../protocol/types.js";
 import type { CliOptions } from "./args.js";
 import { runAutocannon } from "./autocannon-runs.js";
 import type { BenchEvents } from "./events.js";
 import { machine, versions } from "./machine.js";
-import { RESULTS_SCHEMA, type BenchResults, type TransportRun } from "./results.js";
+import { mergeAutocannon, mergeRepeats } from "./merge.js";
+import { RESULTS_SCHEMA, type AutocannonRun, type BenchResults, type TransportRun } from "./results.js";
 import { runTransport } from "./run-transport.js";
 import { serverEnvFor } from "./scenarios.js";
-import { externalServer, startServer } from "./server-process.js";
+import { externalServer, startServer, type ServerHandle } from "./server-process.js";
 
-/** A whole run: the server, then each transport in turn with the same workload, then autocannon. */
+/**
+ * A whole run: each transport's phase `repeat` times with the same workload, then autocannon.
+ * Every phase gets a fresh server process, so its peak RSS is that transport's alone (one process
+ * serving phase after phase only grows, and the last transport would look worst). The repeats go
+ * round the transports (poll, ..., ws, poll, ..., ws) rather than one transport's repeats in a row,
+ * so a slow stretch of the machine is spread over every transport instead of landing on one.
+ */
 export async function runBench(options: CliOptions, events: BenchEvents, command: string): Promise<BenchResults> {
   const startedAt = new Date().toISOString();
   const { config } = options;
   const serverEnv = { ...serverEnvFor(config), ...options.serverEnv };
-  events.tick({ transport: null, stage: "starting server", fraction: 0, delivered: 0, expected: 0 });
-  const server = options.url !== undefined ? externalServer(options.url) : await startServer(serverEnv);
+  const spawned = options.url === undefined;
   const cores = availableParallelism();
-  const transports: TransportRun[] = [];
-  try {
-    for (const transport of config.transports) {
-      events.log(`${transport}: ${config.clients} clients, ${config.rate} msg/s, ${config.durationMs / 1000} s`);
-      transports.push(await runTransport({ config, server, cores, events }, transport));
+  // The framing floor counts the Host header, so results.json keeps a URL: the first server's
+  // (fresh servers get ports of the same length, from the ephemeral range).
+  let firstUrl: string | undefined;
+  const withServer = async <T>(work: (server: ServerHandle) => Promise<T>): Promise<T> => {
+    events.tick({ transport: null, stage: "starting server", fraction: 0, delivered: 0, expected: 0 });
+    const server = options.url !== undefined ? externalServer(options.url) : await startServer(serverEnv);
+    firstUrl ??= server.url;
+    try {
+      return await work(server);
+    } finally {
+      await server.stop();
     }
-    events.tick({ transport: null, stage: "autocannon", fraction: 0, delivered: 0, expected: 0 });
-    const autocannon = await runAutocannon(server.url, config);
-    return {
-      schema: RESULTS_SCHEMA,
-      startedAt,
-      finishedAt: new Date().toISOString(),
-      command,
-      config,
-      target: { url: server.url, spawned: options.url === undefined, serverEnv: options.url === undefined ? serverEnv : {} },
-      machine: machine(),
-      versions: await versions(),
-      transports,
-      autocannon,
-    };
-  } finally {
-    await server.stop();
+  };
+
+  const repeats = new Map<Transport, TransportRun[]>(config.transports.map((t) => [t, []]));
+  for (let i = 1; i <= config.repeat; i++) {
+    for (const transport of config.transports) {
+      const of = config.repeat > 1 ? `, repeat ${i} of ${config.repeat}` : "";
+      events.log(`${transport}: ${config.clients} clients, ${config.rate} msg/s, ${config.durationMs / 1000} s${of}`);
+      const run = await withServer((server) => runTransport({ config, server, cores, events }, transport));
+      repeats.get(transport)?.push(run);
+    }
   }
+  const cannons: AutocannonRun[][] = [];
+  for (let i = 1; i <= (config.autocannonMs > 0 ? config.repeat : 0); i++) {
+    events.tick({ transport: null, stage: "autocannon", fraction: 0, delivered: 0, expected: 0 });
+    cannons.push(await withServer((server) => runAutocannon(server.url, config)));
+  }
+  const autocannon = (cannons[0] ?? []).map((_, k) => mergeAutocannon(cannons.flatMap((list) => list[k] ?? [])));
+  return {
+    schema: RESULTS_SCHEMA,
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    command,
+    config,
+    target: { url: firstUrl ?? options.url ?? "http://127.0.0.1", spawned, serverEnv: spawned ? serverEnv : {}, freshPerPhase: spawned },
+    machine: machine(),
+    versions: await versions(),
+    transports: config.transports.map((t) => mergeRepeats(repeats.get(t) ?? [])),
+    autocannon,
+    ...(options.idleWindow !== undefined ? { idleWindow: options.idleWindow } : {}),
+  };
 }

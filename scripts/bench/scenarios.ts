@@ -32,6 +32,8 @@ export interface BenchConfig extends Workload {
   autocannonMs: number;
   /** Give up waiting for stragglers this long after the last publish. */
   drainTimeoutMs: number;
+  /** Times each transport's phase runs, each against a fresh server process. */
+  repeat: number;
 }
 
 export const SCENARIOS: Record<ScenarioName, { description: string; workload: Workload }> = {
@@ -64,6 +66,7 @@ export function defaultConfig(scenario: ScenarioName): BenchConfig {
     workers: 0,
     autocannonMs: 5_000,
     drainTimeoutMs: 10_000,
+    repeat: 3,
     ...SCENARIOS[scenario].workload,
   };
 }

@@ -1,7 +1,9 @@
 import type { ChartConfiguration } from "chart.js";
 import type { Transport } from "../../protocol/types.js";
 import type { BenchResults } from "../bench/results.js";
-import { allFigures, type TransportFigures } from "./summary.js";
+import { bytes, ms } from "./format.js";
+import { withSpread } from "./spread.js";
+import { allFigures, repeatCount, spreadAcross, type TransportFigures } from "./summary.js";
 
 /**
  * chart.js configurations built from the figures alone: plain data, no functions, so the same
@@ -27,26 +29,26 @@ export interface NamedChart {
 
 const title = (text: string): { display: boolean; text: string } => ({ display: true, text });
 
-function latencyPercentiles(list: TransportFigures[]): ChartConfiguration {
+function latencyPercentiles(list: TransportFigures[], note: string): ChartConfiguration {
   const labels = ["p50", "p90", "p99", "p99.9", "max"];
   return {
     type: "bar",
     data: {
       labels,
       datasets: list.map((f) => ({
-        label: f.label,
+        label: `${f.label} (p99 ${withSpread(spreadAcross(f, (o) => o.latency.p99) ?? { median: f.latency.p99, min: f.latency.p99, max: f.latency.p99, n: 1 }, ms)})`,
         backgroundColor: COLORS[f.transport],
         data: [f.latency.p50, f.latency.p90, f.latency.p99, f.latency.p999, f.latency.max],
       })),
     },
     options: {
-      plugins: { title: title("End-to-end latency by percentile (ms, log scale)") },
+      plugins: { title: title(`End-to-end latency by percentile (ms, log scale${note})`) },
       scales: { y: { type: "logarithmic", title: { display: true, text: "ms" } } },
     },
   };
 }
 
-function latencyTimeline(list: TransportFigures[]): ChartConfiguration {
+function latencyTimeline(list: TransportFigures[], note: string): ChartConfiguration {
   return {
     type: "line",
     data: {
@@ -59,10 +61,21 @@ function latencyTimeline(list: TransportFigures[]): ChartConfiguration {
       })),
     },
     options: {
-      plugins: { title: title("p99 latency of the messages scheduled in each second (ms, log scale)") },
+      plugins: { title: title(`p99 latency of the messages scheduled in each second (ms, log scale${note ? "; each second's median over the repeats" : ""})`) },
       scales: { x: { type: "linear", title: { display: true, text: "second of the measured window" } }, y: { type: "logarithmic", title: { display: true, text: "ms" } } },
     },
   };
+}
+
+/**
+ * Category labels that carry the figure: the transport, then its median with the repeats' range.
+ * A zero is written out, so a bar that is not drawn (a zero on a log scale, or one too short to
+ * see) still shows its value.
+ */
+function labelled(f: TransportFigures, value: number, pick: (one: TransportFigures) => number | null, show: (v: number) => string): string[] {
+  const s = spreadAcross(f, pick);
+  const text = s === null ? show(value) : withSpread(s, show);
+  return [f.label, value === 0 && (s === null || s.max === 0) ? `${text}: none (no bar)` : text];
 }
 
 /** Stacked bars: the framing floor at the bottom, what this run spent above it on top. */
@@ -72,7 +85,7 @@ function floorStack(list: TransportFigures[], heading: string, unit: string, pic
   return {
     type: "bar",
     data: {
-      labels: shown.map((f) => f.label),
+      labels: shown.map((f, i) => labelled(f, values[i]?.measured ?? 0, (o) => pick(o)?.measured ?? null, bytes)),
       datasets: [
         { label: "framing floor", backgroundColor: "#9ecae1", data: values.map((v) => Math.min(v.floor, v.measured)) },
         { label: "overhead above the floor", backgroundColor: "#e6550d", data: values.map((v) => Math.max(0, v.measured - v.floor)) },
@@ -85,17 +98,36 @@ function floorStack(list: TransportFigures[], heading: string, unit: string, pic
   };
 }
 
-function simpleBars(list: TransportFigures[], heading: string, unit: string, pick: (f: TransportFigures) => number | null, log = false): ChartConfiguration {
+/**
+ * One bar per transport at its median, a thin black bar over it from the lowest to the highest
+ * repeat, and the value with its range under it. On a log scale a zero has no bar at all, so a
+ * chart with a zero in it is drawn on a linear scale whatever was asked: a cost of 0 must be seen
+ * as 0, not as a missing transport; its label says "none" when the bar is too short to see.
+ */
+function simpleBars(list: TransportFigures[], heading: string, unit: string, pick: (f: TransportFigures) => number | null, show: (v: number) => string, log = false): ChartConfiguration {
   const shown = list.filter((f) => pick(f) !== null);
+  // The median over the repeats: a pick that reads `run` would see all repeats summed.
+  const values = shown.map((f) => spreadAcross(f, pick)?.median ?? pick(f) ?? 0);
+  const useLog = log && values.every((v) => v > 0) && shown.every((f) => (spreadAcross(f, pick)?.min ?? 1) > 0);
+  const ranges = shown.map((f): [number, number] | null => {
+    const s = spreadAcross(f, pick);
+    return s === null || s.n < 2 ? null : [s.min, s.max];
+  });
+  const scale = useLog ? "log scale" : log ? "linear scale: a log scale cannot draw the zeros" : "";
   return {
     type: "bar",
     data: {
-      labels: shown.map((f) => f.label),
-      datasets: [{ label: unit, backgroundColor: shown.map((f) => COLORS[f.transport]), data: shown.map((f) => pick(f) ?? 0) }],
+      labels: shown.map((f, i) => labelled(f, values[i] ?? 0, pick, show)),
+      datasets: [
+        { label: unit, backgroundColor: shown.map((f) => COLORS[f.transport]), data: values },
+        ...(ranges.some((r) => r !== null)
+          ? [{ label: "range of the repeats", backgroundColor: "#000000", grouped: false, barPercentage: 0.06, data: ranges }]
+          : []),
+      ],
     },
     options: {
-      plugins: { title: title(heading), legend: { display: false } },
-      scales: { y: { ...(log ? { type: "logarithmic" as const } : {}), title: { display: true, text: unit } } },
+      plugins: { title: title(scale === "" ? heading : `${heading} (${scale})`), legend: { display: false } },
+      scales: { y: { ...(useLog ? { type: "logarithmic" as const } : { beginAtZero: true }), title: { display: true, text: unit } } },
     },
   };
 }
@@ -104,29 +136,31 @@ export function charts(results: BenchResults): NamedChart[] {
   const list = allFigures(results);
   const sum = (b: { up: number; down: number }): number => b.up + b.down;
   const idle = results.config.rate === 0;
+  const repeats = repeatCount(results);
+  const note = repeats > 1 ? `; medians of ${repeats} repeats` : "";
   const out: NamedChart[] = [
-    { name: "latency", title: "Latency percentiles", png: true, config: latencyPercentiles(list.filter((f) => f.latency.count > 0)) },
-    { name: "latency-timeline", title: "Latency over time", png: false, config: latencyTimeline(list.filter((f) => f.latency.count > 0)) },
+    { name: "latency", title: "Latency percentiles", png: true, config: latencyPercentiles(list.filter((f) => f.latency.count > 0), note) },
+    { name: "latency-timeline", title: "Latency over time", png: false, config: latencyTimeline(list.filter((f) => f.latency.count > 0), note) },
     {
       name: "bytes-per-message", title: "Bytes per message", png: true,
-      config: floorStack(list, "Bytes on the wire per delivered message, both directions: framing floor vs overhead", "bytes", (f) =>
+      config: floorStack(list, `Bytes on the wire per delivered message, both directions: framing floor vs overhead${note}`, "bytes", (f) =>
         f.bytesPerMessage === null || f.floorPerMessage === null ? null : { measured: sum(f.bytesPerMessage), floor: sum(f.floorPerMessage) }),
     },
-    { name: "requests-per-message", title: "Requests per message", png: false, config: simpleBars(list, "HTTP requests per delivered message", "requests", (f) => f.requestsPerMessage) },
+    { name: "requests-per-message", title: "Requests per message", png: false, config: simpleBars(list, `HTTP requests per delivered message${note}`, "requests", (f) => f.requestsPerMessage, (v) => v.toFixed(3)) },
     {
       name: "per-client", title: idle ? "Idle cost per client" : "Cost per client", png: true,
-      // Idle costs span orders of magnitude (a poll every second against a ping every 30 s): log scale.
+      // Idle costs span orders of magnitude (a poll every second against a ping every 30 s): log scale, unless a zero needs drawing.
       config: idle
-        ? simpleBars(list, "Bytes per idle client per second, both directions (log scale)", "bytes / client / s", (f) => sum(f.bytesPerClientSecond), true)
-        : floorStack(list, `Bytes per ${idle ? "idle " : ""}client per second, both directions: floor vs overhead`, "bytes / client / s", (f) => ({
+        ? simpleBars(list, `Bytes per idle client per second, both directions${note}`, "bytes / client / s", (f) => sum(f.bytesPerClientSecond), bytes, true)
+        : floorStack(list, `Bytes per client per second, both directions: floor vs overhead${note}`, "bytes / client / s", (f) => ({
         measured: sum(f.bytesPerClientSecond), floor: sum(f.floorPerClientSecond),
       })),
     },
     {
       name: "server-cpu", title: "Server CPU", png: true,
       config: idle
-        ? simpleBars(list, "Server CPU time (user+sys) over the idle window", "ms", (f) => (f.run.server === null ? null : f.run.server.cpuUserMs + f.run.server.cpuSystemMs))
-        : simpleBars(list, "Server CPU time (user+sys) per 1,000 deliveries", "ms", (f) => f.serverCpuMsPer1000),
+        ? simpleBars(list, `Server CPU time (user+sys) over the idle window${note}`, "ms", (f) => (f.run.server === null ? null : f.run.server.cpuUserMs + f.run.server.cpuSystemMs), ms)
+        : simpleBars(list, `Server CPU time (user+sys) per 1,000 deliveries${note}`, "ms", (f) => f.serverCpuMsPer1000, ms),
     },
   ];
   return out.filter((c) => c.config.data.datasets.some((d) => d.data.length > 0));

@@ -1,26 +1,49 @@
 import type { BenchResults } from "../bench/results.js";
-import { bytes, ms, pct, times } from "./format.js";
-import { allFigures, verdict, type TransportFigures } from "./summary.js";
+import { bytes, ms, pct } from "./format.js";
+import { rank, ratioText, type Rated } from "./rank.js";
+import { withSpread } from "./spread.js";
+import { allFigures, repeatCount, spreadAcross, verdict, type TransportFigures } from "./summary.js";
 
-/** The lowest and highest by `value`, among figures that have one. */
-function extremes(list: TransportFigures[], value: (f: TransportFigures) => number | null): { best: TransportFigures; bestValue: number; worst: TransportFigures; worstValue: number } | null {
-  const rated = list.flatMap((f) => {
-    const v = value(f);
-    return v === null || !Number.isFinite(v) ? [] : [{ f, v }];
-  });
-  if (rated.length < 2) return null;
-  rated.sort((a, b) => a.v - b.v);
-  const first = rated[0];
-  const last = rated[rated.length - 1];
-  if (first === undefined || last === undefined) return null;
-  return { best: first.f, bestValue: first.v, worst: last.f, worstValue: last.v };
-}
-
-function joinNames(names: string[]): string {
+export function joinNames(names: string[]): string {
   return names.length <= 1 ? (names[0] ?? "") : `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}`;
 }
 
-const ratio = (worst: number, best: number): string => (best > 0 ? `${times(worst / best)} ` : "");
+type Pick = (f: TransportFigures) => number | null | undefined;
+
+function rated(list: TransportFigures[], pick: Pick): Rated[] {
+  return list.flatMap((f) => {
+    const spread = spreadAcross(f, pick);
+    return spread === null ? [] : [{ label: f.label, spread }];
+  });
+}
+
+/**
+ * One comparison as a sentence that claims only what the repeats support: two transports are
+ * ranked only when their ranges do not overlap, a group within noise of the lowest (or highest) is
+ * named as a group with no winner, ties are called ties, and the highest-over-lowest ratio is
+ * always printed, ∞ against a zero included.
+ */
+export function comparison(what: string, items: Rated[], show: (value: number) => string): string | null {
+  const ranking = rank(items);
+  if (ranking === null) return null;
+  const one = (r: Rated): string => `${r.label} ${withSpread(r.spread, show)}`;
+  const group = (g: Rated[]): string => {
+    if (g.length === 1) return one(g[0] as Rated);
+    const first = g[0] as Rated;
+    const same = g.every((r) => r.spread.min === first.spread.min && r.spread.max === first.spread.max);
+    return same ? `${joinNames(g.map((r) => r.label))}, tied at ${withSpread(first.spread, show)}` : `${joinNames(g.map(one))}, within noise of each other`;
+  };
+  switch (ranking.kind) {
+    case "tied":
+      return `${what}: ${joinNames(ranking.all.map((r) => r.label))} tied at ${show(ranking.all[0]?.spread.median ?? 0)} (highest over lowest ${ratioText(ranking.ratio)}).`;
+    case "noise":
+      return `${what}: all within noise of each other, no ranking: ${joinNames(ranking.all.map(one))} (highest median over lowest ${ratioText(ranking.ratio)}).`;
+    case "ranked": {
+      const unranked = ranking.unranked.length > 0 ? `; ${joinNames(ranking.unranked.map(one))} within noise of both ends, not ranked` : "";
+      return `${what}: lowest ${group(ranking.low)}; highest ${group(ranking.high)}, ${ratioText(ranking.ratio)} the lowest${unranked}.`;
+    }
+  }
+}
 
 /**
  * "What this run shows": sentences computed from the figures, so no claim in a report is written
@@ -34,41 +57,31 @@ export function insights(results: BenchResults): string[] {
     if (!f.agreement.ok) lines.push(`**⚠ ${f.label}: client and server byte counts disagree (up ${pct(f.agreement.up)}, down ${pct(f.agreement.down)}).**`);
     if (f.run.generator.saturated) lines.push(`**⚠ ${f.label}: the load generator was saturated (${f.run.generator.reasons.join("; ")}); its latency figures may measure the generator.**`);
   }
-  const p99 = extremes(list.filter((f) => f.latency.count > 0), (f) => f.latency.p99);
-  if (p99 !== null) {
-    lines.push(`${p99.best.label} was fastest at p99 (${ms(p99.bestValue)}); ${p99.worst.label} was slowest (${ms(p99.worstValue)}, ${ratio(p99.worstValue, p99.bestValue)}as long).`);
+  if (repeatCount(results) <= 1) {
+    lines.push("**⚠ One repeat per transport: no spread was measured, so the differences below may be noise (`--repeat 3` measures it).**");
   }
-  const perMessage = extremes(list, (f) => (f.bytesPerMessage === null ? null : f.bytesPerMessage.up + f.bytesPerMessage.down));
-  if (perMessage !== null) {
-    lines.push(`${perMessage.best.label} was cheapest per delivered message (${bytes(perMessage.bestValue)} on the wire, both directions); ${perMessage.worst.label} cost the most (${bytes(perMessage.worstValue)}, ${ratio(perMessage.worstValue, perMessage.bestValue)}as much).`);
-  }
-  const requests = extremes(list, (f) => f.requestsPerMessage);
-  if (requests !== null) {
-    const fewest = list.filter((f) => f.requestsPerMessage === requests.bestValue).map((f) => f.label);
-    lines.push(`${requests.worst.label} made the most HTTP requests per delivered message (${requests.worstValue.toFixed(3)}); ${joinNames(fewest)} the fewest (${requests.bestValue.toFixed(3)}).`);
-  }
-  const idle = extremes(list, (f) => f.bytesPerClientSecond.up + f.bytesPerClientSecond.down);
-  if (idle !== null) {
-    const when = results.config.rate === 0 ? "when idle" : "per connected client while messages flowed";
-    lines.push(`${idle.best.label} was cheapest ${when} (${bytes(idle.bestValue)} per client per second); ${idle.worst.label} cost ${bytes(idle.worstValue)} (${ratio(idle.worstValue, idle.bestValue)}as much).`);
-  }
-  if (results.config.rate === 0) {
-    const asking = list.filter((f) => f.requestsPerClientSecond > 0).map((f) => `${f.label} ${f.requestsPerClientSecond.toFixed(3)}`);
-    const silent = list.filter((f) => f.requestsPerClientSecond === 0).map((f) => f.label);
-    if (asking.length > 0) lines.push(`While idle, HTTP requests per client per second: ${asking.join(", ")}${silent.length > 0 ? `; ${joinNames(silent)} made none` : ""}.`);
-    const idleCpu = extremes(list, (f) => (f.run.server === null ? null : f.run.server.cpuUserMs + f.run.server.cpuSystemMs));
-    if (idleCpu !== null) {
-      lines.push(`Keeping ${list[0]?.clients ?? 0} idle clients connected cost the server least CPU on ${idleCpu.best.label} (${ms(idleCpu.bestValue)} over the window) and most on ${idleCpu.worst.label} (${ms(idleCpu.worstValue)}).`);
+  const idle = results.config.rate === 0;
+  const push = (line: string | null): void => {
+    if (line !== null) lines.push(line);
+  };
+  const total = (b: { up: number; down: number } | null): number | null => (b === null ? null : b.up + b.down);
+  push(comparison("p99 latency", rated(list.filter((f) => f.latency.count > 0), (f) => f.latency.p99), ms));
+  push(comparison("Bytes per delivered message (both directions)", rated(list, (f) => total(f.bytesPerMessage)), bytes));
+  push(comparison("HTTP requests per delivered message", rated(list, (f) => f.requestsPerMessage), (v) => v.toFixed(3)));
+  push(comparison(idle ? "Bytes per idle client per second (both directions)" : "Bytes per connected client per second while messages flowed", rated(list, (f) => total(f.bytesPerClientSecond)), bytes));
+  if (idle) {
+    const zeros = list.filter((f) => (spreadAcross(f, (o) => total(o.bytesPerClientSecond))?.min ?? 1) === 0).map((f) => f.label);
+    if (zeros.length > 0 && results.idleWindow === undefined) {
+      lines.push(`**⚠ ${joinNames(zeros)} measured 0 B while idle: a window shorter than the transport's periodic cost (heartbeat, long-poll timeout, ping) measures nothing of it.**`);
     }
+    push(comparison("HTTP requests per idle client per second", rated(list, (f) => f.requestsPerClientSecond), (v) => v.toFixed(3)));
+    push(comparison(`Server CPU keeping ${list[0]?.clients ?? 0} idle clients connected over the window`, rated(list, (f) => (f.run.server === null ? null : f.run.server.cpuUserMs + f.run.server.cpuSystemMs)), ms));
   }
-  const cpu = extremes(list, (f) => f.serverCpuMsPer1000);
-  if (cpu !== null) {
-    lines.push(`The server spent least CPU per 1,000 deliveries on ${cpu.best.label} (${ms(cpu.bestValue)}) and most on ${cpu.worst.label} (${ms(cpu.worstValue)}).`);
-  }
-  const floors = list.filter((f) => f.floorRatio !== null);
-  if (floors.length > 0) {
-    const parts = floors.map((f) => `${f.label} ${times(f.floorRatio ?? 0)}`);
-    lines.push(`Measured bytes against the framing floor: ${parts.join(", ")}.`);
-  }
+  push(comparison("Server CPU per 1,000 deliveries", rated(list, (f) => f.serverCpuMsPer1000), ms));
+  const floors = list.flatMap((f) => {
+    const s = spreadAcross(f, (one) => one.floorRatio);
+    return s === null ? [] : [`${f.label} ${withSpread(s, (v) => `${v.toFixed(2)}×`)}`];
+  });
+  if (floors.length > 0) lines.push(`Measured bytes against the framing floor: ${floors.join(", ")}.`);
   return lines;
 }

@@ -3,7 +3,7 @@ import { SCENARIOS } from "../bench/scenarios.js";
 import { charts } from "./charts.js";
 import { insights } from "./insights.js";
 import { allFigures } from "./summary.js";
-import { describeWorkload, sections, type Table } from "./tables.js";
+import { describeWorkload, runNotes, sections, type Table } from "./tables.js";
 
 export function escapeHtml(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
@@ -55,6 +55,7 @@ export function renderHtml(r: BenchResults, chartJs: string): string {
 <h1>Transport benchmark: <code>${escapeHtml(r.config.scenario)}</code></h1>
 <p>${escapeHtml(SCENARIOS[r.config.scenario].description)}: ${escapeHtml(describeWorkload(r))}.</p>
 <p><code>${escapeHtml(r.command)}</code> against ${r.target.spawned ? "its own server process" : escapeHtml(r.target.url)}, ${escapeHtml(r.startedAt)}, on ${escapeHtml(m.cpuModel)} (${m.cores} cores), Node ${escapeHtml(m.node)}, ${escapeHtml(m.platform)} ${escapeHtml(m.release)}.</p>
+<p>${inline(runNotes(r).join(" "))}</p>
 <h2 id="shows">What this run shows</h2>
 <ul>
 ${insights(r).map((line) => `<li>${inline(line)}</li>`).join("\n")}

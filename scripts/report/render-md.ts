@@ -2,7 +2,7 @@ import type { BenchResults } from "../bench/results.js";
 import { SCENARIOS } from "../bench/scenarios.js";
 import { insights } from "./insights.js";
 import { allFigures } from "./summary.js";
-import { describeWorkload, sections, type Table } from "./tables.js";
+import { describeWorkload, runNotes, sections, type Table } from "./tables.js";
 
 function markdownTable(t: Table): string {
   if (t.rows.length === 0) return "";
@@ -20,6 +20,8 @@ export function renderMarkdown(r: BenchResults): string {
 ${SCENARIOS[r.config.scenario].description}: ${describeWorkload(r)}.
 
 \`${r.command}\` against ${r.target.spawned ? "its own server process" : r.target.url}, on ${m.cpuModel} (${m.cores} cores), Node ${m.node}, ${m.platform} ${m.release}.
+
+${runNotes(r).join(" ")}
 
 ## What this run shows
 

@@ -1,6 +1,7 @@
 import { TRANSPORT_LABELS, type Transport } from "../../protocol/types.js";
 import type { BenchResults, Bytes, ClientCounts, LatencySummary, ServerCounts, TransportRun } from "../bench/results.js";
 import { windowFloor, type ModelInput } from "./model.js";
+import { spreadOf, type Spread } from "./spread.js";
 
 /** Both ends' byte counts may differ by at most this share before the report flags it. */
 export const AGREEMENT_LIMIT = 0.01;
@@ -35,6 +36,26 @@ export interface TransportFigures {
   agreement: Agreement;
   publishAgreement: Agreement;
   serverCpuMsPer1000: number | null;
+  /**
+   * One entry per repeat, each that repeat's own figures, when the run repeated its phases: the
+   * figures above are then the medians across them (`run` is all repeats together, `agreement` the
+   * worst repeat's). Empty for a run of one repeat, whose figures are its own.
+   */
+  perRepeat: TransportFigures[];
+}
+
+/** The figures of each repeat (the figures themselves for a run of one). */
+export function repeatsOf(f: TransportFigures): TransportFigures[] {
+  return f.perRepeat.length > 0 ? f.perRepeat : [f];
+}
+
+/** Median and range of one figure across the repeats; null if no repeat has it. */
+export function spreadAcross(f: TransportFigures, pick: (one: TransportFigures) => number | null | undefined): Spread | null {
+  const values = repeatsOf(f).flatMap((one) => {
+    const v = pick(one);
+    return v === null || v === undefined || !Number.isFinite(v) ? [] : [v];
+  });
+  return values.length === 0 ? null : spreadOf(values);
 }
 
 export function agreement(client: ClientCounts, server: ServerCounts): Agreement {
@@ -87,11 +108,57 @@ export function figures(results: BenchResults, run: TransportRun): TransportFigu
     // Over a WebSocket the server meters publishing as `ws`: it is compared within `agreement` instead.
     publishAgreement: run.publishVia === "ws" ? { up: 0, down: 0, ok: true } : agreement(run.publish.client, run.publish.server),
     serverCpuMsPer1000: cpu !== null && delivered > 0 ? (cpu / delivered) * 1000 : null,
+    perRepeat: [],
   };
 }
 
 export function allFigures(results: BenchResults): TransportFigures[] {
-  return results.transports.map((run) => figures(results, run));
+  return results.transports.map((run) => {
+    const whole = figures(results, run);
+    const repeats = (run.repeats ?? []).map((one) => figures(results, one));
+    return repeats.length === 0 ? whole : acrossRepeats(whole, repeats);
+  });
+}
+
+/** Middle value of each figure across the repeats; bytes follow the repeat(s) with the median total, so up + down is that total. */
+function acrossRepeats(whole: TransportFigures, repeats: TransportFigures[]): TransportFigures {
+  const f: TransportFigures = { ...whole, perRepeat: repeats };
+  const median = (pick: (one: TransportFigures) => number | null): number | null => spreadAcross(f, pick)?.median ?? null;
+  const medianOf = (pick: (one: TransportFigures) => number): number => median(pick) ?? 0;
+  const medianBytes = (pick: (one: TransportFigures) => Bytes | null): Bytes | null => {
+    const list = repeats.map(pick).filter((b): b is Bytes => b !== null).sort((a, b) => total(a) - total(b));
+    if (list.length === 0) return null;
+    const middle = list.length % 2 === 1 ? [list[(list.length - 1) / 2]] : [list[list.length / 2 - 1], list[list.length / 2]];
+    const picked = middle.filter((b): b is Bytes => b !== undefined);
+    return { up: picked.reduce((n, b) => n + b.up, 0) / picked.length, down: picked.reduce((n, b) => n + b.down, 0) / picked.length };
+  };
+  const worst = (pick: (one: TransportFigures) => Agreement): Agreement => {
+    const list = repeats.map(pick);
+    return { up: Math.max(...list.map((a) => a.up)), down: Math.max(...list.map((a) => a.down)), ok: list.every((a) => a.ok) };
+  };
+  const l = (key: keyof LatencySummary): number => medianOf((one) => one.latency[key]);
+  return {
+    ...f,
+    windowSeconds: medianOf((one) => one.windowSeconds),
+    latency: { count: whole.latency.count, mean: l("mean"), p50: l("p50"), p90: l("p90"), p99: l("p99"), p999: l("p999"), max: l("max") },
+    requests: medianOf((one) => one.requests),
+    requestsPerMessage: median((one) => one.requestsPerMessage),
+    requestsPerClientSecond: medianOf((one) => one.requestsPerClientSecond),
+    connections: medianOf((one) => one.connections),
+    bytesPerMessage: medianBytes((one) => one.bytesPerMessage),
+    floorPerMessage: medianBytes((one) => one.floorPerMessage),
+    floorRatio: median((one) => one.floorRatio),
+    bytesPerClientSecond: medianBytes((one) => one.bytesPerClientSecond) ?? { up: 0, down: 0 },
+    floorPerClientSecond: medianBytes((one) => one.floorPerClientSecond) ?? { up: 0, down: 0 },
+    agreement: worst((one) => one.agreement),
+    publishAgreement: worst((one) => one.publishAgreement),
+    serverCpuMsPer1000: median((one) => one.serverCpuMsPer1000),
+  };
+}
+
+/** How many times each transport's phase ran: 1 for runs made before --repeat. */
+export function repeatCount(results: BenchResults): number {
+  return Math.max(1, ...results.transports.map((run) => run.repeats?.length ?? 1));
 }
 
 export function deliveryProblems(run: TransportRun): string[] {

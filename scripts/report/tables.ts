@@ -1,6 +1,8 @@
-import type { BenchResults } from "../bench/results.js";
+import { describeIdleWindow } from "../bench/idle-window.js";
+import type { AutocannonRun, BenchResults } from "../bench/results.js";
 import { bytes, fmt, ms, pct } from "./format.js";
-import type { TransportFigures } from "./summary.js";
+import { spreadOf, withSpread } from "./spread.js";
+import { repeatCount, spreadAcross, type TransportFigures } from "./summary.js";
 
 /** A table as data: the Markdown and HTML renderers draw the same cells. `**x**` marks a loud cell. */
 export interface Table {
@@ -14,18 +16,31 @@ function table(head: string[], rows: string[][]): Table {
 
 const flag = (ok: boolean): string => (ok ? "ok" : "**✗**");
 
+/** A figure's median across the repeats with their range, e.g. "4.13 ms (3.90–4.62)"; "–" when no repeat has it. */
+function cell(f: TransportFigures, pick: (one: TransportFigures) => number | null | undefined, show: (value: number) => string): string {
+  const s = spreadAcross(f, pick);
+  return s === null ? "–" : withSpread(s, show);
+}
+
+const total = (b: { up: number; down: number } | null | undefined): number | null => (b === null || b === undefined ? null : b.up + b.down);
+const count = (v: number): string => fmt(v);
+const fixed = (digits: number) => (v: number): string => fmt(v, digits);
+
 export function describeWorkload(r: BenchResults): string {
   const c = r.config;
   const rate = c.rate === 0 ? "no messages" : c.burstSize > 1 ? `${c.rate} msg/s in bursts of ${c.burstSize}` : `${c.rate} msg/s`;
-  return `${c.clients} clients per transport, ${rate}, ${c.size} characters of text, ${c.durationMs / 1000} s measured after ${c.warmupMs / 1000} s warm-up; short polling every ${c.pollIntervalMs} ms, long polls of ${c.longPollTimeoutMs} ms`;
+  const repeats = repeatCount(r);
+  return `${c.clients} clients per transport, ${rate}, ${c.size} characters of text, ${c.durationMs / 1000} s measured after ${c.warmupMs / 1000} s warm-up${repeats > 1 ? `, ${repeats} repeats` : ""}; short polling every ${c.pollIntervalMs} ms, long polls of ${c.longPollTimeoutMs} ms`;
 }
 
 export function latencyTable(list: TransportFigures[]): Table {
   return table(["transport", "deliveries", "p50", "p90", "p99", "p99.9", "max"], list.map((f) => [
-    f.label, fmt(f.latency.count), ms(f.latency.p50), ms(f.latency.p90), ms(f.latency.p99), ms(f.latency.p999), ms(f.latency.max),
+    f.label, fmt(f.latency.count), cell(f, (o) => o.latency.p50, ms), cell(f, (o) => o.latency.p90, ms), cell(f, (o) => o.latency.p99, ms),
+    cell(f, (o) => o.latency.p999, ms), cell(f, (o) => o.latency.max, ms),
   ]));
 }
 
+/** Counts that must be exact, summed over the repeats. */
 export function deliveryTable(list: TransportFigures[]): Table {
   return table(["transport", "expected", "delivered", "lost", "duplicated", "out of order", "resets", "reconnects", "client errors", ""], list.map((f) => {
     const d = f.run.delivery;
@@ -35,27 +50,35 @@ export function deliveryTable(list: TransportFigures[]): Table {
 
 export function requestTable(list: TransportFigures[]): Table {
   return table(["transport", "HTTP requests (window)", "per delivered message", "per client per second", "HTTP requests (whole phase)", "TCP connections (client)", "TCP connections (server)"], list.map((f) => [
-    f.label, fmt(f.requests), fmt(f.requestsPerMessage, 3), fmt(f.requestsPerClientSecond, 3), fmt(f.run.phase.client.requests), fmt(f.connections), fmt(f.run.phase.server.connections),
+    f.label, cell(f, (o) => o.requests, count), cell(f, (o) => o.requestsPerMessage, fixed(3)), cell(f, (o) => o.requestsPerClientSecond, fixed(3)),
+    cell(f, (o) => o.run.phase.client.requests, count), cell(f, (o) => o.connections, count), cell(f, (o) => o.run.phase.server.connections, count),
   ]));
 }
 
 export function bytesTable(list: TransportFigures[]): Table {
-  return table(["transport", "up / msg", "down / msg", "total / msg", "framing floor / msg", "overhead / msg", "measured / floor"], list.map((f) => {
-    const m = f.bytesPerMessage;
-    const fl = f.floorPerMessage;
-    const total = m === null ? null : m.up + m.down;
-    const floor = fl === null ? null : fl.up + fl.down;
-    return [f.label, bytes(m?.up), bytes(m?.down), bytes(total), bytes(floor), bytes(total !== null && floor !== null ? total - floor : null), f.floorRatio === null ? "–" : `${f.floorRatio.toFixed(2)}×`];
-  }));
+  return table(["transport", "up / msg", "down / msg", "total / msg", "framing floor / msg", "overhead / msg", "measured / floor"], list.map((f) => [
+    f.label,
+    cell(f, (o) => o.bytesPerMessage?.up, bytes),
+    cell(f, (o) => o.bytesPerMessage?.down, bytes),
+    cell(f, (o) => total(o.bytesPerMessage), bytes),
+    cell(f, (o) => total(o.floorPerMessage), bytes),
+    cell(f, (o) => {
+      const m = total(o.bytesPerMessage);
+      const fl = total(o.floorPerMessage);
+      return m === null || fl === null ? null : m - fl;
+    }, bytes),
+    cell(f, (o) => o.floorRatio, (v) => `${v.toFixed(2)}×`),
+  ]));
 }
 
 export function perClientTable(list: TransportFigures[]): Table {
   return table(["transport", "up / client / s", "down / client / s", "total / client / s", "floor / client / s", "requests / client / s"], list.map((f) => [
-    f.label, bytes(f.bytesPerClientSecond.up), bytes(f.bytesPerClientSecond.down), bytes(f.bytesPerClientSecond.up + f.bytesPerClientSecond.down),
-    bytes(f.floorPerClientSecond.up + f.floorPerClientSecond.down), fmt(f.requestsPerClientSecond, 3),
+    f.label, cell(f, (o) => o.bytesPerClientSecond.up, bytes), cell(f, (o) => o.bytesPerClientSecond.down, bytes), cell(f, (o) => total(o.bytesPerClientSecond), bytes),
+    cell(f, (o) => total(o.floorPerClientSecond), bytes), cell(f, (o) => o.requestsPerClientSecond, fixed(3)),
   ]));
 }
 
+/** Byte counts summed over the repeats; the differences are the worst repeat's. */
 export function agreementTable(list: TransportFigures[]): Table {
   return table(["transport", "client sent", "server read", "client read", "server wrote", "difference up", "difference down", ""], list.map((f) => {
     const p = f.run.phase;
@@ -66,39 +89,57 @@ export function agreementTable(list: TransportFigures[]): Table {
 export function publishTable(list: TransportFigures[]): Table {
   return table(["phase", "published (measured)", "publish errors", "requests", "client sent", "server read", "client read", "server wrote", ""], list.map((f) => {
     const p = f.run.publish;
+    const measured = cell(f, (o) => o.run.published.measured, count);
+    const requests = cell(f, (o) => o.run.publish.client.requests, count);
     if (f.run.publishVia === "ws") {
       const inWs = "in the ws counters";
-      return [`${f.label} (over its WebSocket)`, fmt(f.run.published.measured), fmt(f.run.published.errors), fmt(p.client.requests), bytes(p.client.bytes.up), inWs, bytes(p.client.bytes.down), inWs, "–"];
+      return [`${f.label} (over its WebSocket)`, measured, fmt(f.run.published.errors), requests, bytes(p.client.bytes.up), inWs, bytes(p.client.bytes.down), inWs, "–"];
     }
-    return [f.label, fmt(f.run.published.measured), fmt(f.run.published.errors), fmt(p.client.requests), bytes(p.client.bytes.up), bytes(p.server.bytes.up), bytes(p.client.bytes.down), bytes(p.server.bytes.down), flag(f.publishAgreement.ok)];
+    return [f.label, measured, fmt(f.run.published.errors), requests, bytes(p.client.bytes.up), bytes(p.server.bytes.up), bytes(p.client.bytes.down), bytes(p.server.bytes.down), flag(f.publishAgreement.ok)];
   }));
 }
 
 export function serverTable(list: TransportFigures[]): Table {
-  return table(["transport", "CPU user+sys", "CPU per 1,000 deliveries", "peak RSS", "event-loop delay p99", "event-loop delay max"], list.map((f) => {
-    const s = f.run.server;
-    return s === null
-      ? [f.label, "not measured", "–", "–", "–", "–"]
-      : [f.label, ms(s.cpuUserMs + s.cpuSystemMs), ms(f.serverCpuMsPer1000), bytes(s.peakRssBytes), ms(s.eventLoopDelayP99Ms), ms(s.eventLoopDelayMaxMs)];
-  }));
+  return table(["transport", "CPU user+sys", "CPU per 1,000 deliveries", "peak RSS", "event-loop delay p99", "event-loop delay max"], list.map((f) => f.run.server === null
+    ? [f.label, "not measured", "–", "–", "–", "–"]
+    : [
+        f.label,
+        cell(f, (o) => (o.run.server === null ? null : o.run.server.cpuUserMs + o.run.server.cpuSystemMs), ms),
+        cell(f, (o) => o.serverCpuMsPer1000, ms),
+        cell(f, (o) => o.run.server?.peakRssBytes, bytes),
+        cell(f, (o) => o.run.server?.eventLoopDelayP99Ms, ms),
+        cell(f, (o) => o.run.server?.eventLoopDelayMaxMs, ms),
+      ]));
 }
 
 export function generatorTable(list: TransportFigures[]): Table {
   return table(["transport", "CPU (cores)", "busiest thread ELU", "worst delay p99", "publish lag p99", "saturated"], list.map((f) => {
     const g = f.run.generator;
-    const elu = Math.max(...g.threads.map((t) => t.elu));
-    const delay = Math.max(...g.threads.map((t) => t.delayP99Ms));
-    return [f.label, fmt(g.wallMs > 0 ? g.cpuMs / g.wallMs : 0, 2), `${(elu * 100).toFixed(0)}%`, ms(delay), ms(g.publishLagP99Ms), g.saturated ? `**yes**: ${g.reasons.join("; ")}` : "no"];
+    return [
+      f.label,
+      cell(f, (o) => (o.run.generator.wallMs > 0 ? o.run.generator.cpuMs / o.run.generator.wallMs : 0), fixed(2)),
+      cell(f, (o) => Math.max(...o.run.generator.threads.map((t) => t.elu)), (v) => `${(v * 100).toFixed(0)}%`),
+      cell(f, (o) => Math.max(...o.run.generator.threads.map((t) => t.delayP99Ms)), ms),
+      cell(f, (o) => o.run.generator.publishLagP99Ms, ms),
+      g.saturated ? `**yes**: ${g.reasons.join("; ")}` : "no",
+    ];
   }));
+}
+
+/** An autocannon figure across its repeats (one run: the value alone). */
+function cannonCell(a: AutocannonRun, pick: (one: AutocannonRun) => number | null, show: (value: number) => string): string {
+  const values = (a.repeats ?? [a]).map(pick).filter((v): v is number => v !== null && Number.isFinite(v));
+  return values.length === 0 ? "–" : withSpread(spreadOf(values), show);
 }
 
 export function autocannonTable(r: BenchResults): Table {
   return table(["run", "connections", "target rate", "requests", "requests / s", "p50", "p99", "max", "errors", "non-2xx", "bytes read / request"], r.autocannon.map((a) => [
-    `${a.method} ${a.path.replace(/\?.*/, "")}: ${a.name}`, fmt(a.connections), a.targetRate > 0 ? `${fmt(a.targetRate)}/s` : "max", fmt(a.requests), fmt(a.requestsPerSecond),
-    ms(a.latency.p50), ms(a.latency.p99), ms(a.latency.max), fmt(a.errors), fmt(a.non2xx), bytes(a.requests > 0 ? a.bytesRead / a.requests : null),
+    `${a.method} ${a.path.replace(/\?.*/, "")}: ${a.name}`, fmt(a.connections), a.targetRate > 0 ? `${fmt(a.targetRate)}/s` : "max",
+    cannonCell(a, (o) => o.requests, count), cannonCell(a, (o) => o.requestsPerSecond, count),
+    cannonCell(a, (o) => o.latency.p50, ms), cannonCell(a, (o) => o.latency.p99, ms), cannonCell(a, (o) => o.latency.max, ms),
+    fmt(a.errors), fmt(a.non2xx), cannonCell(a, (o) => (o.requests > 0 ? o.bytesRead / o.requests : null), bytes),
   ]));
 }
-
 
 export interface Section {
   id: string;
@@ -107,17 +148,52 @@ export interface Section {
   table: Table;
 }
 
+/** How the run was made, in sentences for the report's head: repeats, server processes, the idle window. */
+export function runNotes(r: BenchResults): string[] {
+  const repeats = repeatCount(r);
+  const notes: string[] = [];
+  notes.push(repeats > 1
+    ? `Every figure is the median of ${repeats} repeats of each transport's phase, with the range they spanned in brackets (min–max); the repeats went round the transports in turn.`
+    : "One repeat per transport: the figures carry no spread.");
+  if (r.target.spawned) {
+    notes.push(r.target.freshPerPhase === true
+      ? "Each phase ran against a fresh server process."
+      : "All phases ran against one server process (made before each phase got its own).");
+  }
+  if (r.idleWindow !== undefined) notes.push(describeIdleWindow(r.idleWindow));
+  return notes;
+}
+
+/**
+ * What the server's "bytes sent" is, for a reader comparing it with a client's count: Node's
+ * `socket.bytesWritten` counts what was written to the socket, including bytes still queued in the
+ * process or the kernel when a connection is destroyed.
+ */
+export const BYTES_SENT_MEANING =
+  "\"Server wrote\" (\"bytes sent\", `bytesOut` in `/api/stats`) counts the bytes the server wrote to the socket (Node's `socket.bytesWritten`): " +
+  "bytes handed on for sending, including those still queued in the server process or the kernel's send buffer, not bytes the client received. " +
+  "On a connection that ends normally they all arrive and both ends agree; on one the server cut (a slow consumer, a shutdown, an admin drop) " +
+  "the bytes still queued when it was destroyed count as sent though they never arrived, so the server's figure can exceed the client's " +
+  "(one slow consumer: 4,032,278 B written, 3,995,414 B received). Bench clients read as fast as they can and none is cut.";
+
 /** The report's tables in reading order, shared by report.md and report.html. */
 export function sections(r: BenchResults, list: TransportFigures[]): Section[] {
+  const repeats = repeatCount(r);
+  const fresh = r.target.freshPerPhase === true;
+  const rss = !r.target.spawned
+    ? "The server was not started by the bench: its process was not observed."
+    : fresh
+      ? `Each phase${repeats > 1 ? " (each repeat of each transport)" : ""} ran against a fresh server process, so peak RSS is that transport's alone.`
+      : "**Every phase ran against one server process, so peak RSS grows with the run order and is not comparable across transports** (runs made since --repeat give each phase a fresh process).";
   const all: Section[] = [
     { id: "latency", title: "End-to-end latency", intro: "From each message's scheduled send time (open loop, so a stall delays every message behind it) until a subscriber had parsed it, on one clock.", table: latencyTable(list) },
-    { id: "delivery", title: "Delivery", intro: "Loss and duplicates judged by the publisher's sequence number, order by the feed's ids, per subscriber.", table: deliveryTable(list) },
+    { id: "delivery", title: "Delivery", intro: `Loss and duplicates judged by the publisher's sequence number, order by the feed's ids, per subscriber${repeats > 1 ? "; summed over the repeats" : ""}.`, table: deliveryTable(list) },
     { id: "requests", title: "HTTP requests and connections", intro: "Requests in the measured window; TCP connections over the whole phase. Polling clients keep their connection alive, as browsers do.", table: requestTable(list) },
     { id: "bytes", title: "Bytes on the wire per delivered message", intro: "Measured on the generator's sockets over the window. The floor is the message JSON plus the transport's minimal framing and a minimal HTTP exchange per request made; overhead is everything above it (headers, heartbeats, this server's choices). The floor counts one HTTP chunk per streamed message: below 1× means the server coalesced messages into fewer chunks.", table: bytesTable(list) },
     { id: "per-client", title: "Bytes per connected client per second", intro: r.config.rate === 0 ? "No messages: this is the cost of staying connected." : "While messages flowed.", table: perClientTable(list) },
-    { id: "agreement", title: "Both ends agree", intro: "Whole phase, TCP socket counters: the generator's own sockets against the server's `/api/stats`. A difference over 1% is flagged.", table: agreementTable(list) },
+    { id: "agreement", title: "Both ends agree", intro: `Whole phase, TCP socket counters: the generator's own sockets against the server's \`/api/stats\`${repeats > 1 ? ", summed over the repeats; the differences are the worst repeat's" : ""}. A difference over 1% is flagged. ${BYTES_SENT_MEANING}`, table: agreementTable(list) },
     { id: "publish", title: "Publishing", intro: r.config.publishVia === "ws" ? "HTTP POST /api/messages, except for the WebSocket transport, which published `send` frames over a WebSocket of its own (its bytes are in the agreement table's client columns)." : "HTTP POST /api/messages, the same for every transport.", table: publishTable(list) },
-    { id: "server", title: "Server cost", intro: "Measured inside the server process over the window: CPU time (user+sys), peak RSS, event-loop delay.", table: serverTable(list) },
+    { id: "server", title: "Server cost", intro: `Measured inside the server process over the window: CPU time (user+sys), peak RSS, event-loop delay. ${rss}`, table: serverTable(list) },
     { id: "generator", title: "Load generator", intro: "If the generator is saturated, its figures may measure itself rather than the server.", table: generatorTable(list) },
     { id: "autocannon", title: "autocannon", intro: r.autocannon.length === 0 ? "Skipped (`--autocannon 0`)." : "Request-shaped load: the maximum publish rate, and short polling at a fixed overall rate (autocannon's latency resolution is 1 ms).", table: autocannonTable(r) },
   ];

@@ -36,6 +36,12 @@ describe("bench options", () => {
     expect(parseCli(["--url", "http://example.org", "--allow-remote"]).allowRemote).toBe(true);
   });
 
+  it("repeats each phase 3 times unless --repeat says otherwise", () => {
+    expect(parseCli([]).config.repeat).toBe(3);
+    expect(parseCli(["--repeat", "5"]).config.repeat).toBe(5);
+    expect(() => parseCli(["--repeat", "0"])).toThrow(/--repeat: must be at least 1/);
+  });
+
   it("collects --server-env pairs", () => {
     expect(parseCli(["--server-env", "LAB_HEARTBEAT_MS=1000", "--server-env", "A=b=c"]).serverEnv).toEqual({ LAB_HEARTBEAT_MS: "1000", A: "b=c" });
   });

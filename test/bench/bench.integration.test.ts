@@ -25,10 +25,10 @@ describe("npm run bench (tiny run, every transport)", () => {
     const args = [
       "--import", "tsx", "scripts/bench/cli.ts",
       "--scenario", "chat", "--clients", "3", "--rate", "10", "--duration", "2s", "--warmup", "500ms",
-      "--poll-interval", "200", "--workers", "2", "--autocannon", "1s", "--out", out,
+      "--poll-interval", "200", "--workers", "2", "--autocannon", "1s", "--repeat", "2", "--out", out,
     ];
     await new Promise<void>((resolve) => {
-      const child = execFile(process.execPath, args, { cwd: ROOT, timeout: 90_000 }, (_error, _stdout, err) => {
+      const child = execFile(process.execPath, args, { cwd: ROOT, timeout: 150_000 }, (_error, _stdout, err) => {
         stderr = err;
         resolve();
       });
@@ -37,7 +37,7 @@ describe("npm run bench (tiny run, every transport)", () => {
       });
     });
     results = JSON.parse(await readFile(join(out, "results.json"), "utf8")) as BenchResults;
-  }, 100_000);
+  }, 160_000);
 
   afterAll(async () => {
     await rm(out, { recursive: true, force: true });
@@ -48,8 +48,18 @@ describe("npm run bench (tiny run, every transport)", () => {
     expect(results.transports.map((t) => t.transport)).toEqual([...TRANSPORTS]);
   });
 
-  it("delivers every expected message exactly once, in order", () => {
+  it("runs each transport's phase twice, each against a server process of its own", () => {
+    expect(results.target.freshPerPhase).toBe(true);
     for (const run of results.transports) {
+      expect(run.repeats?.length, run.transport).toBe(2);
+      expect(run.delivery.delivered, run.transport).toBe((run.repeats ?? []).reduce((n, r) => n + r.delivery.delivered, 0));
+      for (const r of run.repeats ?? []) expect(r.server?.peakRssBytes, run.transport).toBeGreaterThan(0);
+    }
+    expect(results.autocannon.map((a) => a.repeats?.length)).toEqual([2, 2]);
+  });
+
+  it("delivers every expected message exactly once, in order", () => {
+    for (const run of results.transports.flatMap((t) => t.repeats ?? [t])) {
       const d = run.delivery;
       expect(d.expected, run.transport).toBe(run.published.measured * 3);
       expect(d.expected, run.transport).toBeGreaterThan(0);
@@ -84,7 +94,7 @@ describe("npm run bench (tiny run, every transport)", () => {
     for (const run of results.transports) {
       expect(run.server?.cpuUserMs, run.transport).toBeGreaterThan(0);
       expect(run.server?.peakRssBytes, run.transport).toBeGreaterThan(0);
-      expect(run.generator.threads.length, run.transport).toBe(3);
+      expect(run.generator.threads.length, run.transport).toBe(6);
     }
     expect(results.autocannon.map((a) => a.requests > 0)).toEqual([true, true]);
     expect(results.machine.cores).toBeGreaterThan(0);

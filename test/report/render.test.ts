@@ -8,7 +8,8 @@ import { charts } from "../../scripts/report/charts.js";
 import { renderIndex, runSummary } from "../../scripts/report/index-page.js";
 import { renderHtml, scriptSafe } from "../../scripts/report/render-html.js";
 import { renderMarkdown } from "../../scripts/report/render-md.js";
-import { FIXTURE_DIR, fixture } from "./fixture.js";
+import type { BenchResults } from "../../scripts/bench/results.js";
+import { FIXTURE_DIR, fixture, repeatedFixture } from "./fixture.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -51,7 +52,7 @@ describe("charts", () => {
     const [floor, overhead] = bytes?.config.data.datasets ?? [];
     expect(floor?.data[0]).toBeCloseTo(167.4, 9);
     expect(overhead?.data[0]).toBeCloseTo(472.6, 9);
-    expect(bytes?.config.data.labels).toEqual(["Polling", "SSE", "WebSocket"]);
+    expect(bytes?.config.data.labels).toEqual([["Polling", "640 B"], ["SSE", "200 B"], ["WebSocket", "182 B"]]);
   });
 });
 
@@ -91,7 +92,60 @@ describe("an idle run's report", () => {
     const md = renderMarkdown(idle);
     expect(md).not.toContain("## End-to-end latency");
     expect(md).not.toContain("## Bytes on the wire per delivered message");
-    expect(md).toContain("While idle, HTTP requests per client per second: Polling 1.000; SSE and WebSocket made none.");
+    expect(md).toContain("HTTP requests per idle client per second: lowest SSE and WebSocket, tied at 0.000; highest Polling 1.000, ∞× the lowest.");
     expect(charts(idle).find((c) => c.name === "per-client")?.config.options?.scales?.y?.type).toBe("logarithmic");
+  });
+});
+
+describe("zeros in charts", () => {
+  const idleWithZero = (): BenchResults => {
+    const base = fixture();
+    const transports = base.transports.map((run) => (run.transport === "ws" ? { ...run, window: { ...run.window, client: { ...run.window.client, bytes: { up: 0, down: 0 } } } } : run));
+    return { ...base, config: { ...base.config, scenario: "idle", rate: 0 }, transports };
+  };
+
+  it("draws an idle chart with a zero on a linear scale, the zero written out under its bar", () => {
+    const chart = charts(idleWithZero()).find((c) => c.name === "per-client");
+    expect(chart?.config.options?.scales?.y?.type).not.toBe("logarithmic");
+    expect(chart?.config.data.labels).toContainEqual(["WebSocket", "0 B: none (no bar)"]);
+    expect(chart?.config.data.datasets[0]?.data).toEqual([6400, 2000, 0]);
+  });
+
+  it("keeps the log scale when every value can be drawn on it", () => {
+    const idle = { ...fixture(), config: { ...fixture().config, scenario: "idle" as const, rate: 0 } };
+    expect(charts(idle).find((c) => c.name === "per-client")?.config.data.labels).toContainEqual(["WebSocket", "1,800 B"]);
+  });
+});
+
+describe("a report of a run with repeats", () => {
+  const r = repeatedFixture();
+  const md = renderMarkdown(r);
+
+  it("gives every figure its range and says how the run was made", () => {
+    expect(md).toContain("Every figure is the median of 3 repeats of each transport's phase");
+    expect(md).toContain("| Polling | 3,000 | 505 ms (454–605) | 901 ms (811–1,081) | 990 ms (891–1,188) |");
+    expect(md).toContain("| WebSocket | 0 B (±0) | 182 B (164–218) | 182 B (164–218) |");
+    expect(md).toContain("so peak RSS is that transport's alone");
+  });
+
+  it("draws the repeats' range over each bar", () => {
+    const cpu = charts(r).find((c) => c.name === "server-cpu");
+    expect(cpu?.config.data.datasets[1]?.data[0]).toEqual([360, 480]);
+    expect(cpu?.config.data.labels).toContainEqual(["Polling", "400 ms (360–480)"]);
+  });
+
+  it("says what the server's bytes sent means for a cut connection", () => {
+    expect(md).toContain("Node's `socket.bytesWritten`");
+    expect(md).toContain("the server's figure can exceed the client's");
+  });
+});
+
+describe("runs made before --repeat", () => {
+  it("still render, warning that one process served every phase and that no spread was measured", () => {
+    // The fixture is such a run: no repeats, no freshPerPhase.
+    const md = renderMarkdown(fixture());
+    expect(md).toContain("**Every phase ran against one server process, so peak RSS grows with the run order and is not comparable across transports**");
+    expect(md).toContain("**⚠ One repeat per transport: no spread was measured");
+    expect(md).toContain("| Polling | 1,000 | 505 ms | 901 ms | 990 ms | 999 ms | 1,000 ms |");
   });
 });
