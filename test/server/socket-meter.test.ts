@@ -2,41 +2,9 @@ import net from "node:net";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import type { Metered, TransportCounters } from "../../protocol/types.js";
+import { CountingSocket } from "../helpers/counting-socket.js";
 import { startServer, waitFor, type TestServer } from "../helpers/server.js";
 import { publish } from "../helpers/subscribers.js";
-
-/** A raw TCP client that counts every byte it writes and every byte it receives. */
-class CountingSocket {
-  sent = 0;
-  received = 0;
-  text = "";
-  private readonly socket: net.Socket;
-  readonly closed: Promise<void>;
-
-  constructor(port: number) {
-    this.socket = net.connect(port, "127.0.0.1");
-    this.socket.on("data", (chunk: Buffer) => {
-      this.received += chunk.length;
-      this.text += chunk.toString("latin1");
-    });
-    this.closed = new Promise((resolve) => this.socket.on("close", () => resolve()));
-  }
-
-  write(data: string): void {
-    this.sent += Buffer.byteLength(data);
-    this.socket.write(data);
-  }
-
-  /** Waits until the received text contains `marker` `times` times. */
-  async waitFor(marker: string, times = 1): Promise<void> {
-    await waitFor(() => this.text.split(marker).length - 1 >= times, `${times} × ${JSON.stringify(marker)}`);
-  }
-
-  async end(): Promise<void> {
-    this.socket.end();
-    await this.closed;
-  }
-}
 
 const get = (path: string): string => `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\r\n`;
 
