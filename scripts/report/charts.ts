@@ -78,6 +78,16 @@ function labelled(f: TransportFigures, value: number, pick: (one: TransportFigur
   return [f.label, value === 0 && (s === null || s.max === 0) ? `${text}: none (no bar)` : text];
 }
 
+/** A thin black bar from the lowest to the highest repeat, drawn over each transport's bar (none for a single repeat). */
+function rangeBars(shown: TransportFigures[], pick: (f: TransportFigures) => number | null, extra: { stack?: string } = {}): { label: string; backgroundColor: string; grouped: boolean; barPercentage: number; data: ([number, number] | null)[]; order: number; stack?: string }[] {
+  const ranges = shown.map((f): [number, number] | null => {
+    const s = spreadAcross(f, pick);
+    return s === null || s.n < 2 ? null : [s.min, s.max];
+  });
+  // chart.js draws the highest `order` first: order 0 puts the range over its bar.
+  return ranges.some((r) => r !== null) ? [{ label: "range of the repeats", backgroundColor: "#000000", grouped: false, barPercentage: 0.03, data: ranges, order: 0, ...extra }] : [];
+}
+
 /** Stacked bars: the framing floor at the bottom, what this run spent above it on top. */
 function floorStack(list: TransportFigures[], heading: string, unit: string, pick: (f: TransportFigures) => { measured: number; floor: number } | null): ChartConfiguration {
   const shown = list.filter((f) => pick(f) !== null);
@@ -87,8 +97,9 @@ function floorStack(list: TransportFigures[], heading: string, unit: string, pic
     data: {
       labels: shown.map((f, i) => labelled(f, values[i]?.measured ?? 0, (o) => pick(o)?.measured ?? null, bytes)),
       datasets: [
-        { label: "framing floor", backgroundColor: "#9ecae1", data: values.map((v) => Math.min(v.floor, v.measured)) },
-        { label: "overhead above the floor", backgroundColor: "#e6550d", data: values.map((v) => Math.max(0, v.measured - v.floor)) },
+        { label: "framing floor", backgroundColor: "#9ecae1", data: values.map((v) => Math.min(v.floor, v.measured)), order: 1 },
+        { label: "overhead above the floor", backgroundColor: "#e6550d", data: values.map((v) => Math.max(0, v.measured - v.floor)), order: 1 },
+        ...rangeBars(shown, (o) => pick(o)?.measured ?? null, { stack: "range" }),
       ],
     },
     options: {
@@ -109,20 +120,14 @@ function simpleBars(list: TransportFigures[], heading: string, unit: string, pic
   // The median over the repeats: a pick that reads `run` would see all repeats summed.
   const values = shown.map((f) => spreadAcross(f, pick)?.median ?? pick(f) ?? 0);
   const useLog = log && values.every((v) => v > 0) && shown.every((f) => (spreadAcross(f, pick)?.min ?? 1) > 0);
-  const ranges = shown.map((f): [number, number] | null => {
-    const s = spreadAcross(f, pick);
-    return s === null || s.n < 2 ? null : [s.min, s.max];
-  });
   const scale = useLog ? "log scale" : log ? "linear scale: a log scale cannot draw the zeros" : "";
   return {
     type: "bar",
     data: {
       labels: shown.map((f, i) => labelled(f, values[i] ?? 0, pick, show)),
       datasets: [
-        { label: unit, backgroundColor: shown.map((f) => COLORS[f.transport]), data: values },
-        ...(ranges.some((r) => r !== null)
-          ? [{ label: "range of the repeats", backgroundColor: "#000000", grouped: false, barPercentage: 0.06, data: ranges }]
-          : []),
+        { label: unit, backgroundColor: shown.map((f) => COLORS[f.transport]), data: values, order: 1 },
+        ...rangeBars(shown, pick),
       ],
     },
     options: {
