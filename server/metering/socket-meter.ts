@@ -63,6 +63,8 @@ interface Tracked {
 /**
  * Counts bytes where they really pass: Node's own socket counters (request lines, headers, chunk
  * framing, bodies, WebSocket frames and handshakes included), shared among the requests of a socket.
+ * Bytes out are bytes handed to the operating system; on a connection that is cut, some of them
+ * (those still in the kernel's send buffer) may never reach the client.
  *
  * Why this attribution: HTTP/1.1 lets a client pipeline requests on one keep-alive socket, and
  * Node parses each as soon as it arrives but answers them strictly in request order, holding a
@@ -182,8 +184,10 @@ export class SocketMeter {
 
   /** Bytes written since the last look: to the response being written. */
   private writeInto(socket: Socket, tracked: Tracked): void {
-    // A destroyed socket may no longer report a count: then nothing more was written.
-    const written = socket.bytesWritten ?? tracked.written;
+    // Bytes handed to the operating system: Node's bytesWritten also counts what still waits in
+    // Node's own buffer, which a cut (slow consumer) discards, so that part is left out until it
+    // leaves. Kept monotonic, as a counter must be, whatever a destroyed socket reports.
+    const written = Math.max(tracked.written, (socket.bytesWritten ?? 0) - socket.writableLength);
     const owner = tracked.writers[0] ?? tracked.last;
     if (owner !== null) this.credit(owner, "bytesOut", written - tracked.written);
     tracked.written = written;

@@ -46,6 +46,15 @@ export class CountingSocket {
     }
   }
 
+  /** Stops reading, as a slow consumer does: what the server sends piles up in the kernel, then in Node. */
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
+  }
+
   /** Waits until the received text contains `marker` `times` times. */
   async waitFor(marker: string, times = 1): Promise<void> {
     await waitFor(() => this.text.split(marker).length - 1 >= times, `${times} × ${JSON.stringify(marker)}`);

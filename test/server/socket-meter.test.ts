@@ -95,4 +95,37 @@ describe("byte counters agree exactly with what a raw socket sent and received",
     expect(counters.bytesOut).toBeGreaterThan(0);
     expect(counters).toMatchObject({ requests: 1, connections: 1, delivered: 2 });
   });
+
+  it("a stream cut as a slow consumer: bytes out are bytes handed to the OS, never decreasing, at least what arrived", async () => {
+    await server.close();
+    server = await startServer({ heartbeatMs: 60_000, maxBufferedBytes: 256 * 1024, maxTextLength: 8_000 });
+    const socket = new CountingSocket(server.port);
+    socket.write(get("/api/stream?client=cut"));
+    await waitFor(() => server.app.lab.feed.subscriberCount === 1, "the stream");
+    socket.pause();
+    const { feed, meter, stats } = server.app.lab;
+    const sent = (): number => {
+      meter.flushAll();
+      return stats.client("cut")?.stream.bytesOut ?? 0;
+    };
+    const samples = [sent()];
+    for (let i = 0; stats.transports.stream.cutoffs === 0; i++) {
+      if (i > 20_000) throw new Error("never cut off");
+      feed.publish({ from: "firehose", text: "x".repeat(8_000) });
+      if (i % 8 === 0) {
+        await new Promise((resolve) => setImmediate(resolve));
+        samples.push(sent());
+      }
+    }
+    samples.push(sent());
+    socket.resume();
+    await socket.closed;
+    await waitFor(() => server.app.lab.stats.transports.stream.open === 0, "the stream to close");
+    const counted = await clientCounters("cut", "stream");
+    samples.push(counted.bytesOut);
+    expect(samples).toEqual([...samples].sort((a, b) => a - b));
+    // What Node still held when it cut the stream is not counted; what the kernel held is, and may be lost.
+    expect(counted.bytesOut).toBeGreaterThanOrEqual(socket.received);
+    expect(counted.bytesIn).toBe(socket.sent);
+  });
 });
