@@ -13,7 +13,8 @@ export interface TestServer {
 
 /** A real server listening on 127.0.0.1 on a free port, with any config overrides. */
 export async function startServer(overrides: Partial<LabConfig> = {}): Promise<TestServer> {
-  const config = resolveConfig({ port: 0, ...overrides });
+  // No shutdown drain unless a test asks for it: every test closes its server, and waits for it.
+  const config = resolveConfig({ port: 0, shutdownDrainMs: 0, ...overrides });
   const app = await buildApp(config);
   await app.listen({ host: "127.0.0.1", port: 0 });
   const address = app.server.address();
@@ -33,5 +34,14 @@ export async function waitFor(check: () => boolean, what: string, timeoutMs = 5_
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** `waitFor` for a condition that needs I/O to check, such as a request to a server in another process. */
+export async function waitForAsync(check: () => Promise<boolean>, what: string, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }

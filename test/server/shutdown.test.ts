@@ -3,7 +3,8 @@ import http from "node:http";
 import net from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { waitFor } from "../helpers/server.js";
+import type { HealthResponse } from "../../server/metering/health.js";
+import { waitFor, waitForAsync } from "../helpers/server.js";
 
 async function freePort(): Promise<number> {
   const probe = net.createServer();
@@ -53,7 +54,11 @@ describe("SIGTERM / SIGINT", () => {
       const ws = new WebSocket(`ws://127.0.0.1:${port}/api/ws`);
       const wsClosed = new Promise<number>((resolve) => ws.on("close", (code) => resolve(code)));
       await new Promise((resolve) => ws.once("open", resolve));
-      await new Promise((resolve) => setTimeout(resolve, 200)); // the HTTP subscribers reach the server
+      // The long poll, the stream and the WebSocket are each held and subscribed to the feed.
+      await waitForAsync(async () => {
+        const health = (await (await fetch(`${base}/api/health`)).json()) as HealthResponse;
+        return health.heldConnections === 3 && health.subscribers === 3;
+      }, "three held subscribers");
 
       const sentAt = Date.now();
       server.child.kill(signal);
