@@ -27,11 +27,13 @@ describe.each(TRANSPORTS)("%s subscriber", (transport) => {
     await Promise.all([a.connect(), b.connect()]);
     const sent = [];
     for (let i = 0; i < 40; i++) sent.push(await publish(server.url, `message ${i}`));
-    await Promise.all([a.waitForMessages(40), b.waitForMessages(40)]);
-    await new Promise((resolve) => setTimeout(resolve, 50)); // room for any duplicate to show up
+    // Delivery is in order, so a duplicate of any of the 40 would arrive before a message sent after them.
+    const sentinel = await publish(server.url, "sentinel");
+    const hasSentinel = (s: TestSubscriber): boolean => s.messages.some((m) => m.id === sentinel.id);
+    await waitFor(() => hasSentinel(a) && hasSentinel(b), `${transport}: the sentinel after the 40 messages`);
     for (const s of [a, b]) {
-      expect(s.messages.map((m) => m.id)).toEqual(sent.map((m) => m.id));
-      expect(s.messages.map((m) => m.text)).toEqual(sent.map((m) => m.text));
+      expect(s.messages.map((m) => m.id)).toEqual([...sent, sentinel].map((m) => m.id));
+      expect(s.messages.map((m) => m.text)).toEqual([...sent, sentinel].map((m) => m.text));
       expect(s.cursor.duplicates).toBe(0);
       expect(s.cursor.gaps).toBe(0);
     }
