@@ -238,12 +238,16 @@ table.compare{width:100%}table.compare td,table.compare th{padding:.2rem .3rem}}
 
 const RUN_COLUMNS = ["run", "scenario", "workload", "machine", "delivery"];
 
+/**
+ * The empty icon keeps the browser from asking for /favicon.ico: the server serves this page in a
+ * sandbox (origin null), and its same-origin resource policy refuses that request with a console error.
+ */
 export function renderIndex(runs: RunSummary[]): string {
   const cell = (column: number, html: string, cls?: string): string => `<td data-label="${RUN_COLUMNS[column]}"${cls === undefined ? "" : ` class="${cls}"`}>${html}</td>`;
   const rows = runs.map((r) => `<tr>${cell(0, `<a href="${encodeURIComponent(r.name)}/report.html">${escapeHtml(r.name)}</a>`, "name")}${cell(1, escapeHtml(r.scenario))}${cell(2, escapeHtml(r.workload), "text")}${cell(3, escapeHtml(r.machine), "text")}${cell(4, r.ok ? "ok" : "<strong>delivery problems</strong>", r.ok ? undefined : "loud")}</tr>`).join("\n");
   return `<!doctype html>
 <html lang="en">
-<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Transport benchmark runs</title><style>${STYLE}
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,"><title>Transport benchmark runs</title><style>${STYLE}
 ${INDEX_STYLE}</style></head>
 <body>
 <h1>Transport benchmark runs</h1>

@@ -115,10 +115,21 @@ describe("views", () => {
     await chooseTransport(page, "SSE");
     await sendChat(page, `a-long-unbroken-message-${"x".repeat(300)}`);
     await expect.poll(() => page.locator("[role=log] li[data-id]").count(), { timeout: 10_000 }).toBeGreaterThan(0);
+    // Each view is measured once it shows what it loads: its widest content is in place by then.
+    const ready: Record<string, () => Promise<unknown>> = {
+      chat: async () => undefined,
+      race: () => expect.poll(() => page.getByRole("table", { name: "Arrival delay per transport" }).locator("tbody tr").count(), { timeout: 15_000 }).toBeGreaterThan(0),
+      cost: () => expect.poll(() => page.getByRole("table", { name: "Cost per transport" }).locator("tbody tr").count(), { timeout: 10_000 }).toBe(6),
+      wire: () => expect.poll(() => page.getByRole("tabpanel", { name: "Under the hood" }).locator("figure").count(), { timeout: 10_000 }).toBeGreaterThan(0),
+      reports: () => expect.poll(() => page.getByRole("list", { name: "Benchmark runs" }).locator("li").count(), { timeout: 10_000 }).toBeGreaterThan(0),
+    };
     for (const view of ["chat", "race", "cost", "wire", "reports"]) {
       if (view !== "chat") await page.getByRole("tab", { name: { race: "Race", cost: "Cost", wire: "Under the hood", reports: "Reports" }[view] }).click();
-      if (view === "race") await page.getByRole("button", { name: "Send a race message" }).click();
-      await page.waitForTimeout(view === "chat" ? 0 : 800);
+      if (view === "race") {
+        await expect.poll(() => page.getByRole("list", { name: "Race transports" }).locator('[data-state="open"]').count(), { timeout: 15_000 }).toBe(5);
+        await page.getByRole("button", { name: "Send a race message" }).click();
+      }
+      await ready[view]?.();
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
       expect(overflow, `horizontal overflow in ${view}`).toBeLessThanOrEqual(0);
       await screenshot(page, `${view}-390`);

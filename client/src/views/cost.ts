@@ -158,10 +158,13 @@ export function setUpCost(element: HTMLElement): { show(): void; hide(): void } 
 
   const renderCharts = (stats: StatsResponse, sample: Sample): void => {
     const per = TRANSPORTS.map((t) => perMessage(stats.client?.transports[t]));
+    const stacks = { up: per.map((p) => Math.round(p?.up ?? 0)), down: per.map((p) => Math.round(p?.down ?? 0)) };
     const [up, down] = bar.data.datasets;
-    if (up !== undefined) up.data = per.map((p) => Math.round(p?.up ?? 0));
-    if (down !== undefined) down.data = per.map((p) => Math.round(p?.down ?? 0));
+    if (up !== undefined) up.data = stacks.up;
+    if (down !== undefined) down.data = stacks.down;
     bar.update();
+    // A canvas has no DOM to read back: the e2e suite checks the plotted values on the canvases.
+    barCanvas.dataset.series = JSON.stringify(stacks);
 
     appendSample(series, previous, sample);
     const x = line.options.scales?.x;
@@ -170,7 +173,6 @@ export function setUpCost(element: HTMLElement): { show(): void; hide(): void } 
       x.max = sample.at;
     }
     line.update();
-    // A canvas has no DOM to read back: the e2e suite checks the plotted points here.
     lineCanvas.dataset.series = JSON.stringify(series);
   };
 
