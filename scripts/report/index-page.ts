@@ -228,7 +228,7 @@ table{max-width:100%}select{max-width:100%}
 #verdict.matched{border-color:#2b8a3e;background:#ebfbee}#verdict.warned{border-color:#e67700;background:#fff4e6}
 #verdict.refused{border-color:#c92a2a;background:#fde0dc}#verdict ul{margin:.25rem 0 .5rem;padding-left:1.2rem}#verdict li{overflow-wrap:anywhere}
 table.compare tr.transport th{text-align:left;background:#fafafa}table.compare td:first-child{text-align:left}
-@media (max-width:700px){body{margin:1rem auto;padding:0 .6rem}
+@media (max-width:700px){body{margin:1rem auto;padding:0 .6rem}h1{font-size:1.5rem}
 table.runs thead{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%)}
 table.runs,table.runs tbody,table.runs tr{display:block}table.runs tr{border:1px solid #ddd;margin:0 0 .6rem;padding:.3rem .5rem}
 table.runs td{display:flex;justify-content:space-between;gap:1rem;border:none;padding:.15rem 0;text-align:right;overflow-wrap:anywhere}
