@@ -119,12 +119,22 @@ export function defaultPair(runs: RunSummary[]): { a: string | null; b: string |
   return { a: null, b: newestFirst[0]?.name ?? null };
 }
 
+/** What the page's script works from, embedded in the page as JSON. */
+export interface IndexData {
+  /** Each run with the index of its kind of settings and of environment (runs of one kind are equal in it). */
+  runs: (RunSummary & { settingsKind: number; environmentKind: number })[];
+  pair: { a: string | null; b: string | null };
+  /** [kind of A][kind of B]: whether ratios mean something, and the settings that differ. */
+  settings: { ratios: boolean; differ: string[] }[][];
+  /** [kind of A][kind of B]: the machine and software differences. */
+  environment: string[][][];
+}
+
 /**
- * The data the page's script works from. The pairing rules live above, in tested TypeScript: the
- * page gets their answers as lookups (a comparison per pair of distinct settings and of distinct
- * environments), so the script only displays.
+ * The pairing rules live above, in tested TypeScript: the page gets their answers as lookups (a
+ * comparison per pair of distinct settings and of distinct environments), so its script only displays.
  */
-export function indexData(runs: RunSummary[]) {
+export function indexData(runs: RunSummary[]): IndexData {
   const settingsKinds: RunSummary[] = [];
   const environmentKinds: RunSummary[] = [];
   const kindOf = (kinds: RunSummary[], run: RunSummary, same: (x: RunSummary) => boolean): number => {
