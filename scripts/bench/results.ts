@@ -141,6 +141,8 @@ export interface Machine {
   platform: string;
   release: string;
   node: string;
+  /** The 1-minute load average when the run started and when it ended: other work on the machine is noise in every figure. */
+  loadAverage?: { start: number; end: number };
 }
 
 export interface BenchResults {

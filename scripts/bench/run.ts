@@ -1,4 +1,4 @@
-import { availableParallelism } from "node:os";
+import { availableParallelism, loadavg } from "node:os";
 import type { Transport } from "../../protocol/types.js";
 import type { CliOptions } from "./args.js";
 import { runAutocannon } from "./autocannon-runs.js";
@@ -19,6 +19,7 @@ import { externalServer, startServer, type ServerHandle } from "./server-process
  */
 export async function runBench(options: CliOptions, events: BenchEvents, command: string): Promise<BenchResults> {
   const startedAt = new Date().toISOString();
+  const loadAtStart = loadavg()[0] ?? 0;
   const { config } = options;
   const serverEnv = { ...serverEnvFor(config), ...options.serverEnv };
   const spawned = options.url === undefined;
@@ -59,7 +60,7 @@ export async function runBench(options: CliOptions, events: BenchEvents, command
     command,
     config,
     target: { url: firstUrl ?? options.url ?? "http://127.0.0.1", spawned, serverEnv: spawned ? serverEnv : {}, freshPerPhase: spawned },
-    machine: machine(),
+    machine: { ...machine(), loadAverage: { start: loadAtStart, end: loadavg()[0] ?? 0 } },
     versions: await versions(),
     transports: config.transports.map((t) => mergeRepeats(repeats.get(t) ?? [])),
     autocannon,

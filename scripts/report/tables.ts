@@ -161,6 +161,8 @@ export function runNotes(r: BenchResults): string[] {
       : "All phases ran against one server process (made before each phase got its own).");
   }
   if (r.idleWindow !== undefined) notes.push(describeIdleWindow(r.idleWindow));
+  const load = r.machine.loadAverage;
+  if (load !== undefined) notes.push(`Load average (1 min) ${load.start.toFixed(2)} at the start and ${load.end.toFixed(2)} at the end, on ${r.machine.cores} cores: other work on the machine widens the ranges.`);
   return notes;
 }
 

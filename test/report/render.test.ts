@@ -128,6 +128,12 @@ describe("a report of a run with repeats", () => {
     expect(md).toContain("so peak RSS is that transport's alone");
   });
 
+  it("says how busy the machine was", () => {
+    const busy = renderMarkdown({ ...r, machine: { ...r.machine, loadAverage: { start: 1.96, end: 2.5 } } });
+    expect(busy).toContain("Load average (1 min) 1.96 at the start and 2.50 at the end, on 2 cores");
+    expect(md).not.toContain("Load average");
+  });
+
   it("draws the repeats' range over each bar", () => {
     const cpu = charts(r).find((c) => c.name === "server-cpu");
     expect(cpu?.config.data.datasets[1]?.data[0]).toEqual([360, 480]);
