@@ -14,7 +14,7 @@ import { SocketMeter } from "./metering/socket-meter.js";
 import { Stats } from "./metering/stats.js";
 import { statsPlugin } from "./metering/stats-routes.js";
 import { installSecurity } from "./security.js";
-import { installShutdownGate } from "./shutdown-gate.js";
+import { installShutdownGate, shutdownDrainPlugin } from "./shutdown-gate.js";
 import { longPollPlugin } from "./transports/long-poll.js";
 import { pollPlugin } from "./transports/poll.js";
 import { publishPlugin } from "./transports/publish.js";
@@ -73,7 +73,7 @@ export async function buildApp(config: LabConfig, options: BuildOptions = {}): P
   const deps: LabDeps = { selfCaptures, config, feed: new Feed(config.historySize, config.recentLimit), stats, meter: new SocketMeter(stats), closing: false };
 
   app.decorate("lab", deps);
-  installErrorHandlers(app);
+  installErrorHandlers(app, stats);
   installMeter(app, deps.meter);
   installUpgradeGuard(app);
   installSelfCaptureGuard(app, selfCaptures);
@@ -83,7 +83,7 @@ export async function buildApp(config: LabConfig, options: BuildOptions = {}): P
   await installSecurity(app, deps);
   installHeldConnectionLimits(app, deps);
   await installPublishRateLimit(app, deps);
-  for (const plugin of [adminPlugin, publishPlugin, pollPlugin, longPollPlugin, streamPlugin, ssePlugin, wsPlugin, statsPlugin, healthPlugin, dashboardPlugin]) {
+  for (const plugin of [adminPlugin, publishPlugin, pollPlugin, longPollPlugin, streamPlugin, ssePlugin, wsPlugin, statsPlugin, healthPlugin, dashboardPlugin, shutdownDrainPlugin]) {
     await app.register(plugin, deps);
   }
   return app;

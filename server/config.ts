@@ -36,6 +36,11 @@ export interface LabConfig {
   maxBufferedBytes: number;
   /** Grace time for in-flight work on SIGINT/SIGTERM before connections are destroyed. */
   shutdownGraceMs: number;
+  /**
+   * On shutdown, how long polls and long polls are still answered (at once, from the history) after
+   * publishing has stopped, so a subscriber between two requests collects what was acknowledged.
+   */
+  shutdownDrainMs: number;
   /** Held connections (long polls, streams, SSE, WebSockets) open at once, all clients together (beyond: 503). */
   maxHeldConnections: number;
   /** Held connections open at once from one IP address (beyond: 429). */
@@ -89,6 +94,7 @@ export const DEFAULTS: LabConfig = {
   wsMaxPayload: 64 * 1024,
   maxBufferedBytes: 1024 * 1024,
   shutdownGraceMs: 1_500,
+  shutdownDrainMs: 250,
   maxHeldConnections: 10_000,
   maxHeldPerIp: 256,
   retryAfterSeconds: 5,
@@ -124,6 +130,7 @@ export const ENV_NAMES: Record<keyof LabConfig, string> = {
   wsMaxPayload: "LAB_WS_MAX_PAYLOAD",
   maxBufferedBytes: "LAB_MAX_BUFFERED_BYTES",
   shutdownGraceMs: "LAB_SHUTDOWN_GRACE_MS",
+  shutdownDrainMs: "LAB_SHUTDOWN_DRAIN_MS",
   maxHeldConnections: "LAB_MAX_HELD_CONNECTIONS",
   maxHeldPerIp: "LAB_MAX_HELD_PER_IP",
   retryAfterSeconds: "LAB_RETRY_AFTER_SECONDS",
@@ -187,6 +194,9 @@ function check(config: LabConfig): void {
     if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 1) {
       throw new ConfigError(`${ENV_NAMES[key]} must be a positive whole number, got ${String(value)}`);
     }
+  }
+  if (!Number.isSafeInteger(config.shutdownDrainMs) || config.shutdownDrainMs < 0 || config.shutdownDrainMs >= config.shutdownGraceMs) {
+    throw new ConfigError("LAB_SHUTDOWN_DRAIN_MS must be a whole number of ms, 0 or more, below LAB_SHUTDOWN_GRACE_MS");
   }
   if (!Number.isSafeInteger(config.port) || config.port < 0 || config.port > 65_535) {
     throw new ConfigError(`PORT must be 0..65535, got ${config.port}`);

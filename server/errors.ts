@@ -2,6 +2,8 @@ import { STATUS_CODES, type IncomingMessage, type ServerResponse } from "node:ht
 import type { Socket } from "node:net";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { ApiError } from "../protocol/types.js";
+import { requestClient } from "./metering/meter-plugin.js";
+import type { Stats } from "./metering/stats.js";
 
 const ERROR_NAMES: Record<number, string> = {
   400: "bad_request",
@@ -29,7 +31,13 @@ export function apiError(status: number, message: string): ApiError {
  * Every refusal is a 4xx with `{error, message}`; a 5xx only ever means a bug of ours, and then
  * the client gets no internals.
  */
-export function installErrorHandlers(app: FastifyInstance): void {
+export function installErrorHandlers(app: FastifyInstance, stats: Stats): void {
+  // A client's mistake is counted against its transport, never logged above debug.
+  app.addHook("onResponse", async (request, reply) => {
+    const transport = request.routeOptions.config.transport;
+    if (transport === undefined || reply.statusCode < 400 || reply.statusCode >= 500 || reply.statusCode === 429) return;
+    stats.add(transport, requestClient(request.query), "clientErrors");
+  });
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error.validation) {
       const where = error.validationContext ?? "request";

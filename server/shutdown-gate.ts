@@ -10,6 +10,10 @@ import { refuse } from "./limits/refuse.js";
  * polls and long polls are still answered from the history, at once, so a subscriber between two
  * polls can still collect what was acknowledged. Every answer then says `Connection: close`.
  *
+ * After every transport has had its preClose (long polls answered, streams ended, WebSockets
+ * closed), `shutdownDrainPlugin`, registered last, keeps the listener open for `shutdownDrainMs`
+ * more, for those last polls; then Fastify closes the listener and idle sockets.
+ *
  * Fastify's own `return503OnClosing` is off: its 503 body is not this API's `{error, message}`,
  * and it would turn away those last polls.
  */
@@ -30,4 +34,11 @@ export function installShutdownGate(app: FastifyInstance, deps: LabDeps): void {
 /** 503 with `Retry-After`: this process is going away. */
 export function refuseShuttingDown(request: FastifyRequest, reply: FastifyReply, { config }: Pick<LabDeps, "config">): FastifyReply {
   return refuse(request, reply.header("retry-after", String(config.retryAfterSeconds)), 503, "the server is shutting down; retry against its next start");
+}
+
+/** Registered after every other plugin, so that its preClose runs last (see above). */
+export async function shutdownDrainPlugin(app: FastifyInstance, { config }: LabDeps): Promise<void> {
+  app.addHook("preClose", async () => {
+    if (config.shutdownDrainMs > 0) await new Promise((resolve) => setTimeout(resolve, config.shutdownDrainMs));
+  });
 }

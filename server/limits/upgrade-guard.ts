@@ -1,4 +1,5 @@
-import type { IncomingMessage } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
 import type { FastifyInstance } from "fastify";
 import { refuse } from "./refuse.js";
 
@@ -34,3 +35,31 @@ export function installUpgradeGuard(app: FastifyInstance): void {
     socket.resume();
   });
 }
+
+/**
+ * An upgrade pipelined behind a request whose answer is still being written cannot be served:
+ * @fastify/websocket must give the upgrade request a response object on the socket, and Node
+ * refuses a second one while the first is attached (`socket._httpMessage`, private to Node, is how
+ * Node itself knows). Unguarded, the socket was left open for good and `server.close()` waited for
+ * it. So the answers before it are finished, then the connection is closed; the upgrade is dropped
+ * unanswered, as a client that pipelines an upgrade must expect (RFC 9112, section 9.3.2).
+ *
+ * Call after @fastify/websocket has added its `upgrade` listener: this wraps it.
+ */
+export function guardPipelinedUpgrades(server: Server): void {
+  for (const listener of server.listeners("upgrade") as UpgradeListener[]) {
+    server.removeListener("upgrade", listener);
+    server.on("upgrade", (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+      const inFlight = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
+      if (inFlight == null) return listener(request, socket, head);
+      socket.on("error", () => socket.destroy());
+      socket.once("end", () => socket.destroy());
+      socket.resume();
+      if (inFlight.writableFinished) socket.end();
+      else inFlight.once("finish", () => socket.end());
+      inFlight.once("close", () => socket.end());
+    });
+  }
+}
+
+type UpgradeListener = (request: IncomingMessage, socket: Duplex, head: Buffer) => void;

@@ -71,10 +71,11 @@ export class HeldStreams {
       }
     };
 
-    // The catch-up goes out a page at a time, the next page once the previous one has drained, so
-    // a reader far behind is never mistaken for a slow consumer, and costs at most
-    // maxBufferedBytes plus one page. Live messages join in the same tick as the last page is
-    // read, so none can fall between the two.
+    // The catch-up goes out a page at a time (one chunk each, of the messages' cached bytes), the
+    // next page only once the socket has taken the previous one, so a reader far behind is never
+    // mistaken for a slow consumer, and one that does not read at all costs one page, however far
+    // behind it asked to start. Live messages join in the same tick as the last page is read, so
+    // none can fall between the two.
     let unsubscribe: (() => void) | null = null;
     let cursor = after;
     let preamble = this.format.preamble;
@@ -82,14 +83,16 @@ export class HeldStreams {
     const catchUp = (): void => {
       while (!res.destroyed && !res.writableEnded) {
         const page = readPage(feed, config, cursor);
-        let chunk = preamble;
+        const parts: Buffer[] = [];
+        if (preamble !== "") parts.push(Buffer.from(preamble));
         preamble = "";
-        if (page.reset !== null) chunk += this.format.reset(page.reset);
-        for (const entry of page.entries) chunk += this.format.message(entry);
+        if (page.reset !== null) parts.push(Buffer.from(this.format.reset(page.reset)));
+        for (const entry of page.entries) parts.push(this.bytesOf(entry));
         cursor = nextCursor(page, cursor, feed.lastId);
         stats.add(transport, client, "delivered", page.entries.length);
-        if (chunk !== "") {
-          res.write(chunk);
+        let taken = true;
+        if (parts.length > 0) {
+          taken = res.write(parts.length === 1 ? parts[0] : Buffer.concat(parts));
           heartbeat.refresh();
         } else if (firstPage) {
           // Nothing to send yet: the headers alone tell the client the stream is open.
@@ -103,7 +106,7 @@ export class HeldStreams {
           });
           return;
         }
-        if (res.writableLength > config.maxBufferedBytes) {
+        if (!taken) {
           res.once("drain", catchUp);
           return;
         }

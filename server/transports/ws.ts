@@ -8,6 +8,7 @@ import type { AckSignal, ControlSignal, ErrorSignal, PublishRequest } from "../.
 import type { LabDeps } from "../app.js";
 import type { FeedEntry } from "../feed.js";
 import { rawErrorResponse } from "../errors.js";
+import { guardPipelinedUpgrades } from "../limits/upgrade-guard.js";
 import { requestClient } from "../metering/meter-plugin.js";
 import { sendFrame, subscribeQuery, toInteger, type SubscribeQuery } from "../schemas.js";
 import { nextCursor, readPage } from "./poll-body.js";
@@ -65,6 +66,8 @@ export async function wsPlugin(app: FastifyInstance, deps: LabDeps): Promise<voi
       done();
     },
   });
+
+  guardPipelinedUpgrades(app.server);
 
   // What ws refuses in a handshake (no or a malformed key, a bad subprotocol list) it would answer
   // as text/html; this API answers `{error, message}` everywhere. ws passes no status: every one of
@@ -127,6 +130,7 @@ export async function wsPlugin(app: FastifyInstance, deps: LabDeps): Promise<voi
       };
 
       let closedByServer = false;
+      const invalidFrames = new WindowCounter(config.publishRateWindowMs);
       let budgetChecks = Promise.resolve();
       // Set once the catch-up is written.
       let unsubscribe: (() => void) | undefined;
@@ -147,8 +151,10 @@ export async function wsPlugin(app: FastifyInstance, deps: LabDeps): Promise<voi
             unsubscribe = feed.subscribe(deliver);
             return;
           }
-          if (socket.bufferedAmount > config.maxBufferedBytes) {
-            (socket as unknown as WithSocket)._socket.once("drain", catchUp);
+          // The next page once the socket has taken this one: a peer that does not read costs a page.
+          const tcp = (socket as unknown as WithSocket)._socket;
+          if (tcp.writableNeedDrain) {
+            tcp.once("drain", catchUp);
             return;
           }
         }
@@ -159,7 +165,17 @@ export async function wsPlugin(app: FastifyInstance, deps: LabDeps): Promise<voi
         // Once closing (cut off, shut down), nothing more is read into work or replies.
         if (socket.readyState !== WebSocket.OPEN) return;
         const refuse = (error: string, message: string, nonce?: string): void => {
-          if (error !== "rate_limited") stats.add("ws", client, "clientErrors");
+          if (error !== "rate_limited") {
+            stats.add("ws", client, "clientErrors");
+            // Each bad frame costs a parse and a reply: a peer that sends nothing else is closed,
+            // as one that keeps exceeding the publish budget is.
+            if (invalidFrames.count(Date.now()) > config.wsRateCloseAfter) {
+              closedByServer = true;
+              socket.close(CLOSE_POLICY, "too many invalid frames");
+              unsubscribe?.();
+              return;
+            }
+          }
           const signal: ErrorSignal = { type: "error", error, message };
           if (nonce !== undefined) signal.nonce = nonce;
           sendControl(signal);
@@ -221,4 +237,21 @@ function describeFrameError(error: { instancePath: string; keyword: string; mess
   if (error.keyword === "additionalProperties") return `unknown field "${String(error.params.additionalProperty)}"`;
   if (error.keyword === "required") return `missing field "${String(error.params.missingProperty)}"`;
   return path === "" ? error.message ?? "invalid frame" : `"${path}" ${error.message ?? "is invalid"}`;
+}
+
+/** Events within the last fixed window: a counter that starts again when its window is over. */
+class WindowCounter {
+  private started = 0;
+  private seen = 0;
+
+  constructor(private readonly windowMs: number) {}
+
+  /** Count one more event at `now`; returns how many the current window holds. */
+  count(now: number): number {
+    if (now - this.started >= this.windowMs) {
+      this.started = now;
+      this.seen = 0;
+    }
+    return ++this.seen;
+  }
 }
