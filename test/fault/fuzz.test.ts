@@ -14,6 +14,9 @@ let server: TestServer;
 beforeAll(async () => {
   server = await startServer({
     publishRateMax: 1_000_000,
+    // Every fuzzed frame must get its answer: no closing for too many invalid frames here
+    // (test/hostile covers that limit).
+    wsRateCloseAfter: 1_000_000,
     longPollDefaultMs: 10,
     longPollMaxMs: 20,
     maxHeldPerIp: 100_000,

@@ -1,7 +1,7 @@
 import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ChatMessage, StatsResponse } from "../../protocol/types.js";
-import { OP, rawWsConnect, WsFrameReader } from "../helpers/raw-ws.js";
+import { encodeClientFrame, OP, rawWsConnect, WsFrameReader } from "../helpers/raw-ws.js";
 import { startServer, waitFor, type TestServer } from "../helpers/server.js";
 import { TestSubscriber } from "../helpers/subscribers.js";
 
@@ -115,4 +115,25 @@ describe.each(["stream", "sse", "ws"] as const)("a %s subscriber that stops read
     good.close();
     await waitFor(() => server.app.heldConnections.size === 0, "every held connection released", 10_000);
   }, 60_000);
+});
+
+describe("control replies count against the same cap", () => {
+  it("a WebSocket client that sends bad frames and never reads is cut once its error replies exceed the limit", async () => {
+    const own = await startServer({ maxBufferedBytes: 64 * 1024, wsRateCloseAfter: 10_000_000, publishRateWindowMs: 60_000 });
+    try {
+      const socket = net.connect({ host: "127.0.0.1", port: own.port });
+      socket.on("error", () => undefined);
+      await new Promise((resolve) => socket.once("connect", resolve));
+      socket.pause();
+      socket.write("GET /api/ws HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n");
+      // Each "x" is not JSON and gets a ~75-byte error frame: 300,000 of them are 22 MB of replies,
+      // more than the kernel's buffers on loopback take, so the rest would pile up in the server.
+      const frame = encodeClientFrame({ opcode: OP.text, payload: "x" });
+      socket.write(Buffer.concat(Array.from({ length: 300_000 }, () => frame)));
+      await waitFor(() => own.app.lab.stats.transports.ws.cutoffs === 1, "the flooding client to be cut", 20_000);
+      socket.destroy();
+    } finally {
+      await own.close();
+    }
+  });
 });
