@@ -81,36 +81,35 @@ export class HeldStreams {
     let preamble = this.format.preamble;
     let firstPage = true;
     const catchUp = (): void => {
-      while (!res.destroyed && !res.writableEnded) {
-        const page = readPage(feed, config, cursor);
-        const parts: Buffer[] = [];
-        if (preamble !== "") parts.push(Buffer.from(preamble));
-        preamble = "";
-        if (page.reset !== null) parts.push(Buffer.from(this.format.reset(page.reset)));
-        for (const entry of page.entries) parts.push(this.bytesOf(entry));
-        cursor = nextCursor(page, cursor, feed.lastId);
-        stats.add(transport, client, "delivered", page.entries.length);
-        let taken = true;
-        if (parts.length > 0) {
-          taken = res.write(parts.length === 1 ? parts[0] : Buffer.concat(parts));
-          heartbeat.refresh();
-        } else if (firstPage) {
-          // Nothing to send yet: the headers alone tell the client the stream is open.
-          res.flushHeaders();
-        }
-        firstPage = false;
-        if (!page.more) {
-          unsubscribe = feed.subscribe((entry) => {
-            write(this.bytesOf(entry));
-            stats.add(transport, client, "delivered");
-          });
-          return;
-        }
-        if (!taken) {
-          res.once("drain", catchUp);
-          return;
-        }
+      if (res.destroyed || res.writableEnded) return;
+      const page = readPage(feed, config, cursor);
+      const parts: Buffer[] = [];
+      if (preamble !== "") parts.push(Buffer.from(preamble));
+      preamble = "";
+      if (page.reset !== null) parts.push(Buffer.from(this.format.reset(page.reset)));
+      for (const entry of page.entries) parts.push(this.bytesOf(entry));
+      cursor = nextCursor(page, cursor, feed.lastId);
+      stats.add(transport, client, "delivered", page.entries.length);
+      let taken = true;
+      if (parts.length > 0) {
+        taken = res.write(parts.length === 1 ? parts[0] : Buffer.concat(parts));
+        heartbeat.refresh();
+      } else if (firstPage) {
+        // Nothing to send yet: the headers alone tell the client the stream is open.
+        res.flushHeaders();
       }
+      firstPage = false;
+      if (!page.more) {
+        unsubscribe = feed.subscribe((entry) => {
+          write(this.bytesOf(entry));
+          stats.add(transport, client, "delivered");
+        });
+        return;
+      }
+      // The next page once the socket has taken this one, and never in the same tick: a backlog
+      // the kernel's buffers swallow whole would otherwise be written in one long stall.
+      if (taken) setImmediate(catchUp);
+      else res.once("drain", catchUp);
     };
     catchUp();
 
