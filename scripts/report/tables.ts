@@ -167,16 +167,14 @@ export function runNotes(r: BenchResults): string[] {
 }
 
 /**
- * What the server's "bytes sent" is, for a reader comparing it with a client's count: Node's
- * `socket.bytesWritten` counts what was written to the socket, including bytes still queued in the
- * process or the kernel when a connection is destroyed.
+ * What the server's "bytes sent" is, for a reader comparing it with a client's count: what the
+ * server's meter handed to the operating system (server/metering/socket-meter.ts).
  */
 export const BYTES_SENT_MEANING =
-  "\"Server wrote\" (\"bytes sent\", `bytesOut` in `/api/stats`) counts the bytes the server wrote to the socket (Node's `socket.bytesWritten`): " +
-  "bytes handed on for sending, including those still queued in the server process or the kernel's send buffer, not bytes the client received. " +
+  "\"Server wrote\" (\"bytes sent\", `bytesOut` in `/api/stats`) counts the bytes the server handed to the operating system (Node's `socket.bytesWritten` less what still waits in Node's own buffer), not bytes the client received. " +
   "On a connection that ends normally they all arrive and both ends agree; on one the server cut (a slow consumer, a shutdown, an admin drop) " +
-  "the bytes still queued when it was destroyed count as sent though they never arrived, so the server's figure can exceed the client's " +
-  "(one slow consumer: 4,032,278 B written, 3,995,414 B received). Bench clients read as fast as they can and none is cut.";
+  "the bytes still in the kernel's send buffer when it was destroyed count as sent though they never arrived, so the server's figure can exceed the client's by up to that buffer; " +
+  "what was still in Node's buffer is dropped and never counted. Bench clients read as fast as they can and none is cut.";
 
 /** The report's tables in reading order, shared by report.md and report.html. */
 export function sections(r: BenchResults, list: TransportFigures[]): Section[] {
