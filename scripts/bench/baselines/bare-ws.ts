@@ -1,0 +1,103 @@
+import type { IncomingMessage } from "node:http";
+import type { Socket } from "node:net";
+import type { Duplex } from "node:stream";
+import * as wsModule from "ws";
+import { WebSocketServer, type WebSocket } from "ws";
+import type { AckSignal } from "../../../protocol/types.js";
+import type { BareEntry, BareFeed } from "./bare-feed.js";
+
+/**
+ * The bare WebSocket side: ws's WebSocketServer on the same node:http server, for /api/ws. Each
+ * message is serialized once (by the feed), framed once with ws's own `Sender.frame`, and the same
+ * Buffer is written to every subscriber's TCP socket, the one the upgrade handed over (so no private
+ * field of ws is needed; with permessage-deflate off ws writes its own frames, acks included,
+ * synchronously to that socket, so the order holds).
+ *
+ * Left out, on purpose: the Origin check, query validation, JSON-schema validation of `send` frames
+ * (only string `from` and `text` are required), the publish rate limit, pings, the slow-consumer
+ * cut-off, the invalid-frame limit, metering and graceful close codes.
+ */
+
+interface FrameOptions {
+  fin: boolean;
+  rsv1: boolean;
+  opcode: number;
+  mask: boolean;
+  readOnly: boolean;
+}
+// ws exports Sender (its ESM wrapper names it); its type declarations leave it out.
+const { Sender } = wsModule as unknown as { Sender: { frame(data: Buffer, options: FrameOptions): Buffer[] } };
+const TEXT: FrameOptions = { fin: true, rsv1: false, opcode: 1, mask: false, readOnly: true };
+
+/** One text frame of `json`, header and payload in one Buffer, as ws itself would send it. */
+export function textFrame(json: string): Buffer {
+  return Buffer.concat(Sender.frame(Buffer.from(json), TEXT));
+}
+
+export interface BareWs {
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  close(): void;
+}
+
+export function bareWs(feed: BareFeed, open: { ws: number }): BareWs {
+  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 65_536 });
+  const frames = new WeakMap<BareEntry, Buffer>();
+  const frameOf = (entry: BareEntry): Buffer => {
+    let frame = frames.get(entry);
+    if (frame === undefined) {
+      frame = textFrame(entry.json);
+      frames.set(entry, frame);
+    }
+    return frame;
+  };
+
+  const connected = (ws: WebSocket, tcp: Socket, after: number | undefined): void => {
+    open.ws++;
+    let cursor = after;
+    for (let more = true; more; ) {
+      const page = feed.read(cursor);
+      if (page.reset !== null) ws.send(JSON.stringify(page.reset));
+      for (const entry of page.entries) tcp.write(frameOf(entry));
+      cursor = page.cursor;
+      more = page.more;
+    }
+    const unsubscribe = feed.subscribe((entry) => tcp.write(frameOf(entry)));
+    ws.on("message", (data, isBinary) => {
+      if (isBinary) return;
+      let frame: { type?: unknown; from?: unknown; text?: unknown; nonce?: unknown };
+      try {
+        frame = JSON.parse(data.toString()) as typeof frame;
+      } catch {
+        return;
+      }
+      if (frame.type !== "send" || typeof frame.from !== "string" || typeof frame.text !== "string") return;
+      const nonce = typeof frame.nonce === "string" ? frame.nonce : undefined;
+      const entry = feed.publish(nonce === undefined ? { from: frame.from, text: frame.text } : { from: frame.from, text: frame.text, nonce });
+      const ack: AckSignal = { type: "ack", id: entry.message.id };
+      if (nonce !== undefined) ack.nonce = nonce;
+      ws.send(JSON.stringify(ack));
+    });
+    ws.once("close", () => {
+      unsubscribe();
+      open.ws--;
+    });
+  };
+
+  return {
+    upgrade(req, socket, head) {
+      const url = req.url ?? "/";
+      const q = url.indexOf("?");
+      if ((q < 0 ? url : url.slice(0, q)) !== "/api/ws") {
+        socket.destroy();
+        return;
+      }
+      const raw = new URLSearchParams(q < 0 ? "" : url.slice(q + 1)).get("after");
+      const after = raw !== null && /^[0-9]{1,16}$/.test(raw) ? Number(raw) : undefined;
+      wss.handleUpgrade(req, socket, head, (ws) => connected(ws, socket as Socket, after));
+    },
+    close() {
+      for (const ws of wss.clients) ws.terminate();
+      wss.close();
+    },
+  };
+}
