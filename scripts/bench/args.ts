@@ -48,6 +48,9 @@ Options:
   --url URL               target a running server instead of starting one (loopback only)
   --allow-remote          allow --url to name a non-loopback host
   --server-env KEY=VALUE  extra environment for the spawned server (repeatable)
+  --baseline              alternate every phase with the bare reference servers (node:http + ws,
+                          scripts/bench/baselines/): ratios project / bare for max-rate deliveries/s,
+                          CPU per 1,000 deliveries, p99, and polling requests/s under autocannon
   -h, --help              this text
 
 Scenarios:
@@ -108,7 +111,7 @@ export function parseCli(argv: string[], now = new Date(), env: Record<string, s
         "long-poll-timeout": { type: "string" }, "publish-via": { type: "string" }, workers: { type: "string" },
         autocannon: { type: "string" }, "drain-timeout": { type: "string" }, out: { type: "string" },
         url: { type: "string" }, "allow-remote": { type: "boolean" }, "server-env": { type: "string", multiple: true },
-        repeat: { type: "string" }, help: { type: "boolean", short: "h" },
+        repeat: { type: "string" }, baseline: { type: "boolean" }, help: { type: "boolean", short: "h" },
       },
     });
   } catch (error) {
@@ -136,6 +139,7 @@ export function parseCli(argv: string[], now = new Date(), env: Record<string, s
     if (via !== "http" && via !== "ws") throw new UsageError(`--publish-via: expected http or ws, got "${via}"`);
     config.publishVia = via;
   }
+  if (v.baseline === true) config.baseline = true;
   if (config.durationMs < 1000) throw new UsageError("--duration: must be at least 1s");
   if (config.pollIntervalMs < 10) throw new UsageError("--poll-interval: must be at least 10ms");
   if (config.longPollTimeoutMs < 100) throw new UsageError("--long-poll-timeout: must be at least 100ms");
@@ -150,6 +154,7 @@ export function parseCli(argv: string[], now = new Date(), env: Record<string, s
   const url = v.url;
   const allowRemote = v["allow-remote"] ?? false;
   if (url !== undefined) checkUrl(url, allowRemote);
+  if (config.baseline === true && url !== undefined) throw new UsageError("--baseline starts its own server processes (the lab's and the bare one); it cannot target --url");
   const notices: string[] = [];
   let idleWindow: IdleWindow | undefined;
   if (config.rate === 0) {

@@ -1,4 +1,5 @@
 import type { Transport } from "../../protocol/types.js";
+import type { BaselineResults } from "./baselines/types.js";
 import type { IdleWindow } from "./idle-window.js";
 import type { BenchConfig } from "./scenarios.js";
 
@@ -159,4 +160,6 @@ export interface BenchResults {
   autocannon: AutocannonRun[];
   /** Idle runs: the server's periodic costs the window had to cover, and whether it was lengthened to cover them. */
   idleWindow?: IdleWindow;
+  /** `--baseline`: every measurement alternated with the bare reference servers (`transports` holds the lab server's fixed-rate phases). */
+  baseline?: BaselineResults;
 }

@@ -34,6 +34,8 @@ export interface BenchConfig extends Workload {
   drainTimeoutMs: number;
   /** Times each transport's phase runs, each against a fresh server process. */
   repeat: number;
+  /** `--baseline`: every phase alternated with the bare reference servers (scripts/bench/baselines/). */
+  baseline?: boolean;
 }
 
 export const SCENARIOS: Record<ScenarioName, { description: string; workload: Workload }> = {

@@ -31,10 +31,13 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Starts server/main.ts in its own process, as `npm start` would, with the probe preloaded. */
-export async function startServer(env: Record<string, string>): Promise<ServerHandle> {
+/**
+ * Starts server/main.ts in its own process, as `npm start` would, with the probe preloaded;
+ * `entry` names another server to start the same way (the bare baselines).
+ */
+export async function startServer(env: Record<string, string>, entry = "server/main.ts"): Promise<ServerHandle> {
   const port = await freePort();
-  const child = spawn(process.execPath, ["--import", "tsx", "--import", PROBE, "server/main.ts"], {
+  const child = spawn(process.execPath, ["--import", "tsx", "--import", PROBE, entry], {
     cwd: ROOT,
     env: { ...process.env, NODE_ENV: "production", ...env, HOST: "127.0.0.1", PORT: String(port) },
     stdio: ["ignore", "pipe", "pipe", "ipc"],

@@ -15,6 +15,8 @@ export interface WorkerInit {
   longPollTimeoutMs: number;
   /** Messages the window's schedule holds: sizes each subscriber's seen-bitmap. */
   measuredCount: number;
+  /** How often the thread reports its delivery counts (default 200 ms); the max-rate publisher paces itself on them. */
+  progressMs?: number;
 }
 
 export type ToWorker = { type: "window-start"; epochMs: number } | { type: "window-end" } | { type: "stop" };

@@ -49,7 +49,7 @@ for (let i = 0; i < init.clients; i++) {
   );
 }
 
-const progress = setInterval(() => send({ type: "progress", warmup: tally.warmup, measured: tally.delivered }), 200);
+const progress = setInterval(() => send({ type: "progress", warmup: tally.warmup, measured: tally.delivered }), init.progressMs ?? 200);
 
 Promise.all(subscribers.map((s) => s.ready)).then(
   () => send({ type: "ready" }),
