@@ -1,6 +1,7 @@
 import type { Transport } from "../../protocol/types.js";
 import type { BaselineResults } from "./baselines/types.js";
 import type { IdleWindow } from "./idle-window.js";
+import type { ScaleResults } from "./scale/results.js";
 import type { BenchConfig } from "./scenarios.js";
 
 /**
@@ -160,6 +161,8 @@ export interface BenchResults {
   autocannon: AutocannonRun[];
   /** Idle runs: the server's periodic costs the window had to cover, and whether it was lengthened to cover them. */
   idleWindow?: IdleWindow;
+  /** `scale` runs: the ramp per transport (their `transports` and `autocannon` are empty). */
+  scale?: ScaleResults;
   /** `--baseline`: every measurement alternated with the bare reference servers (`transports` holds the lab server's fixed-rate phases). */
   baseline?: BaselineResults;
 }

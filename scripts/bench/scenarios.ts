@@ -1,6 +1,6 @@
 import { TRANSPORTS, type Transport } from "../../protocol/types.js";
 
-export const SCENARIO_NAMES = ["idle", "chat", "burst", "fanout", "large"] as const;
+export const SCENARIO_NAMES = ["idle", "chat", "burst", "fanout", "large", "scale"] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
 /** The workload, identical for every transport of a run. */
@@ -34,6 +34,8 @@ export interface BenchConfig extends Workload {
   drainTimeoutMs: number;
   /** Times each transport's phase runs, each against a fresh server process. */
   repeat: number;
+  /** `scale` only: subscribers per transport at each step of the ramp, ascending (the last is `clients`). */
+  steps?: number[];
   /** `--baseline`: every phase alternated with the bare reference servers (scripts/bench/baselines/). */
   baseline?: boolean;
 }
@@ -59,6 +61,11 @@ export const SCENARIOS: Record<ScenarioName, { description: string; workload: Wo
     description: "big messages (32 KiB of text)",
     workload: { clients: 20, rate: 5, burstSize: 1, durationMs: 20_000, warmupMs: 3_000, size: 32_768, pollIntervalMs: 1_000, longPollTimeoutMs: 25_000, publishVia: "http" },
   },
+  // A 5 s long-poll timeout, like the 5 s heartbeat and ping scale/plan.ts gives the server, keeps each step's idle window at 10 s.
+  scale: {
+    description: "subscribers ramped per transport up to 10,000: memory and idle CPU per connection, latency at 1 msg/s, where it breaks",
+    workload: { clients: 10_000, rate: 1, burstSize: 1, durationMs: 10_000, warmupMs: 2_000, size: 100, pollIntervalMs: 1_000, longPollTimeoutMs: 5_000, publishVia: "http" },
+  },
 };
 
 export function defaultConfig(scenario: ScenarioName): BenchConfig {
@@ -70,6 +77,8 @@ export function defaultConfig(scenario: ScenarioName): BenchConfig {
     drainTimeoutMs: 10_000,
     repeat: 3,
     ...SCENARIOS[scenario].workload,
+    // A ramp is one long phase per transport: no repeats, no autocannon, a shorter wait for stragglers.
+    ...(scenario === "scale" ? { repeat: 1, autocannonMs: 0, drainTimeoutMs: 5_000 } : {}),
   };
 }
 
