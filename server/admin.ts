@@ -1,5 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import type { LabDeps } from "./app.js";
+import type { LabDeps } from "./deps.js";
 
 const dropQuery = {
   type: "object",

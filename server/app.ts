@@ -1,4 +1,5 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
+import type { LabDeps } from "./deps.js";
 import { adminPlugin } from "./admin.js";
 import type { LabConfig } from "./config.js";
 import { dashboardPlugin } from "./dashboard.js";
@@ -21,25 +22,6 @@ import { publishPlugin } from "./transports/publish.js";
 import { ssePlugin } from "./transports/sse.js";
 import { streamPlugin } from "./transports/stream.js";
 import { wsPlugin } from "./transports/ws.js";
-
-/** What every route plugin is handed: the one feed, and the one set of counters. */
-export interface LabDeps {
-  config: LabConfig;
-  feed: Feed;
-  stats: Stats;
-  meter: SocketMeter;
-  /** The wire view's requests to this server itself, kept out of every figure. */
-  selfCaptures: SelfCaptures;
-  /** True from the first moment of shutdown (see shutdown-gate.ts); read it live, never copy it. */
-  closing: boolean;
-}
-
-declare module "fastify" {
-  interface FastifyInstance {
-    /** The lab's feed and counters, for tests and tools that hold the app. */
-    lab: LabDeps;
-  }
-}
 
 export interface BuildOptions {
   logger?: FastifyServerOptions["logger"];

@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import fastifyStatic from "@fastify/static";
 import type { FastifyInstance } from "fastify";
 import { TRANSPORTS, type Transport } from "../protocol/types.js";
-import type { LabDeps } from "./app.js";
+import type { LabDeps } from "./deps.js";
 import { listRuns } from "./dashboard-reports.js";
 import { captureWire, selfAddress } from "./dashboard-wire.js";
 import { apiError } from "./errors.js";

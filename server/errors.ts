@@ -2,7 +2,7 @@ import { STATUS_CODES, type IncomingMessage, type ServerResponse } from "node:ht
 import type { Socket } from "node:net";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { ApiError } from "../protocol/types.js";
-import { requestClient } from "./metering/meter-plugin.js";
+import { requestClient } from "./schemas.js";
 import type { Stats } from "./metering/stats.js";
 
 const ERROR_NAMES: Record<number, string> = {

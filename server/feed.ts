@@ -1,4 +1,3 @@
-import { EventEmitter } from "node:events";
 import type { ChatMessage, PublishRequest, ResetSignal } from "../protocol/types.js";
 
 /** A stored message with its JSON, serialized once and shared by every transport and subscriber. */
@@ -15,6 +14,11 @@ export interface ReadResult {
   reset: ResetSignal | null;
   /** True when `limit` or `maxBytes` cut the answer short. */
   more: boolean;
+  /**
+   * Where the next read continues: the last message returned, else where the reset put the reader,
+   * else where it asked to start (the newest id when it gave no cursor).
+   */
+  cursor: number;
 }
 
 export type FeedListener = (entry: FeedEntry) => void;
@@ -30,7 +34,6 @@ export type FeedListener = (entry: FeedEntry) => void;
 export class Feed {
   private readonly ring: (FeedEntry | undefined)[];
   private readonly listeners = new Set<FeedListener>();
-  private readonly events = new EventEmitter();
   /** Id of the newest message; `base` while empty. */
   private last: number;
   private readonly base: number;
@@ -69,8 +72,10 @@ export class Feed {
     const entry: FeedEntry = { message, json, bytes: Buffer.byteLength(json) };
     this.ring[message.id % this.historySize] = entry;
     this.last = message.id;
-    // Listeners may unsubscribe (and others subscribe) while being called: iterate a snapshot.
-    for (const listener of [...this.listeners]) listener(entry);
+    // No copy of the set per message: a listener that unsubscribes while being called is simply not
+    // visited again, and one added meanwhile (none is, in practice) would see a message it can
+    // also have read from the history, which the delivery core skips by its cursor.
+    for (const listener of this.listeners) listener(entry);
     return entry;
   }
 
@@ -109,22 +114,14 @@ export class Feed {
       entries.push(entry);
       bytes += entry.bytes;
     }
-    return { entries, reset, more: id <= this.last };
+    const cursor = entries.at(-1)?.message.id ?? (reset === null ? (after ?? this.last) : reset.cursor);
+    return { entries, reset, more: id <= this.last, cursor };
   }
 
   /** Calls `listener` for every message published from now on, until the returned function is called. */
   subscribe(listener: FeedListener): () => void {
     this.listeners.add(listener);
-    this.events.emit("subscribers", this.listeners.size);
-    return () => {
-      if (this.listeners.delete(listener)) this.events.emit("subscribers", this.listeners.size);
-    };
-  }
-
-  /** Observe the subscriber count (tests wait for it to return to zero). */
-  onSubscriberCount(handler: (count: number) => void): () => void {
-    this.events.on("subscribers", handler);
-    return () => this.events.off("subscribers", handler);
+    return () => this.listeners.delete(listener);
   }
 
   private recentStart(): number {

@@ -1,5 +1,4 @@
 import type { LabConfig } from "./config.js";
-import { CLIENT_ID_PATTERN } from "./metering/stats.js";
 
 /**
  * Request schemas. The server's validator never coerces types and never drops unknown fields, so a
@@ -7,6 +6,16 @@ import { CLIENT_ID_PATTERN } from "./metering/stats.js";
  * and converted by `toInteger`.
  */
 export const UINT_PATTERN = "^(0|[1-9][0-9]{0,15})$";
+
+/** Client ids the dashboard sends as `?client=`: short, URL-safe, so they cannot bloat the table. */
+export const CLIENT_ID_PATTERN = "^[A-Za-z0-9_-]{1,64}$";
+const clientIdRe = new RegExp(CLIENT_ID_PATTERN);
+
+/** The client id a request named, if valid (any route, whether or not its schema checked it). */
+export function requestClient(query: unknown): string | undefined {
+  const client = (query as Record<string, unknown> | undefined)?.client;
+  return typeof client === "string" && clientIdRe.test(client) ? client : undefined;
+}
 
 const clientParam = { type: "string", pattern: CLIENT_ID_PATTERN } as const;
 const cursorParam = { type: "string", pattern: UINT_PATTERN } as const;

@@ -3,7 +3,7 @@ import { isIP } from "node:net";
 import cors from "@fastify/cors";
 import helmet from "@fastify/helmet";
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import type { LabDeps } from "./app.js";
+import type { LabDeps } from "./deps.js";
 import type { LabConfig } from "./config.js";
 import { allowedHostList, allowedOriginList } from "./config.js";
 import { refuse } from "./limits/refuse.js";

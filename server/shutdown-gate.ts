@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import type { LabDeps } from "./app.js";
+import type { LabDeps } from "./deps.js";
 import { refuse } from "./limits/refuse.js";
 
 /**

@@ -1,8 +1,8 @@
 import type { Socket } from "node:net";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Metered } from "../../protocol/types.js";
-import type { LabDeps } from "../app.js";
-import { requestClient } from "../metering/meter-plugin.js";
+import type { LabDeps } from "../deps.js";
+import { requestClient } from "../schemas.js";
 import { clientAddress } from "./client-address.js";
 import { refuse } from "./refuse.js";
 

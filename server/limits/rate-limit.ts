@@ -1,8 +1,8 @@
 import rateLimit from "@fastify/rate-limit";
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import type { LabDeps } from "../app.js";
+import type { LabDeps } from "../deps.js";
 import { apiError } from "../errors.js";
-import { requestClient } from "../metering/meter-plugin.js";
+import { requestClient } from "../schemas.js";
 import { clientAddress } from "./client-address.js";
 
 /** What the publish budget says about one more message. */

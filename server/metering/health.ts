@@ -1,6 +1,6 @@
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import type { FastifyInstance } from "fastify";
-import type { LabDeps } from "../app.js";
+import type { LabDeps } from "../deps.js";
 
 const healthQuery = {
   type: "object",

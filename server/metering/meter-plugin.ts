@@ -3,7 +3,7 @@ import type { Socket } from "node:net";
 import type { FastifyInstance } from "fastify";
 import type { Metered } from "../../protocol/types.js";
 import type { MeteredRequest, RequestSize, SocketMeter } from "./socket-meter.js";
-import { isClientId } from "./stats.js";
+import { requestClient } from "../schemas.js";
 
 declare module "fastify" {
   interface FastifyContextConfig {
@@ -43,12 +43,6 @@ export function installMeter(app: FastifyInstance, meter: SocketMeter): void {
     // An upgrade answered with plain HTTP (refused, or not a WebSocket route) ends with that answer.
     if (request.raw.headers.upgrade !== undefined) reply.raw.prependListener("finish", () => metered.end());
   });
-}
-
-/** The client id a request named, if valid. */
-export function requestClient(query: unknown): string | undefined {
-  const client = (query as Record<string, unknown> | undefined)?.client;
-  return isClientId(client) ? client : undefined;
 }
 
 /**

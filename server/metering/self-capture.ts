@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { Socket } from "node:net";
 import type { FastifyInstance } from "fastify";
-import { requestClient } from "./meter-plugin.js";
+import { requestClient } from "../schemas.js";
 import { refuse } from "../limits/refuse.js";
 
 /**

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { Counter, Gauge, Registry } from "prom-client";
 import { METERED, type StatsResponse } from "../../protocol/types.js";
-import type { LabDeps } from "../app.js";
+import type { LabDeps } from "../deps.js";
 import { clientQuery } from "../schemas.js";
 import { emptyByTransport, type CounterName, type Stats } from "./stats.js";
 import type { Feed } from "../feed.js";
@@ -13,6 +13,7 @@ export async function statsPlugin(app: FastifyInstance, { feed, stats, meter }: 
     { schema: { querystring: clientQuery } },
     async (request, reply) => {
       meter.flushAll();
+      stats.refresh();
       const body: StatsResponse = {
         uptimeMs: stats.uptimeMs,
         feed: { lastId: feed.lastId, oldestId: feed.oldestId, retained: feed.retained, subscribers: feed.subscriberCount },
@@ -30,6 +31,7 @@ export async function statsPlugin(app: FastifyInstance, { feed, stats, meter }: 
   const registry = buildRegistry(feed, stats);
   app.get("/metrics", async (_request, reply) => {
     meter.flushAll();
+    stats.refresh();
     return reply.type(registry.contentType).send(await registry.metrics());
   });
 }

@@ -10,14 +10,6 @@ export function emptyByTransport(): CountersByTransport {
   return Object.fromEntries(METERED.map((t) => [t, emptyCounters()])) as CountersByTransport;
 }
 
-/** Client ids the dashboard sends as `?client=`: short, URL-safe, so they cannot bloat the table. */
-export const CLIENT_ID_PATTERN = "^[A-Za-z0-9_-]{1,64}$";
-const clientIdRe = new RegExp(CLIENT_ID_PATTERN);
-
-export function isClientId(value: unknown): value is string {
-  return typeof value === "string" && clientIdRe.test(value);
-}
-
 /**
  * Counters per transport, and the same per client id for the clients that named themselves.
  * The per-client table keeps the most recently active `maxClients`, so a stream of new ids cannot
@@ -33,6 +25,18 @@ export class Stats {
     private readonly maxClients = 1_000,
     private readonly unmetered?: string,
   ) {}
+
+  private readonly refreshers = new Set<() => void>();
+
+  /** `refresh` calls `fold`: for counts kept elsewhere (per subscription) and folded in when read. */
+  addRefresher(fold: () => void): void {
+    this.refreshers.add(fold);
+  }
+
+  /** Bring every count kept elsewhere up to date; call before reading the counters. */
+  refresh(): void {
+    for (const fold of this.refreshers) fold();
+  }
 
   add(transport: Metered, client: string | undefined, name: CounterName, amount = 1): void {
     if (amount === 0 || (client !== undefined && client === this.unmetered)) return;

@@ -1,8 +1,7 @@
 import type { FastifyInstance, FastifyReply } from "fastify";
-import type { LabDeps } from "../app.js";
+import type { LabDeps } from "../deps.js";
 import type { ReadResult } from "../feed.js";
-import { requestClient } from "../metering/meter-plugin.js";
-import { longPollQuery, toInteger } from "../schemas.js";
+import { longPollQuery, requestClient, toInteger } from "../schemas.js";
 import { readPage, sendPollAnswer } from "./poll-body.js";
 
 interface LongPollQuery {
@@ -30,14 +29,14 @@ export async function longPollPlugin(app: FastifyInstance, { feed, stats, config
       const after = toInteger("after", request.query.after);
       const timeout = Math.min(toInteger("timeout", request.query.timeout) ?? config.longPollDefaultMs, config.longPollMaxMs);
       const client = requestClient(request.query);
-      const answer = (result: ReadResult, cursorBase: number | undefined): FastifyReply => {
+      const answer = (result: ReadResult): FastifyReply => {
         stats.add("long-poll", client, "delivered", result.entries.length);
-        return sendPollAnswer(reply, result, cursorBase, feed.lastId);
+        return sendPollAnswer(reply, result);
       };
 
       const first = readPage(feed, config, after);
       // Never held: a HEAD (it has no body to wait for) and any poll once shutdown has begun.
-      if (first.entries.length > 0 || first.reset !== null || request.method === "HEAD" || app.lab.closing) return answer(first, after);
+      if (first.entries.length > 0 || first.reset !== null || request.method === "HEAD" || app.lab.closing) return answer(first);
 
       // Nothing yet: wait for the first message after this point.
       const waitAfter = after ?? feed.lastId;
@@ -50,7 +49,7 @@ export async function longPollPlugin(app: FastifyInstance, { feed, stats, config
           if (result === null) stats.add("long-poll", client, "disconnects");
           // A client that left still gets its (empty) answer: written to a closed socket, it is
           // dropped, and Fastify's own request lifecycle completes normally.
-          resolve(answer(result ?? { entries: [], reset: null, more: false }, waitAfter));
+          resolve(answer(result ?? { entries: [], reset: null, more: false, cursor: waitAfter }));
         };
         const answerNow = (): void => finish(readPage(feed, config, waitAfter));
         const onClientGone = (): void => {

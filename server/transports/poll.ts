@@ -1,7 +1,6 @@
 import type { FastifyInstance } from "fastify";
-import type { LabDeps } from "../app.js";
-import { requestClient } from "../metering/meter-plugin.js";
-import { subscribeQuery, toInteger, type SubscribeQuery } from "../schemas.js";
+import type { LabDeps } from "../deps.js";
+import { requestClient, subscribeQuery, type SubscribeQuery, toInteger } from "../schemas.js";
 import { readPage, sendPollAnswer } from "./poll-body.js";
 
 /** Short polling: answer at once with whatever is after the cursor. */
@@ -13,7 +12,7 @@ export async function pollPlugin(app: FastifyInstance, { feed, stats, config }: 
       const after = toInteger("after", request.query.after);
       const result = readPage(feed, config, after);
       stats.add("poll", requestClient(request.query), "delivered", result.entries.length);
-      return sendPollAnswer(reply, result, after, feed.lastId);
+      return sendPollAnswer(reply, result);
     },
   );
 }

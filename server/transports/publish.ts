@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import type { PublishRequest } from "../../protocol/types.js";
-import type { LabDeps } from "../app.js";
+import type { LabDeps } from "../deps.js";
 import { refuseShuttingDown } from "../shutdown-gate.js";
 import { clientQuery, publishBody } from "../schemas.js";
 

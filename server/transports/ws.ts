@@ -1,57 +1,45 @@
-import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { Ajv } from "ajv";
 import type { FastifyInstance } from "fastify";
 import websocket from "@fastify/websocket";
 import { WebSocket } from "ws";
 import type { AckSignal, ControlSignal, ErrorSignal, PublishRequest } from "../../protocol/types.js";
-import type { LabDeps } from "../app.js";
-import type { FeedEntry } from "../feed.js";
+import type { LabDeps } from "../deps.js";
 import { rawErrorResponse } from "../errors.js";
 import { guardPipelinedUpgrades } from "../limits/upgrade-guard.js";
-import { requestClient } from "../metering/meter-plugin.js";
-import { sendFrame, subscribeQuery, toInteger, type SubscribeQuery } from "../schemas.js";
-import { nextCursor, readPage } from "./poll-body.js";
-
-/**
- * ws keeps its frame writer private and its types omit `Sender`; engine.io uses the same door to
- * broadcast pre-built frames.
- */
-interface WithSender {
-  _sender: { sendFrame(list: Buffer[], cb?: (error?: Error) => void): void };
-}
-/** ws's TCP socket, also private: the catch-up waits for its `drain`. */
-interface WithSocket {
-  _socket: Socket;
-}
-interface FrameOptions {
-  fin: boolean;
-  rsv1: boolean;
-  opcode: number;
-  mask: boolean;
-  readOnly: boolean;
-}
-const { Sender } = WebSocket as unknown as { Sender: { frame(data: Buffer, options: FrameOptions): Buffer[] } };
+import { requestClient, sendFrame, subscribeQuery, type SubscribeQuery, toInteger } from "../schemas.js";
+import { Delivery, type Sink } from "./delivery.js";
+import { assertNoDeflate, tcpSocket, textFrame, writeFrame } from "./ws-frames.js";
 
 export const CLOSE_GOING_AWAY = 1001;
 export const CLOSE_POLICY = 1008;
 export const CLOSE_TRY_AGAIN_LATER = 1013;
 
 /**
- * WebSocket: one text frame per message. Each message is framed once (header and payload built by
- * ws's own `Sender.frame`) and the same buffers are written to every subscriber.
+ * WebSocket: one text frame per message, fed by the delivery core; each message is framed once and
+ * the same bytes are written to every subscriber (ws-frames.ts). What is the WebSocket's alone is
+ * here: the handshake's refusals, pings, and the frames a client sends (publishing, with its acks
+ * and errors).
  */
 export async function wsPlugin(app: FastifyInstance, deps: LabDeps): Promise<void> {
   const { feed, stats, config } = deps;
-  const frames = new WeakMap<FeedEntry, Buffer[]>();
+  const delivery = new Delivery(deps, {
+    transport: "ws",
+    message: (entry) => textFrame(entry.json),
+    reset: (signal) => textFrame(JSON.stringify(signal)),
+    // WebSocket pings keep the connection alive (below), one timer for all peers.
+    heartbeat: null,
+    preamble: null,
+  });
   const validateSend = new Ajv({ coerceTypes: false, allErrors: false }).compile<PublishRequest & { type: "send" }>(
     sendFrame(config),
   );
   const alive = new WeakMap<WebSocket, boolean>();
-  let shuttingDown = false;
+  const wsOptions = { maxPayload: config.wsMaxPayload, perMessageDeflate: false };
+  assertNoDeflate(wsOptions);
 
   await app.register(websocket, {
-    options: { maxPayload: config.wsMaxPayload, perMessageDeflate: false },
+    options: wsOptions,
     // A peer's protocol error (bad frame, bad UTF-8, oversized message) is the client's mistake: ws
     // has already sent the close code; it is counted, and logged at debug only, so that no client
     // can flood the log with stack traces.
@@ -61,8 +49,7 @@ export async function wsPlugin(app: FastifyInstance, deps: LabDeps): Promise<voi
       socket.terminate();
     },
     preClose(done) {
-      shuttingDown = true;
-      for (const socket of this.websocketServer.clients) socket.close(CLOSE_GOING_AWAY, "server shutting down");
+      delivery.endAll();
       done();
     },
   });
@@ -90,74 +77,22 @@ export async function wsPlugin(app: FastifyInstance, deps: LabDeps): Promise<voi
   }, config.wsPingMs);
   app.addHook("onClose", async () => clearInterval(pinger));
 
-  const frameOf = (entry: FeedEntry): Buffer[] => {
-    let frame = frames.get(entry);
-    if (frame === undefined) {
-      frame = Sender.frame(Buffer.from(entry.json), { fin: true, rsv1: false, opcode: 1, mask: false, readOnly: true });
-      frames.set(entry, frame);
-    }
-    return frame;
-  };
-
   app.get<{ Querystring: SubscribeQuery }>(
     "/api/ws",
     { websocket: true, schema: { querystring: subscribeQuery }, config: { transport: "ws" } },
     (socket, request) => {
       const client = requestClient(request.query);
-      // Every byte queued for this peer, messages and control frames (acks, errors) alike, counts
-      // against one cap: a peer that sends bad frames and never reads is cut like any slow reader.
-      const overCap = (): boolean => {
-        if (socket.bufferedAmount <= config.maxBufferedBytes) return false;
-        stats.add("ws", client, "cutoffs");
-        closedByServer = true;
-        socket.close(CLOSE_TRY_AGAIN_LATER, "slow consumer: too many unsent bytes");
-        unsubscribe?.();
-        return true;
+      const subscription = delivery.subscribe(socketSink(socket), client, toInteger("after", request.query.after));
+      socket.once("close", () => subscription.closed());
+      const sendControl = (signal: ControlSignal): void => subscription.send(textFrame(JSON.stringify(signal)));
+      const closeForPolicy = (code: number, reason: string): void => {
+        subscription.stop();
+        socket.close(code, reason);
       };
-      const sendControl = (signal: ControlSignal): void => {
-        if (socket.readyState !== WebSocket.OPEN) return;
-        socket.send(JSON.stringify(signal));
-        overCap();
-      };
-      const sendEntry = (entry: FeedEntry): void => {
-        (socket as unknown as WithSender)._sender.sendFrame(frameOf(entry));
-        stats.add("ws", client, "delivered");
-      };
-      const deliver = (entry: FeedEntry): void => {
-        if (socket.readyState !== WebSocket.OPEN) return;
-        sendEntry(entry);
-        overCap();
-      };
-
-      let closedByServer = false;
       const invalidFrames = new WindowCounter(config.publishRateWindowMs);
       let budgetChecks = Promise.resolve();
-      // Set once the catch-up is written.
-      let unsubscribe: (() => void) | undefined;
       alive.set(socket, true);
       socket.on("pong", () => alive.set(socket, true));
-
-      // As in held-stream.ts: the catch-up goes out a page at a time, the next once the socket has
-      // drained, so a peer far behind is not taken for a slow consumer; live delivery starts in the
-      // same tick as the last page is read.
-      let cursor = toInteger("after", request.query.after);
-      const catchUp = (): void => {
-        if (socket.readyState !== WebSocket.OPEN) return;
-        const page = readPage(feed, config, cursor);
-        if (page.reset !== null) sendControl(page.reset);
-        for (const entry of page.entries) sendEntry(entry);
-        cursor = nextCursor(page, cursor, feed.lastId);
-        if (!page.more) {
-          unsubscribe = feed.subscribe(deliver);
-          return;
-        }
-        // The next page once the socket has taken this one (a peer that does not read costs a
-        // page), and never in the same tick, as in held-stream.ts.
-        const tcp = (socket as unknown as WithSocket)._socket;
-        if (tcp.writableNeedDrain) tcp.once("drain", catchUp);
-        else setImmediate(catchUp);
-      };
-      catchUp();
 
       socket.on("message", (data, isBinary) => {
         // Once closing (cut off, shut down), nothing more is read into work or replies.
@@ -167,12 +102,7 @@ export async function wsPlugin(app: FastifyInstance, deps: LabDeps): Promise<voi
             stats.add("ws", client, "clientErrors");
             // Each bad frame costs a parse and a reply: a peer that sends nothing else is closed,
             // as one that keeps exceeding the publish budget is.
-            if (invalidFrames.count(Date.now()) > config.wsRateCloseAfter) {
-              closedByServer = true;
-              socket.close(CLOSE_POLICY, "too many invalid frames");
-              unsubscribe?.();
-              return;
-            }
+            if (invalidFrames.count(Date.now()) > config.wsRateCloseAfter) return closeForPolicy(CLOSE_POLICY, "too many invalid frames");
           }
           const signal: ErrorSignal = { type: "error", error, message };
           if (nonce !== undefined) signal.nonce = nonce;
@@ -203,11 +133,7 @@ export async function wsPlugin(app: FastifyInstance, deps: LabDeps): Promise<voi
           if (socket.readyState !== WebSocket.OPEN || app.lab.closing) return;
           if (!verdict.allowed) {
             stats.add("ws", client, "refused");
-            if (verdict.close) {
-              closedByServer = true;
-              socket.close(CLOSE_POLICY, "publish rate limit exceeded repeatedly");
-              return;
-            }
+            if (verdict.close) return closeForPolicy(CLOSE_POLICY, "publish rate limit exceeded repeatedly");
             return refuse("rate_limited", `publish rate limit: at most ${config.publishRateMax} messages per ${config.publishRateWindowMs} ms; retry in ${verdict.retryAfterSeconds} s`, publish.nonce);
           }
           const entry = feed.publish(publish);
@@ -216,17 +142,33 @@ export async function wsPlugin(app: FastifyInstance, deps: LabDeps): Promise<voi
           sendControl(ack);
         }).catch((error: unknown) => {
           request.log.error({ err: error }, "websocket publish failed");
-          closedByServer = true;
-          socket.close(1011, "internal error");
+          closeForPolicy(1011, "internal error");
         });
-      });
-
-      socket.on("close", () => {
-        unsubscribe?.();
-        if (!closedByServer && !shuttingDown) stats.add("ws", client, "disconnects");
       });
     },
   );
+}
+
+/** A WebSocket as a sink: pre-built frames in ws's own queue, paced by the TCP socket under it. */
+function socketSink(socket: WebSocket): Sink {
+  const tcp = tcpSocket(socket);
+  return {
+    write: (frame) => {
+      writeFrame(socket, frame);
+      return !tcp.writableNeedDrain;
+    },
+    get buffered() {
+      return socket.bufferedAmount;
+    },
+    get writable() {
+      return socket.readyState === WebSocket.OPEN;
+    },
+    onDrain: (listener) => tcp.once("drain", listener),
+    // The upgrade's 101 already told the client it is subscribed.
+    ready: () => undefined,
+    cut: () => socket.close(CLOSE_TRY_AGAIN_LATER, "slow consumer: too many unsent bytes"),
+    end: () => socket.close(CLOSE_GOING_AWAY, "server shutting down"),
+  };
 }
 
 function describeFrameError(error: { instancePath: string; keyword: string; message?: string; params: Record<string, unknown> } | undefined): string {

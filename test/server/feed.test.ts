@@ -26,14 +26,14 @@ describe("Feed", () => {
     expect(feed.read(2).entries.map((e) => e.message.id)).toEqual([3, 4, 5, 6]);
     expect(feed.read(2, 2)).toMatchObject({ more: true, reset: null });
     expect(feed.read(2, 2).entries.map((e) => e.message.id)).toEqual([3, 4]);
-    expect(feed.read(6)).toEqual({ entries: [], reset: null, more: false });
+    expect(feed.read(6)).toEqual({ entries: [], reset: null, more: false, cursor: 6 });
   });
 
   it("without a cursor gives the recent history", () => {
     const feed = new Feed(10, 3, 0);
     publishMany(feed, 6);
     expect(feed.read(undefined).entries.map((e) => e.message.id)).toEqual([4, 5, 6]);
-    expect(new Feed(10, 3, 0).read(undefined)).toEqual({ entries: [], reset: null, more: false });
+    expect(new Feed(10, 3, 0).read(undefined)).toEqual({ entries: [], reset: null, more: false, cursor: 0 });
   });
 
   it("keeps a bounded history and resets a cursor older than it", () => {
@@ -55,22 +55,20 @@ describe("Feed", () => {
 
   it("on an empty feed honours only its base as a cursor", () => {
     const feed = new Feed(5, 2, 100);
-    expect(feed.read(100)).toEqual({ entries: [], reset: null, more: false });
+    expect(feed.read(100)).toEqual({ entries: [], reset: null, more: false, cursor: 100 });
     expect(feed.read(99).reset).toMatchObject({ reason: "expired", cursor: 100 });
   });
 
   it("calls subscribers for each message until they unsubscribe, and counts them", () => {
     const feed = new Feed(5, 2, 0);
     const seen: number[] = [];
-    const counts: number[] = [];
-    feed.onSubscriberCount((count) => counts.push(count));
     const unsubscribe = feed.subscribe((entry) => seen.push(entry.message.id));
+    expect(feed.subscriberCount).toBe(1);
     publishMany(feed, 2);
     unsubscribe();
     unsubscribe();
     publishMany(feed, 1);
     expect(seen).toEqual([1, 2]);
-    expect(counts).toEqual([1, 0]);
     expect(feed.subscriberCount).toBe(0);
   });
 
@@ -84,5 +82,28 @@ describe("Feed", () => {
     feed.subscribe(() => seen.push("second"));
     publishMany(feed, 2);
     expect(seen).toEqual(["first", "second", "second"]);
+  });
+
+  it("cuts a page by bytes as well as by count, but always returns one message", () => {
+    const feed = new Feed(100, 3, 0);
+    for (let i = 0; i < 10; i++) feed.publish({ from: "a", text: "x".repeat(100) });
+    const one = feed.read(0).entries[0];
+    if (one === undefined) throw new Error("no message");
+    const page = feed.read(0, 1_000, one.bytes * 3 + 1);
+    expect(page.entries.map((e) => e.message.id)).toEqual([1, 2, 3]);
+    expect(page.more).toBe(true);
+    expect(page.cursor).toBe(3);
+    const tiny = feed.read(0, 1_000, 1);
+    expect(tiny.entries.map((e) => e.message.id)).toEqual([1]);
+    expect(feed.read(9, 1_000, 1)).toMatchObject({ more: false, cursor: 10 });
+  });
+
+  it("says where the next read continues: the last message, the reset's cursor, or where it started", () => {
+    const feed = new Feed(5, 2, 0);
+    publishMany(feed, 8);
+    expect(feed.read(7).cursor).toBe(8);
+    expect(feed.read(8).cursor).toBe(8);
+    expect(feed.read(1)).toMatchObject({ reset: { reason: "expired", cursor: 6 }, cursor: 8 });
+    expect(feed.read(undefined).cursor).toBe(8);
   });
 });
