@@ -5,6 +5,7 @@ import { verdict } from "../report/summary.js";
 import { writeIndex } from "../report/index-page.js";
 import { writeReport } from "../report/write.js";
 import { HELP, parseCli, UsageError } from "./args.js";
+import { runBaselineBench } from "./baselines/run-baseline.js";
 import { BenchEvents } from "./events.js";
 import { showProgress } from "./progress.js";
 import { runBench } from "./run.js";
@@ -34,7 +35,7 @@ async function main(argv: string[]): Promise<number> {
   const command = `npm run bench -- ${argv.join(" ")}`.trim();
   let results;
   try {
-    results = await runBench(options, events, command);
+    results = options.config.baseline === true ? await runBaselineBench(options, events, command) : await runBench(options, events, command);
   } finally {
     stopProgress();
   }

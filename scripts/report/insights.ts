@@ -1,5 +1,6 @@
 import type { BenchResults } from "../bench/results.js";
 import { bytes, ms, pct } from "./format.js";
+import { baselineInsights } from "./baseline.js";
 import { rank, ratioText, type Rated } from "./rank.js";
 import { withSpread } from "./spread.js";
 import { allFigures, repeatCount, spreadAcross, verdict, type TransportFigures } from "./summary.js";
@@ -53,6 +54,7 @@ export function insights(results: BenchResults): string[] {
   const list = allFigures(results);
   const lines: string[] = [];
   for (const problem of verdict(results)) lines.push(`**✗ ${problem}.**`);
+  lines.push(...baselineInsights(results));
   for (const f of list) {
     if (!f.agreement.ok) lines.push(`**⚠ ${f.label}: client and server byte counts disagree (up ${pct(f.agreement.up)}, down ${pct(f.agreement.down)}).**`);
     if (f.run.generator.saturated) lines.push(`**⚠ ${f.label}: the load generator was saturated (${f.run.generator.reasons.join("; ")}); its latency figures may measure the generator.**`);

@@ -2,6 +2,7 @@ import { TRANSPORT_LABELS, type Transport } from "../../protocol/types.js";
 import type { BenchResults, Bytes, ClientCounts, LatencySummary, ServerCounts, TransportRun } from "../bench/results.js";
 import { windowFloor, type ModelInput } from "./model.js";
 import { spreadOf, type Spread } from "./spread.js";
+import { baselineProblems } from "./baseline.js";
 
 /** Both ends' byte counts may differ by at most this share before the report flags it. */
 export const AGREEMENT_LIMIT = 0.01;
@@ -175,5 +176,5 @@ export function deliveryProblems(run: TransportRun): string[] {
 
 /** What makes the CLI exit non-zero: anything but exact, in-order, once-only delivery. */
 export function verdict(results: BenchResults): string[] {
-  return results.transports.flatMap(deliveryProblems);
+  return [...results.transports.flatMap(deliveryProblems), ...(results.baseline === undefined ? [] : baselineProblems(results.baseline))];
 }

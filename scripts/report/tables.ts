@@ -1,5 +1,6 @@
 import { describeIdleWindow } from "../bench/idle-window.js";
 import type { AutocannonRun, BenchResults } from "../bench/results.js";
+import { baselineSections } from "./baseline.js";
 import { bytes, fmt, ms, pct } from "./format.js";
 import { spreadOf, withSpread } from "./spread.js";
 import { repeatCount, spreadAcross, type TransportFigures } from "./summary.js";
@@ -195,8 +196,9 @@ export function sections(r: BenchResults, list: TransportFigures[]): Section[] {
     { id: "publish", title: "Publishing", intro: r.config.publishVia === "ws" ? "HTTP POST /api/messages, except for the WebSocket transport, which published `send` frames over a WebSocket of its own (its bytes are in the agreement table's client columns)." : "HTTP POST /api/messages, the same for every transport.", table: publishTable(list) },
     { id: "server", title: "Server cost", intro: `Measured inside the server process over the window: CPU time (user+sys), peak RSS, event-loop delay. ${rss}`, table: serverTable(list) },
     { id: "generator", title: "Load generator", intro: "If the generator is saturated, its figures may measure itself rather than the server.", table: generatorTable(list) },
-    { id: "autocannon", title: "autocannon", intro: r.autocannon.length === 0 ? "Skipped (`--autocannon 0`)." : "Request-shaped load: the maximum publish rate, and short polling at a fixed overall rate (autocannon's latency resolution is 1 ms).", table: autocannonTable(r) },
+    { id: "autocannon", title: "autocannon", intro: r.autocannon.length === 0 ? (r.baseline !== undefined ? "In a baseline run, autocannon's runs are in the baseline sections." : "Skipped (`--autocannon 0`).") : "Request-shaped load: the maximum publish rate, and short polling at a fixed overall rate (autocannon's latency resolution is 1 ms).", table: autocannonTable(r) },
   ];
+  all.unshift(...baselineSections(r));
   // With nothing published there is no latency and nothing to divide by a message.
   return r.config.rate === 0 ? all.filter((s) => s.id !== "latency" && s.id !== "bytes") : all;
 }
