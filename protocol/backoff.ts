@@ -1,7 +1,7 @@
 /**
- * Reconnection delay with exponential growth and "full jitter": a random delay in [0, cap], where
- * cap doubles per failed attempt up to `maxMs`. Jitter keeps many clients that lost the same server
- * from reconnecting in one synchronized wave.
+ * Reconnection delay with exponential growth and "equal jitter": a random delay in [cap/2, cap],
+ * where cap doubles per failed attempt up to `maxMs`. Jitter keeps many clients that lost the same
+ * server from reconnecting in one synchronized wave.
  */
 export interface BackoffPolicy {
   baseMs: number;

@@ -24,7 +24,7 @@ export interface LabConfig {
   bodyLimit: number;
   longPollDefaultMs: number;
   longPollMaxMs: number;
-  /** Idle streams, SSE and WebSockets get a heartbeat this often, so proxies do not cut them. */
+  /** Idle streams and SSE get a heartbeat this often, so proxies do not cut them (WebSockets have pings). */
   heartbeatMs: number;
   /** The SSE `retry:` hint: how long EventSource waits before reconnecting. */
   sseRetryMs: number;

@@ -119,10 +119,6 @@ export class SocketMeter {
     }
   }
 
-  get trackedSockets(): number {
-    return this.sockets.size;
-  }
-
   /** @internal Claim.identify */
   identify(claim: Claim, transport: Metered | null, client: string | undefined): void {
     if (claim.transport !== undefined) return;
