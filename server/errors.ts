@@ -48,7 +48,7 @@ export function installErrorHandlers(app: FastifyInstance, stats: Stats): void {
       return reply.code(status).send(apiError(status, error.message));
     }
     request.log.error({ err: error }, "request failed");
-    return reply.code(status >= 500 ? status : 500).send(apiError(500, "internal server error"));
+    return reply.code(Math.max(status, 500)).send(apiError(500, "internal server error"));
   });
   app.setNotFoundHandler((request, reply) => {
     reply.code(404).send(apiError(404, `no route for ${request.method} ${request.url.split("?")[0]}`));

@@ -1,9 +1,9 @@
 import { buildApp } from "./app.js";
-import { ConfigError, resolveConfig } from "./config.js";
+import { ConfigError, type LabConfig, resolveConfig } from "./config.js";
 
 /** Start the lab from the environment; stop cleanly on SIGINT/SIGTERM within the grace time. */
 async function main(): Promise<void> {
-  let config;
+  let config: LabConfig;
   try {
     config = resolveConfig({}, process.env);
   } catch (error) {

@@ -2,6 +2,8 @@ import type { ChartConfiguration } from "chart.js";
 import type { Transport } from "../../protocol/types.js";
 import type { BenchResults } from "../bench/results.js";
 import { bytes, ms } from "./format.js";
+import { hasScale } from "./scale.js";
+import { scaleCharts } from "./scale-charts.js";
 import { withSpread } from "./spread.js";
 import { allFigures, repeatCount, spreadAcross, type TransportFigures } from "./summary.js";
 
@@ -138,6 +140,7 @@ function simpleBars(list: TransportFigures[], heading: string, unit: string, pic
 }
 
 export function charts(results: BenchResults): NamedChart[] {
+  if (hasScale(results)) return scaleCharts(results);
   const list = allFigures(results);
   const sum = (b: { up: number; down: number }): number => b.up + b.down;
   const idle = results.config.rate === 0;

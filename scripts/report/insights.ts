@@ -2,6 +2,7 @@ import type { BenchResults } from "../bench/results.js";
 import { bytes, ms, pct } from "./format.js";
 import { baselineInsights } from "./baseline.js";
 import { rank, ratioText, type Rated } from "./rank.js";
+import { hasScale, scaleInsights } from "./scale.js";
 import { withSpread } from "./spread.js";
 import { allFigures, repeatCount, spreadAcross, verdict, type TransportFigures } from "./summary.js";
 
@@ -51,6 +52,7 @@ export function comparison(what: string, items: Rated[], show: (value: number) =
  * by hand. Problems (loss, byte counts that disagree, a saturated generator) come first.
  */
 export function insights(results: BenchResults): string[] {
+  if (hasScale(results)) return scaleInsights(results);
   const list = allFigures(results);
   const lines: string[] = [];
   for (const problem of verdict(results)) lines.push(`**✗ ${problem}.**`);

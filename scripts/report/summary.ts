@@ -3,6 +3,7 @@ import type { BenchResults, Bytes, ClientCounts, LatencySummary, ServerCounts, T
 import { windowFloor, type ModelInput } from "./model.js";
 import { spreadOf, type Spread } from "./spread.js";
 import { baselineProblems } from "./baseline.js";
+import { scaleProblems } from "./scale.js";
 
 /** Both ends' byte counts may differ by at most this share before the report flags it. */
 export const AGREEMENT_LIMIT = 0.01;
@@ -176,5 +177,5 @@ export function deliveryProblems(run: TransportRun): string[] {
 
 /** What makes the CLI exit non-zero: anything but exact, in-order, once-only delivery. */
 export function verdict(results: BenchResults): string[] {
-  return [...results.transports.flatMap(deliveryProblems), ...(results.baseline === undefined ? [] : baselineProblems(results.baseline))];
+  return [...results.transports.flatMap(deliveryProblems), ...(results.baseline === undefined ? [] : baselineProblems(results.baseline)), ...(results.scale === undefined ? [] : scaleProblems(results.scale))];
 }

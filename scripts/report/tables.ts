@@ -2,6 +2,7 @@ import { describeIdleWindow } from "../bench/idle-window.js";
 import type { AutocannonRun, BenchResults } from "../bench/results.js";
 import { baselineSections } from "./baseline.js";
 import { bytes, fmt, ms, pct } from "./format.js";
+import { describeScale, hasScale, scaleNotes, scaleSections } from "./scale.js";
 import { spreadOf, withSpread } from "./spread.js";
 import { repeatCount, spreadAcross, type TransportFigures } from "./summary.js";
 
@@ -28,6 +29,7 @@ const count = (v: number): string => fmt(v);
 const fixed = (digits: number) => (v: number): string => fmt(v, digits);
 
 export function describeWorkload(r: BenchResults): string {
+  if (r.scale !== undefined) return describeScale(r);
   const c = r.config;
   const rate = c.rate === 0 ? "no messages" : c.burstSize > 1 ? `${c.rate} msg/s in bursts of ${c.burstSize}` : `${c.rate} msg/s`;
   const repeats = repeatCount(r);
@@ -151,6 +153,7 @@ export interface Section {
 
 /** How the run was made, in sentences for the report's head: repeats, server processes, the idle window. */
 export function runNotes(r: BenchResults): string[] {
+  if (hasScale(r)) return scaleNotes(r);
   const repeats = repeatCount(r);
   const notes: string[] = [];
   notes.push(repeats > 1
@@ -179,6 +182,7 @@ export const BYTES_SENT_MEANING =
 
 /** The report's tables in reading order, shared by report.md and report.html. */
 export function sections(r: BenchResults, list: TransportFigures[]): Section[] {
+  if (hasScale(r)) return scaleSections(r);
   const repeats = repeatCount(r);
   const fresh = r.target.freshPerPhase === true;
   const rss = !r.target.spawned

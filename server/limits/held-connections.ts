@@ -136,7 +136,10 @@ export function installHeldConnectionLimits(app: FastifyInstance, { config, stat
  * write never waits for `drain`, so that much is not counted as unread.
  */
 function releaseWhenRead(socket: Socket, release: () => void): void {
-  if (socket.destroyed || !socket.writableNeedDrain) return release();
+  if (socket.destroyed || !socket.writableNeedDrain) {
+    release();
+    return;
+  }
   const done = (): void => {
     socket.off("drain", done);
     socket.off("close", done);

@@ -102,7 +102,10 @@ export async function wsPlugin(app: FastifyInstance, deps: LabDeps): Promise<voi
             stats.add("ws", client, "clientErrors");
             // Each bad frame costs a parse and a reply: a peer that sends nothing else is closed,
             // as one that keeps exceeding the publish budget is.
-            if (invalidFrames.count(Date.now()) > config.wsRateCloseAfter) return closeForPolicy(CLOSE_POLICY, "too many invalid frames");
+            if (invalidFrames.count(Date.now()) > config.wsRateCloseAfter) {
+              closeForPolicy(CLOSE_POLICY, "too many invalid frames");
+              return;
+            }
           }
           const signal: ErrorSignal = { type: "error", error, message };
           if (nonce !== undefined) signal.nonce = nonce;

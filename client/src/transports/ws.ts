@@ -1,6 +1,6 @@
 import { subscribePath } from "../../../protocol/endpoints.js";
 import { parseFrame } from "../../../protocol/ndjson.js";
-import { isControl, type AckSignal, type PublishRequest, type SendFrame } from "../../../protocol/types.js";
+import { isControl, type AckSignal, type PublishRequest, type SendFrame, type ServerFrame } from "../../../protocol/types.js";
 import { BaseTransport } from "./transport.js";
 
 interface PendingSend {
@@ -36,7 +36,7 @@ export class WsTransport extends BaseTransport {
     socket.onopen = () => this.opened(gen);
     socket.onmessage = (event: MessageEvent<unknown>) => {
       if (typeof event.data !== "string") return;
-      let frame;
+      let frame: ServerFrame;
       try {
         frame = parseFrame(event.data);
       } catch {
