@@ -2,6 +2,7 @@ import { parseArgs } from "node:util";
 import { TRANSPORTS, type Transport } from "../../protocol/types.js";
 import { ConfigError, resolveConfig } from "../../server/config.js";
 import { checkIdleWindow, periodicCosts, type IdleWindow } from "./idle-window.js";
+import { parseSteps, planSteps } from "./scale/plan.js";
 import { defaultConfig, SCENARIO_NAMES, SCENARIOS, serverEnvFor, type BenchConfig, type ScenarioName } from "./scenarios.js";
 
 export class UsageError extends Error {
@@ -48,6 +49,8 @@ Options:
   --url URL               target a running server instead of starting one (loopback only)
   --allow-remote          allow --url to name a non-loopback host
   --server-env KEY=VALUE  extra environment for the spawned server (repeatable)
+  --steps LIST            scale only: subscribers per transport at each step, e.g. 1000,2500,5000,10000
+                          (default: 1-2.5-5 steps from a tenth of --clients up to it)
   --baseline              alternate every phase with the bare reference servers (node:http + ws,
                           scripts/bench/baselines/): ratios project / bare for max-rate deliveries/s,
                           CPU per 1,000 deliveries, p99, and polling requests/s under autocannon
@@ -111,7 +114,7 @@ export function parseCli(argv: string[], now = new Date(), env: Record<string, s
         "long-poll-timeout": { type: "string" }, "publish-via": { type: "string" }, workers: { type: "string" },
         autocannon: { type: "string" }, "drain-timeout": { type: "string" }, out: { type: "string" },
         url: { type: "string" }, "allow-remote": { type: "boolean" }, "server-env": { type: "string", multiple: true },
-        repeat: { type: "string" }, baseline: { type: "boolean" }, help: { type: "boolean", short: "h" },
+        repeat: { type: "string" }, baseline: { type: "boolean" }, steps: { type: "string" }, help: { type: "boolean", short: "h" },
       },
     });
   } catch (error) {
@@ -140,6 +143,16 @@ export function parseCli(argv: string[], now = new Date(), env: Record<string, s
     config.publishVia = via;
   }
   if (v.baseline === true) config.baseline = true;
+  if (v.steps !== undefined) {
+    if (scenario !== "scale") throw new UsageError("--steps: only for --scenario scale");
+    const steps = parseSteps(v.steps);
+    if (typeof steps === "string") throw new UsageError(`--steps: ${steps}`);
+    config.steps = steps;
+    config.clients = steps[steps.length - 1] ?? config.clients;
+  } else if (scenario === "scale") {
+    config.steps = planSteps(config.clients);
+  }
+  if (scenario === "scale" && config.rate <= 0) throw new UsageError("--rate: the scale scenario measures latency at a fixed rate above 0");
   if (config.durationMs < 1000) throw new UsageError("--duration: must be at least 1s");
   if (config.pollIntervalMs < 10) throw new UsageError("--poll-interval: must be at least 10ms");
   if (config.longPollTimeoutMs < 100) throw new UsageError("--long-poll-timeout: must be at least 100ms");
@@ -155,6 +168,7 @@ export function parseCli(argv: string[], now = new Date(), env: Record<string, s
   const allowRemote = v["allow-remote"] ?? false;
   if (url !== undefined) checkUrl(url, allowRemote);
   if (config.baseline === true && url !== undefined) throw new UsageError("--baseline starts its own server processes (the lab's and the bare one); it cannot target --url");
+  if (scenario === "scale" && url !== undefined) throw new UsageError("--scenario scale starts a server process per transport and measures it from inside; it cannot target --url");
   const notices: string[] = [];
   let idleWindow: IdleWindow | undefined;
   if (config.rate === 0) {

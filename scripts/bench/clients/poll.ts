@@ -14,6 +14,7 @@ export function startPolling(options: SubscriberOptions, mode: "poll" | "long-po
     keepAliveTimeout: 600_000,
     keepAliveMaxTimeout: 600_000,
     headersTimeout: options.longPollTimeoutMs + 30_000,
+    localAddress: options.localAddress,
   });
   const abort = new AbortController();
   const sleeper = new Sleeper();

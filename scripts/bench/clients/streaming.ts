@@ -49,7 +49,7 @@ function collect(frame: ServerFrame, messages: ChatMessage[], resets: ResetSigna
  */
 export function startStreaming(options: SubscriberOptions, mode: "stream" | "sse"): Subscriber {
   const { counter, sink } = options;
-  const client = new Client(options.origin, { connect: counter.connector(), bodyTimeout: 0 });
+  const client = new Client(options.origin, { connect: counter.connector(), bodyTimeout: 0, localAddress: options.localAddress });
   const abort = new AbortController();
   const sleeper = new Sleeper();
   const ready = signal();

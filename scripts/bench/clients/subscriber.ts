@@ -17,6 +17,8 @@ export interface SubscriberOptions {
   sink: SubscriberSink;
   pollIntervalMs: number;
   longPollTimeoutMs: number;
+  /** Loopback source address to connect from (the scale ramp spreads clients over several); the system's choice when absent. */
+  localAddress?: string;
 }
 
 export interface Subscriber {

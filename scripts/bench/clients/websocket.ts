@@ -17,7 +17,7 @@ export function startWebSocket(options: SubscriberOptions): Subscriber {
 
   function connect(): void {
     counter.requests++;
-    const ws = new WebSocket(`${wsOrigin}/api/ws?after=${cursor}`);
+    const ws = new WebSocket(`${wsOrigin}/api/ws?after=${cursor}`, options.localAddress === undefined ? {} : { localAddress: options.localAddress });
     current = ws;
     ws.once("upgrade", (response) => counter.track(response.socket as Socket));
     ws.once("open", () => ready.resolve());
