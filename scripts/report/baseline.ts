@@ -1,5 +1,5 @@
 import { TRANSPORT_LABELS, type Transport } from "../../protocol/types.js";
-import type { BaselineResults, BaselineSample, BaselineTargets, BaselineTransport, Side } from "../bench/baselines/types.js";
+import type { BaselineResults, BaselineSample, BaselineTargets, BaselineTransport, MaxRateSample, Side } from "../bench/baselines/types.js";
 import type { BenchResults } from "../bench/results.js";
 import { fmt, ms } from "./format.js";
 import { spreadOf, withSpread, type Spread } from "./spread.js";
@@ -175,6 +175,21 @@ export function baselineProblems(baseline: BaselineResults): string[] {
   );
 }
 
+export type MaxRateBound = "server" | "generator" | "machine" | "window";
+
+/**
+ * What set a maximum-rate sample's pace: the server's one thread full (`server`), the generator
+ * saturated (`generator`), server and generator together using the machine's cores (`machine`:
+ * they share it, so neither could go faster), or none of these (`window`: the closed loop's
+ * in-flight bound).
+ */
+export function maxRateBound(m: MaxRateSample, cores: number): MaxRateBound {
+  if (m.serverCores >= 0.9) return "server";
+  if (m.generator.saturated) return "generator";
+  if (m.windowMs > 0 && (m.serverCpuMs + m.generatorCpuMs) / m.windowMs >= 0.9 * cores) return "machine";
+  return "window";
+}
+
 /** The report's baseline sections, in the shape of tables.ts's `Section` (kept structural, so neither module imports the other). */
 export interface BaselineSection {
   id: string;
@@ -209,16 +224,20 @@ export function baselineSections(r: BenchResults): BaselineSection[] {
   const maxRate: BaselineSection = {
     id: "baseline-max-rate",
     title: "Maximum-rate samples",
-    intro: "Each sample of the closed-loop phase: the server's CPU over the window in cores (near 1.00: its one thread was the limit), the busiest generator thread's event-loop utilisation, and whether every message reached every subscriber once and in order.",
+    intro:
+      `Each sample of the closed-loop phase: the server's CPU over the window in cores, the busiest generator thread's event-loop utilisation, server and generator CPU together as a share of the machine's ${r.machine.cores} cores, ` +
+      "and what set the pace: `server` (its one thread at 0.9 core or more), `generator` (saturated), `machine` (the two together used 90% of the cores they share, so neither could go faster) or `window` (none of these: the closed loop's in-flight bound). " +
+      "Only a `server` bound on both sides makes the deliveries/s ratio the servers' own; CPU per 1,000 deliveries is the server's own cost whatever the bound.",
     table: {
-      head: ["transport", "server", "round", "messages", "deliveries/s", "server CPU / 1,000", "server cores", "busiest generator thread", "lost / dup / disorder", "generator saturated"],
+      head: ["transport", "server", "round", "messages", "deliveries/s", "server CPU / 1,000", "server cores", "busiest generator thread", "machine busy", "bound", "lost / dup / disorder", "generator saturated"],
       rows: b.transports.flatMap((t) => t.samples.flatMap((s) => {
         const m = s.maxRate;
         if (m === undefined) return [];
         const busiest = Math.max(0, ...m.threads.map((x) => x.elu));
         return [[
           TRANSPORT_LABELS[t.transport], s.side, String(s.round), fmt(m.published), perSecond(m.deliveriesPerSecond), ms(valueOf(s, "cpu-max-rate")),
-          m.serverCores.toFixed(2), `${(busiest * 100).toFixed(0)}%`, `${fmt(m.lost)} / ${fmt(m.duplicated)} / ${fmt(m.outOfOrder)}`, yesNo(m.generator.reasons),
+          m.serverCores.toFixed(2), `${(busiest * 100).toFixed(0)}%`,
+          m.windowMs > 0 ? `${(((m.serverCpuMs + m.generatorCpuMs) / m.windowMs / r.machine.cores) * 100).toFixed(0)}%` : "–", maxRateBound(m, r.machine.cores), `${fmt(m.lost)} / ${fmt(m.duplicated)} / ${fmt(m.outOfOrder)}`, yesNo(m.generator.reasons),
         ]];
       })),
     },
@@ -228,13 +247,13 @@ export function baselineSections(r: BenchResults): BaselineSection[] {
     title: "autocannon samples",
     intro: "Polling as fast as autocannon goes: `poll` after the newest id (an empty answer), `long-poll` after the one before it (answered at once with one message). autocannon runs in one thread: near a full core, it set the pace.",
     table: {
-      head: ["transport", "server", "round", "path", "requests/s", "p99", "server CPU / 1,000 requests", "autocannon cores", "errors", "generator saturated"],
+      head: ["transport", "server", "round", "path", "requests/s", "p99", "server CPU / 1,000 requests", "server cores", "autocannon cores", "errors", "generator saturated"],
       rows: b.transports.flatMap((t) => t.samples.flatMap((s) => {
         const a = s.requestRate;
         if (a === undefined) return [];
         return [[
           TRANSPORT_LABELS[t.transport], s.side, String(s.round), `\`${a.path.replace(/[0-9]{6,}/g, "…")}\``, perSecond(a.requestsPerSecond), ms(a.p99Ms),
-          ms(valueOf(s, "cpu-request")), a.generatorCores.toFixed(2), fmt(a.errors + a.non2xx), yesNo(a.generator.reasons),
+          ms(valueOf(s, "cpu-request")), a.durationMs > 0 ? (a.serverCpuMs / a.durationMs).toFixed(2) : "–", a.generatorCores.toFixed(2), fmt(a.errors + a.non2xx), yesNo(a.generator.reasons),
         ]];
       })),
     },
