@@ -15,7 +15,7 @@ export const KNEE = {
   /** p99 grew more than this many times faster than the clients did since the previous step... */
   latencyGrowth: 2,
   /** ...and is above this, so that noise at a few ms does not count. */
-  latencyFloorMs: 20,
+  latencyFloorMs: 50,
   /** Short polling served fewer requests per second than this share of what its clients asked for. */
   requestShare: 0.9,
   /** A server thread busier than this share of one core is saturated (Node serves on one thread). */
@@ -83,7 +83,13 @@ export function limitOf(step: ScaleStep, machineCores: number): Limit | null {
     const server = cores(w.server.cpuMs, w.wallMs);
     const busy = w.machine === null ? cores(w.server.cpuMs + w.generator.cpuMs, w.wallMs) : cores(w.machine.busyMs, w.wallMs);
     if (busy > KNEE.machineShare * machineCores && server < KNEE.serverCoreShare) {
-      return { kind: "machine", text: `the machine's ${machineCores} cores were ${((busy / machineCores) * 100).toFixed(0)}% busy in the ${name} window (server ${server.toFixed(2)}, generator ${cores(w.generator.cpuMs, w.wallMs).toFixed(2)} cores): the generator shares them` };
+      const generator = cores(w.generator.cpuMs, w.wallMs);
+      const other = Math.max(0, busy - server - generator);
+      const who = other > server + generator ? "other processes kept them busy" : "the generator shares them with the server";
+      return {
+        kind: "machine",
+        text: `the machine's ${machineCores} cores were ${((busy / machineCores) * 100).toFixed(0)}% busy in the ${name} window (server ${server.toFixed(2)}, generator ${generator.toFixed(2)}, other processes ${other.toFixed(2)} cores): ${who}`,
+      };
     }
   }
   for (const [name, w] of windows) {
