@@ -34,8 +34,23 @@ function overSteps(list: ScaleTransportFigures[], title: string, yTitle: string,
 export function scaleCharts(r: BenchResults & { scale: ScaleResults }): NamedChart[] {
   const list = figuresOf(r);
   return [
-    { name: "scale-p99", title: "p99 latency over the ramp", png: true, config: overSteps(list, `p99 delivery latency at ${r.config.rate} msg/s (ms, log scale)`, "ms", (f) => f.p99, true) },
-    { name: "scale-rss", title: "Memory per connection", png: true, config: overSteps(list, "Server RSS per connection after a full collection (KiB)", "KiB", (f) => f.rssPerConnection / 1024, false) },
-    { name: "scale-idle-cpu", title: "Idle CPU per connection", png: true, config: overSteps(list, "Server CPU per idle connection per second (µs, log scale)", "µs", (f) => f.idleCpuUsPerConnectionSecond, true) },
+    {
+      name: "scale-p99",
+      title: "p99 latency over the ramp",
+      png: true,
+      config: overSteps(list, `p99 delivery latency at ${r.config.rate} msg/s (ms, log scale)`, "ms", (f) => f.p99, true),
+    },
+    {
+      name: "scale-rss",
+      title: "Memory per connection",
+      png: true,
+      config: overSteps(list, "Server RSS per connection after a full collection (KiB)", "KiB", (f) => f.rssPerConnection / 1024, false),
+    },
+    {
+      name: "scale-idle-cpu",
+      title: "Idle CPU per connection",
+      png: true,
+      config: overSteps(list, "Server CPU per idle connection per second (µs, log scale)", "µs", (f) => f.idleCpuUsPerConnectionSecond, true),
+    },
   ];
 }

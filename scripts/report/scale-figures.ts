@@ -74,8 +74,12 @@ const cores = (cpuMs: number, wallMs: number): number => (wallMs > 0 ? cpuMs / w
 export function limitOf(step: ScaleStep, machineCores: number): Limit | null {
   const codes = { ...step.connect.errorCodes, ...step.latency.errorCodes };
   if ((codes.EMFILE ?? 0) + (codes.ENFILE ?? 0) > 0) return { kind: "fd limit", text: "the generator ran out of file descriptors (EMFILE): raise `ulimit -n`" };
-  if ((codes.EADDRNOTAVAIL ?? 0) + (codes.EADDRINUSE ?? 0) > 0) return { kind: "source ports", text: "the generator ran out of ephemeral ports on a source address (EADDRNOTAVAIL)" };
-  const windows: [string, ScaleWindow][] = [["idle", step.idle], ["latency", step.latency]];
+  if ((codes.EADDRNOTAVAIL ?? 0) + (codes.EADDRINUSE ?? 0) > 0)
+    return { kind: "source ports", text: "the generator ran out of ephemeral ports on a source address (EADDRNOTAVAIL)" };
+  const windows: [string, ScaleWindow][] = [
+    ["idle", step.idle],
+    ["latency", step.latency],
+  ];
   for (const [name, w] of windows) {
     if (w.generator.saturated) return { kind: "generator", text: `the load generator was saturated in the ${name} window (${w.generator.reasons.join("; ")})` };
   }
@@ -99,7 +103,13 @@ export function limitOf(step: ScaleStep, machineCores: number): Limit | null {
   return null;
 }
 
-export function stepFigures(step: ScaleStep, baseline: ScaleTransportRun["baseline"], transport: Transport, config: Pick<BenchConfig, "pollIntervalMs">, machineCores: number): StepFigures {
+export function stepFigures(
+  step: ScaleStep,
+  baseline: ScaleTransportRun["baseline"],
+  transport: Transport,
+  config: Pick<BenchConfig, "pollIntervalMs">,
+  machineCores: number,
+): StepFigures {
   const n = step.clients;
   const perConnection = (pick: (m: ScaleMemory) => number): number => (pick(step.memory) - pick(baseline.memory)) / n;
   const baseCores = cores(baseline.cpuMs, baseline.wallMs);
@@ -171,7 +181,9 @@ export function breaks(f: StepFigures, previous: StepFigures | null, budgetMs: n
 }
 
 function codes(c: Record<string, number>): string {
-  const list = Object.entries(c).sort((a, b) => b[1] - a[1]).map(([code, n]) => `${code} ${fmt(n)}`);
+  const list = Object.entries(c)
+    .sort((a, b) => b[1] - a[1])
+    .map(([code, n]) => `${code} ${fmt(n)}`);
   return list.length === 0 ? "no code" : list.join(", ");
 }
 
@@ -213,7 +225,12 @@ export function scaleFigures(scale: ScaleResults, config: Pick<BenchConfig, "pol
 }
 
 /** The bench's progress line after each step. */
-export function stepSummary(transport: Transport, step: ScaleStep, baseline: ScaleTransportRun["baseline"], config: Pick<BenchConfig, "pollIntervalMs">): string {
+export function stepSummary(
+  transport: Transport,
+  step: ScaleStep,
+  baseline: ScaleTransportRun["baseline"],
+  config: Pick<BenchConfig, "pollIntervalMs">,
+): string {
   const f = stepFigures(step, baseline, transport, config, 1);
   const rps = transport === "poll" || transport === "long-poll" ? `, ${fmt(f.idleRequestsPerSecond)} req/s idle` : "";
   return (

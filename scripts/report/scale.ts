@@ -47,7 +47,10 @@ export function scaleNotes(r: BenchResults & { scale: ScaleResults }): string[] 
     `File descriptors: soft limit ${l.fdSoft === null ? "unknown" : n(l.fdSoft)}, hard ${l.fdHard === null ? "unknown" : n(l.fdHard)}, ${n(l.fdNeeded)} needed by each process at the largest step.`,
   ];
   const load = r.machine.loadAverage;
-  if (load !== undefined) notes.push(`Load average (1 min) ${load.start.toFixed(2)} at the start and ${load.end.toFixed(2)} at the end, on ${r.machine.cores} cores; the server and the generator share them.`);
+  if (load !== undefined)
+    notes.push(
+      `Load average (1 min) ${load.start.toFixed(2)} at the start and ${load.end.toFixed(2)} at the end, on ${r.machine.cores} cores; the server and the generator share them.`,
+    );
   return notes;
 }
 
@@ -75,14 +78,19 @@ export function scaleInsights(r: BenchResults & { scale: ScaleResults }): string
   for (const t of figuresOf(r)) {
     const top = topStep(t);
     if (top === null) continue;
-    const rps = t.transport === "poll" || t.transport === "long-poll" ? `, ${n(top.idleRequestsPerSecond)} requests/s idle and ${n(top.latencyRequestsPerSecond)} while publishing` : "";
+    const rps =
+      t.transport === "poll" || t.transport === "long-poll"
+        ? `, ${n(top.idleRequestsPerSecond)} requests/s idle and ${n(top.latencyRequestsPerSecond)} while publishing`
+        : "";
     lines.push(
       `${t.label} at ${n(top.clients)}: ${n(top.connected)} connected (${n(top.connectErrors)} failed attempts), ${bytes(top.rssPerConnection)} RSS and ${bytes(top.heapPerConnection)} heap per connection, ` +
         `${us(top.idleCpuUsPerConnectionSecond)} of server CPU per idle connection per second${rps}; p50 ${ms(top.p50)}, p99 ${ms(top.p99)} at ${r.config.rate} msg/s, ${n(top.lost)} of ${n(top.expected)} deliveries lost; ${kneeText(t)}.`,
     );
     const limit = t.knee.at !== null ? t.knee.limit : top.limit;
     if (limit !== null && NOT_TRANSPORT.has(limit.kind)) {
-      lines.push(`**⚠ ${t.label}: ${t.knee.at !== null ? "the knee" : `the figures at ${n(top.clients)}`} may be the ${limit.kind === "generator" ? "generator's" : limit.kind === "machine" ? "machine's" : `${limit.kind}'s`} limit, not the transport's: ${limit.text}.**`);
+      lines.push(
+        `**⚠ ${t.label}: ${t.knee.at !== null ? "the knee" : `the figures at ${n(top.clients)}`} may be the ${limit.kind === "generator" ? "generator's" : limit.kind === "machine" ? "machine's" : `${limit.kind}'s`} limit, not the transport's: ${limit.text}.**`,
+      );
     }
     if (t.stopped !== null) lines.push(`${t.label}: the ramp stopped early: ${t.stopped}.`);
   }
@@ -93,41 +101,139 @@ export function scaleSections(r: BenchResults & { scale: ScaleResults }): Sectio
   const list = figuresOf(r);
   const knee: Table = {
     head: ["transport", "largest step held", "knee", "why", "what limited it"],
-    rows: list.map((t) => [t.label, t.knee.lastGood === null ? "none" : n(t.knee.lastGood), t.knee.at === null ? "none" : n(t.knee.at), t.knee.reasons.join("; ") || "–", limitCell(t.knee.limit)]),
+    rows: list.map((t) => [
+      t.label,
+      t.knee.lastGood === null ? "none" : n(t.knee.lastGood),
+      t.knee.at === null ? "none" : n(t.knee.at),
+      t.knee.reasons.join("; ") || "–",
+      limitCell(t.knee.limit),
+    ]),
   };
   const top: Table = {
-    head: ["transport", "clients", "connected", "failed connects", "RSS / connection", "heap / connection", "idle CPU / connection / s", "p50", "p99", "lost", "CPU / 1,000 deliveries", "flag"],
+    head: [
+      "transport",
+      "clients",
+      "connected",
+      "failed connects",
+      "RSS / connection",
+      "heap / connection",
+      "idle CPU / connection / s",
+      "p50",
+      "p99",
+      "lost",
+      "CPU / 1,000 deliveries",
+      "flag",
+    ],
     rows: list.flatMap((t) => {
       const f = topStep(t);
-      return f === null ? [] : [[t.label, n(f.clients), n(f.connected), n(f.connectErrors), bytes(f.rssPerConnection), bytes(f.heapPerConnection), us(f.idleCpuUsPerConnectionSecond), ms(f.p50), ms(f.p99), n(f.lost), ms(f.cpuMsPer1000), limitCell(f.limit)]];
+      return f === null
+        ? []
+        : [
+            [
+              t.label,
+              n(f.clients),
+              n(f.connected),
+              n(f.connectErrors),
+              bytes(f.rssPerConnection),
+              bytes(f.heapPerConnection),
+              us(f.idleCpuUsPerConnectionSecond),
+              ms(f.p50),
+              ms(f.p99),
+              n(f.lost),
+              ms(f.cpuMsPer1000),
+              limitCell(f.limit),
+            ],
+          ];
     }),
   };
   const steps: Table = {
-    head: ["transport", "clients", "connected (time)", "failed connects", "RSS / conn", "heap / conn", "idle CPU / conn / s", "idle server cores", "requests / s idle", "p50", "p99", "max", "lost", "CPU / 1,000 deliveries", "server cores publishing", "event-loop delay p99"],
-    rows: list.flatMap((t) => t.steps.map((f) => [
-      t.label, n(f.clients), `${n(f.connected)} (${seconds(f.connectMs)})`, n(f.connectErrors), bytes(f.rssPerConnection), bytes(f.heapPerConnection),
-      us(f.idleCpuUsPerConnectionSecond), coreShare(f.idleServerCores),
-      f.askedRequestsPerSecond === null ? n(f.idleRequestsPerSecond) : `${n(f.idleRequestsPerSecond)} of ${n(f.askedRequestsPerSecond)} asked`,
-      ms(f.p50), ms(f.p99), ms(f.max), n(f.lost), ms(f.cpuMsPer1000), coreShare(f.latencyServerCores), ms(f.eventLoopDelayP99Ms),
-    ])),
+    head: [
+      "transport",
+      "clients",
+      "connected (time)",
+      "failed connects",
+      "RSS / conn",
+      "heap / conn",
+      "idle CPU / conn / s",
+      "idle server cores",
+      "requests / s idle",
+      "p50",
+      "p99",
+      "max",
+      "lost",
+      "CPU / 1,000 deliveries",
+      "server cores publishing",
+      "event-loop delay p99",
+    ],
+    rows: list.flatMap((t) =>
+      t.steps.map((f) => [
+        t.label,
+        n(f.clients),
+        `${n(f.connected)} (${seconds(f.connectMs)})`,
+        n(f.connectErrors),
+        bytes(f.rssPerConnection),
+        bytes(f.heapPerConnection),
+        us(f.idleCpuUsPerConnectionSecond),
+        coreShare(f.idleServerCores),
+        f.askedRequestsPerSecond === null ? n(f.idleRequestsPerSecond) : `${n(f.idleRequestsPerSecond)} of ${n(f.askedRequestsPerSecond)} asked`,
+        ms(f.p50),
+        ms(f.p99),
+        ms(f.max),
+        n(f.lost),
+        ms(f.cpuMsPer1000),
+        coreShare(f.latencyServerCores),
+        ms(f.eventLoopDelayP99Ms),
+      ]),
+    ),
   };
   const generator: Table = {
     head: ["transport", "clients", "generator cores", "busiest generator thread", "worst thread delay p99", "publish lag p99", "machine busy (cores)", "limit"],
-    rows: r.scale.transports.flatMap((run, i) => run.steps.map((s, k) => {
-      const f = list[i]?.steps[k];
-      const w = s.latency;
-      const busiest = Math.max(0, ...w.generator.threads.map((t) => t.elu));
-      return [
-        list[i]?.label ?? run.transport, n(s.clients), coreShare(w.wallMs > 0 ? w.generator.cpuMs / w.wallMs : 0), `${(busiest * 100).toFixed(0)}%`,
-        ms(Math.max(0, ...w.generator.threads.map((t) => t.delayP99Ms))), ms(w.generator.publishLagP99Ms), coreShare(f?.machineCores ?? null), limitCell(f?.limit ?? null),
-      ];
-    })),
+    rows: r.scale.transports.flatMap((run, i) =>
+      run.steps.map((s, k) => {
+        const f = list[i]?.steps[k];
+        const w = s.latency;
+        const busiest = Math.max(0, ...w.generator.threads.map((t) => t.elu));
+        return [
+          list[i]?.label ?? run.transport,
+          n(s.clients),
+          coreShare(w.wallMs > 0 ? w.generator.cpuMs / w.wallMs : 0),
+          `${(busiest * 100).toFixed(0)}%`,
+          ms(Math.max(0, ...w.generator.threads.map((t) => t.delayP99Ms))),
+          ms(w.generator.publishLagP99Ms),
+          coreShare(f?.machineCores ?? null),
+          limitCell(f?.limit ?? null),
+        ];
+      }),
+    ),
   };
   return [
-    { id: "scale-knee", title: "Where each transport breaks", intro: `A step is broken when a subscriber did not connect, failed connect attempts exceed 1% of the clients added, a delivery was lost, p99 exceeds what a message may take at this rate (one message period; plus one poll interval for short polling), p99 grew more than twice as fast as the clients, or short polling was served under 90% of the polls its clients asked for. The knee is the first broken step. **Loud**: the limit was the generator's or the machine's (the server and the generator share ${r.machine.cores} cores), not the transport's.`, table: knee },
-    { id: "scale-top", title: "At the largest step", intro: "Memory after a full collection, less the empty server's, per connection; server CPU in the idle window, less the empty server's, per connection per second; latency from each message's scheduled time to a subscriber's parse.", table: top },
-    { id: "scale-steps", title: "Every step", intro: "Idle figures come from the idle window (periodic costs only: heartbeats, pings, long-poll timeouts, polls); latency, loss and CPU per 1,000 deliveries from the latency window.", table: steps },
-    { id: "scale-generator", title: "Load generator and machine", intro: "In each step's latency window. The generator runs in its own process; a saturated generator or a machine whose cores are all busy makes the figures its own rather than the transport's.", table: generator },
+    {
+      id: "scale-knee",
+      title: "Where each transport breaks",
+      intro: `A step is broken when a subscriber did not connect, failed connect attempts exceed 1% of the clients added, a delivery was lost, p99 exceeds what a message may take at this rate (one message period; plus one poll interval for short polling), p99 grew more than twice as fast as the clients, or short polling was served under 90% of the polls its clients asked for. The knee is the first broken step. **Loud**: the limit was the generator's or the machine's (the server and the generator share ${r.machine.cores} cores), not the transport's.`,
+      table: knee,
+    },
+    {
+      id: "scale-top",
+      title: "At the largest step",
+      intro:
+        "Memory after a full collection, less the empty server's, per connection; server CPU in the idle window, less the empty server's, per connection per second; latency from each message's scheduled time to a subscriber's parse.",
+      table: top,
+    },
+    {
+      id: "scale-steps",
+      title: "Every step",
+      intro:
+        "Idle figures come from the idle window (periodic costs only: heartbeats, pings, long-poll timeouts, polls); latency, loss and CPU per 1,000 deliveries from the latency window.",
+      table: steps,
+    },
+    {
+      id: "scale-generator",
+      title: "Load generator and machine",
+      intro:
+        "In each step's latency window. The generator runs in its own process; a saturated generator or a machine whose cores are all busy makes the figures its own rather than the transport's.",
+      table: generator,
+    },
   ];
 }
 

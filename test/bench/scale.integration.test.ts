@@ -23,9 +23,25 @@ describe("npm run bench -- --scenario scale (tiny ramp)", () => {
   beforeAll(async () => {
     out = await mkdtemp(join(tmpdir(), "bench-scale-"));
     const args = [
-      "--import", "tsx", "scripts/bench/cli.ts",
-      "--scenario", "scale", "--transports", "sse", "--steps", "20,40", "--workers", "2",
-      "--duration", "2s", "--warmup", "1s", "--server-env", "LAB_HEARTBEAT_MS=1000", "--out", out,
+      "--import",
+      "tsx",
+      "scripts/bench/cli.ts",
+      "--scenario",
+      "scale",
+      "--transports",
+      "sse",
+      "--steps",
+      "20,40",
+      "--workers",
+      "2",
+      "--duration",
+      "2s",
+      "--warmup",
+      "1s",
+      "--server-env",
+      "LAB_HEARTBEAT_MS=1000",
+      "--out",
+      out,
     ];
     await new Promise<void>((resolve) => {
       const child = execFile(process.execPath, args, { cwd: ROOT, timeout: 90_000 }, (_error, _stdout, err) => {

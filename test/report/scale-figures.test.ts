@@ -29,8 +29,9 @@ describe("scale figures per connection", () => {
 
   it("say what short polling's clients ask for: clients / interval", () => {
     const run = r.scale.transports[0];
-    if (run === undefined) throw new Error("empty fixture");
-    const f = stepFigures(run.steps[2] ?? run.steps[0]!, run.baseline, "poll", { pollIntervalMs: 500 }, 2);
+    const step = run?.steps[2];
+    if (run === undefined || step === undefined) throw new Error("empty fixture");
+    const f = stepFigures(step, run.baseline, "poll", { pollIntervalMs: 500 }, 2);
     expect(f.askedRequestsPerSecond).toBe(80);
   });
 });
@@ -76,7 +77,9 @@ describe("the knee", () => {
     expect(breaks(at({ clients: 200, connected: 200, p99: 90 }), at({ clients: 100, p99: 20 }), 1_000)).toEqual(["p99 grew 4.5× for 2.0× the clients"]);
     // Below the floor, growth is noise.
     expect(breaks(at({ clients: 200, connected: 200, p99: 45 }), at({ clients: 100, p99: 5 }), 1_000)).toEqual([]);
-    expect(breaks(at({ askedRequestsPerSecond: 1_000, idleRequestsPerSecond: 899 }), null, 2_000)).toEqual(["served 899 polls/s of the 1,000 its clients asked for"]);
+    expect(breaks(at({ askedRequestsPerSecond: 1_000, idleRequestsPerSecond: 899 }), null, 2_000)).toEqual([
+      "served 899 polls/s of the 1,000 its clients asked for",
+    ]);
   });
 
   it("is found at the first broken step even when a later one looks fine", () => {
@@ -107,7 +110,12 @@ describe("what limited a step", () => {
   it("calls it the machine's when server and generator shared saturated cores", () => {
     const shared = {
       ...step,
-      idle: { ...step.idle, server: { ...step.idle.server, cpuMs: 1_600 }, generator: { ...step.idle.generator, cpuMs: 2_000 }, machine: { busyMs: 3_800, wallMs: 2_000 } },
+      idle: {
+        ...step.idle,
+        server: { ...step.idle.server, cpuMs: 1_600 },
+        generator: { ...step.idle.generator, cpuMs: 2_000 },
+        machine: { busyMs: 3_800, wallMs: 2_000 },
+      },
     };
     const limit = limitOf(shared, 2);
     expect(limit?.kind).toBe("machine");

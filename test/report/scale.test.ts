@@ -36,7 +36,9 @@ describe("scale report (fixture results.json)", () => {
   it("flags, in its findings, the knees that are the generator's or the machine's", () => {
     const lines = insights(r);
     expect(lines.some((l) => l.startsWith("WebSocket at 40: 40 connected (0 failed attempts), 10.0 KiB RSS and 4,096 B heap per connection"))).toBe(true);
-    expect(lines).toContain("**⚠ SSE: the knee may be the generator's limit, not the transport's: the load generator was saturated in the latency window (subscribers-1 event loop busy 95% of the window).**");
+    expect(lines).toContain(
+      "**⚠ SSE: the knee may be the generator's limit, not the transport's: the load generator was saturated in the latency window (subscribers-1 event loop busy 95% of the window).**",
+    );
     expect(lines.some((l) => l.startsWith("**⚠ Long polling: the knee may be the machine's limit"))).toBe(true);
     expect(lines.some((l) => l.startsWith("**⚠ WebSocket"))).toBe(false);
   });
@@ -55,7 +57,11 @@ describe("scale report (fixture results.json)", () => {
     expect(named.map((c) => c.name)).toEqual(["scale-p99", "scale-rss", "scale-idle-cpu"]);
     const p99 = named[0]?.config.data.datasets ?? [];
     expect(p99.map((d) => d.label)).toEqual(["Long polling", "SSE", "WebSocket"]);
-    expect(p99[2]?.data).toEqual([{ x: 10, y: 5 }, { x: 20, y: 6 }, { x: 40, y: 8 }]);
+    expect(p99[2]?.data).toEqual([
+      { x: 10, y: 5 },
+      { x: 20, y: 6 },
+      { x: 40, y: 8 },
+    ]);
     const html = renderHtml(r, "/* chart.js */");
     expect(html).toContain('id="chart-scale-p99"');
     expect(html).toContain('<h2 id="scale-knee">');

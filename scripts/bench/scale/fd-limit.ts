@@ -38,12 +38,19 @@ export type FdCheck =
 export function checkFdLimit(limits: FdLimits, needed: number, clients: number): FdCheck {
   const { soft, hard } = limits;
   if (soft === null || hard === null) {
-    return { kind: "unknown", message: `cannot read the file-descriptor limit here; ${clients.toLocaleString("en-US")} connections need ${needed.toLocaleString("en-US")} per process (check \`ulimit -n\`)` };
+    return {
+      kind: "unknown",
+      message: `cannot read the file-descriptor limit here; ${clients.toLocaleString("en-US")} connections need ${needed.toLocaleString("en-US")} per process (check \`ulimit -n\`)`,
+    };
   }
   if (soft >= needed) return { kind: "ok" };
   if (hard >= needed) {
     const to = Number.isFinite(hard) ? hard : needed;
-    return { kind: "raise", to, message: `raising the soft file-descriptor limit from ${soft} to ${to} (the hard limit) for ${clients.toLocaleString("en-US")} connections` };
+    return {
+      kind: "raise",
+      to,
+      message: `raising the soft file-descriptor limit from ${soft} to ${to} (the hard limit) for ${clients.toLocaleString("en-US")} connections`,
+    };
   }
   return {
     kind: "refuse",

@@ -59,7 +59,11 @@ export class ScaleGenerator {
 
   /** Live sums of the threads' last progress reports. */
   get live(): { connected: number; warmup: number; delivered: number } {
-    return this.progress.reduce((a, p) => ({ connected: a.connected + p.connected, warmup: a.warmup + p.warmup, delivered: a.delivered + p.delivered }), { connected: 0, warmup: 0, delivered: 0 });
+    return this.progress.reduce((a, p) => ({ connected: a.connected + p.connected, warmup: a.warmup + p.warmup, delivered: a.delivered + p.delivered }), {
+      connected: 0,
+      warmup: 0,
+      delivered: 0,
+    });
   }
 
   /** Adds subscribers up to `target` in all; resolves with how many are connected and the failed attempts. */
@@ -79,7 +83,12 @@ export class ScaleGenerator {
 
   async windowEnd(): Promise<WindowEnd> {
     const replies = (await this.all(() => ({ type: "window-end" }), "window-ended", 10_000)).flatMap((r) => (r.type === "window-ended" ? [r] : []));
-    return { counts: replies.map((r) => r.counts), loads: replies.map((r) => r.load), errors: mergeErrors(replies.map((r) => r.errors)), sockets: replies.map((r) => r.sockets) };
+    return {
+      counts: replies.map((r) => r.counts),
+      loads: replies.map((r) => r.load),
+      errors: mergeErrors(replies.map((r) => r.errors)),
+      sockets: replies.map((r) => r.sockets),
+    };
   }
 
   /** Closes every subscriber; the threads then exit. */

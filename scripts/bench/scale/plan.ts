@@ -49,7 +49,10 @@ export function planSteps(clients: number): number[] {
 
 /** `--steps 1000,2500,...`: ascending, distinct, positive integers. Null with the reason when the list is not that. */
 export function parseSteps(raw: string): number[] | string {
-  const parts = raw.split(",").map((s) => s.trim()).filter((s) => s !== "");
+  const parts = raw
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
   if (parts.length === 0) return "name at least one step";
   const steps: number[] = [];
   for (const p of parts) {

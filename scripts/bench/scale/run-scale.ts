@@ -137,8 +137,12 @@ async function ramp(ctx: RampContext, transport: Transport, index: number): Prom
   const baseline = { memory: baseMemory, cpuMs: cpuMsOf(b1) - cpuMsOf(b0), wallMs: epochNow() - bt };
 
   const pool = new ScaleGenerator(planAddresses(max, plan.workers, index, plan.clientsPerAddress), {
-    transport, origin: url, pollIntervalMs: config.pollIntervalMs, longPollTimeoutMs: config.longPollTimeoutMs,
-    clientsPerAddress: plan.clientsPerAddress, connectConcurrency: plan.connectConcurrency,
+    transport,
+    origin: url,
+    pollIntervalMs: config.pollIntervalMs,
+    longPollTimeoutMs: config.longPollTimeoutMs,
+    clientsPerAddress: plan.clientsPerAddress,
+    connectConcurrency: plan.connectConcurrency,
   });
   const publisher = new Publisher(httpChannel(url), config);
   const mainLoad = new ThreadLoadMonitor("publisher (main thread)");
@@ -147,8 +151,16 @@ async function ramp(ctx: RampContext, transport: Transport, index: number): Prom
   let expected = 0;
   const ticker = setInterval(() => {
     const live = pool.live;
-    const fraction = (stepIndex + (stage === "connecting" ? Math.min(1, live.connected / (plan.steps[stepIndex] ?? 1)) * 0.2 : stage === "measuring" ? 0.5 : 0.9)) / plan.steps.length;
-    events.tick({ transport, stage, fraction, delivered: stage === "connecting" ? live.connected : live.delivered, expected: stage === "connecting" ? (plan.steps[stepIndex] ?? 0) : expected });
+    const fraction =
+      (stepIndex + (stage === "connecting" ? Math.min(1, live.connected / (plan.steps[stepIndex] ?? 1)) * 0.2 : stage === "measuring" ? 0.5 : 0.9)) /
+      plan.steps.length;
+    events.tick({
+      transport,
+      stage,
+      fraction,
+      delivered: stage === "connecting" ? live.connected : live.delivered,
+      expected: stage === "connecting" ? (plan.steps[stepIndex] ?? 0) : expected,
+    });
   }, 250);
 
   /** One measured window: server CPU and counters, the generator's load, the machine's CPU, around `body`. */
@@ -252,8 +264,12 @@ async function ramp(ctx: RampContext, transport: Transport, index: number): Prom
       const step: ScaleStep = {
         clients,
         connect: {
-          added, connected: grown.connected, ms: connectMs,
-          errors: grown.errors.count, errorCodes: grown.errors.codes, errorSamples: grown.errors.samples,
+          added,
+          connected: grown.connected,
+          ms: connectMs,
+          errors: grown.errors.count,
+          errorCodes: grown.errors.codes,
+          errorSamples: grown.errors.samples,
           refused: afterConnect.transports[transport].refused - before.transports[transport].refused,
           serverOpen: afterConnect.transports[transport].open,
         },

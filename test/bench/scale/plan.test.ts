@@ -1,6 +1,16 @@
 import { describe, expect, it } from "vitest";
 import {
-  addressesPerTransport, addressOf, fdNeeded, idleWindowMs, parseSteps, planAddresses, planSteps, shareAdded, sourceAddress, stopReason, workerCountFor,
+  addressesPerTransport,
+  addressOf,
+  fdNeeded,
+  idleWindowMs,
+  parseSteps,
+  planAddresses,
+  planSteps,
+  shareAdded,
+  sourceAddress,
+  stopReason,
+  workerCountFor,
 } from "../../../scripts/bench/scale/plan.js";
 
 describe("scale plan: steps", () => {

@@ -6,7 +6,11 @@ import { makeNonce } from "../../../scripts/bench/worker-protocol.js";
 
 const START = 1_700_000_000_000;
 const message = (id: number, tag: "w" | "m", seq: number, scheduledMs: number): ChatMessage => ({
-  id, from: "bench", text: "x", time: scheduledMs, nonce: makeNonce(tag, seq, scheduledMs * 1000),
+  id,
+  from: "bench",
+  text: "x",
+  time: scheduledMs,
+  nonce: makeNonce(tag, seq, scheduledMs * 1000),
 });
 
 describe("ScaleTally", () => {
