@@ -234,6 +234,7 @@ async function ramp(ctx: RampContext, transport: Transport, index: number): Prom
 
       stage = "measuring";
       const count = messageCount(config, plan.latencyWindowMs);
+      const errorsBefore = publisher.errors;
       expected = count * clients;
       const measured = await measure(count, async (startMs) => {
         const stored = await publisher.run("m", count, startMs);
@@ -249,7 +250,7 @@ async function ramp(ctx: RampContext, transport: Transport, index: number): Prom
       const latency: LatencyWindow = {
         ...measured.window,
         published: measured.result,
-        publishErrors: publisher.errors,
+        publishErrors: publisher.errors - errorsBefore,
         expected,
         delivered,
         lost: Math.max(0, expected - delivered),
