@@ -24,7 +24,11 @@ export interface LabConfig {
   bodyLimit: number;
   longPollDefaultMs: number;
   longPollMaxMs: number;
-  /** Idle streams and SSE get a heartbeat this often, so proxies do not cut them (WebSockets have pings). */
+  /**
+   * A stream or SSE connection silent this long has had a heartbeat (one timer sweeps them every half
+   * period, so the silence before one is between half and all of it), so proxies do not cut it.
+   * WebSockets have pings instead.
+   */
   heartbeatMs: number;
   /** The SSE `retry:` hint: how long EventSource waits before reconnecting. */
   sseRetryMs: number;

@@ -29,7 +29,7 @@ export interface WireFormat {
   transport: Extract<Metered, "stream" | "sse" | "ws">;
   message(entry: FeedEntry): Buffer;
   reset(signal: ResetSignal): Buffer;
-  /** Sent after `heartbeatMs` of silence; null where the transport keeps itself alive (WebSocket pings). */
+  /** Sent to a connection silent for about `heartbeatMs`; null where the transport keeps itself alive (WebSocket pings). */
   heartbeat: (() => Buffer) | null;
   /** Written before anything else, with the first page (SSE's `retry:` hint). */
   preamble: Buffer | null;
@@ -45,7 +45,12 @@ type Deps = Pick<LabDeps, "feed" | "stats" | "config">;
  */
 export class Delivery {
   private readonly encoded = new WeakMap<FeedEntry, Buffer>();
+  /** The entry being delivered to every subscriber right now, and its bytes: no lookup per subscriber. */
+  private lastEntry: FeedEntry | null = null;
+  private lastBytes: Buffer = Buffer.alloc(0);
   private readonly live = new Set<Subscription>();
+  /** One timer for every connection, running while there are any (see `sweepHeartbeats`). */
+  private heartbeats: NodeJS.Timeout | null = null;
 
   constructor(
     readonly deps: Deps,
@@ -64,6 +69,9 @@ export class Delivery {
   subscribe(sink: Sink, client: string | undefined, after: number | undefined): Subscription {
     const subscription = new Subscription(this, sink, client, after);
     this.live.add(subscription);
+    if (this.heartbeats === null && this.format.heartbeat !== null) {
+      this.heartbeats = setInterval(() => this.sweepHeartbeats(), Math.max(1, Math.floor(this.deps.config.heartbeatMs / 2))).unref();
+    }
     return subscription;
   }
 
@@ -74,17 +82,41 @@ export class Delivery {
 
   /** The same Buffer for every subscriber of this format. */
   bytesOf(entry: FeedEntry): Buffer {
+    if (entry === this.lastEntry) return this.lastBytes;
     let bytes = this.encoded.get(entry);
     if (bytes === undefined) {
       bytes = this.format.message(entry);
       this.encoded.set(entry, bytes);
     }
+    this.lastEntry = entry;
+    this.lastBytes = bytes;
     return bytes;
   }
 
   /** @internal Subscription calls it when its connection has closed. */
   forget(subscription: Subscription): void {
     this.live.delete(subscription);
+    if (this.live.size === 0 && this.heartbeats !== null) {
+      clearInterval(this.heartbeats);
+      this.heartbeats = null;
+    }
+  }
+
+  /**
+   * Every half heartbeat period, a heartbeat to each connection that wrote nothing since the last
+   * sweep: no connection stays silent much longer than `heartbeatMs`, and a write costs a flag, not
+   * a timer re-armed per message per subscriber.
+   */
+  private sweepHeartbeats(): void {
+    const heartbeat = this.format.heartbeat;
+    if (heartbeat === null) return;
+    let beat: Buffer | null = null;
+    for (const subscription of this.live) {
+      if (subscription.takeWrote()) continue;
+      beat ??= heartbeat();
+      subscription.send(beat);
+      subscription.takeWrote();
+    }
   }
 
   private flushCounts(): void {
@@ -96,7 +128,8 @@ export class Subscription {
   /** The id of the last message written (or skipped by a reset); a number once the first page is read. */
   private cursor: number | undefined;
   private unsubscribe: (() => void) | null = null;
-  private readonly heartbeat: NodeJS.Timeout | null;
+  /** Written since the last heartbeat sweep. */
+  private wrote = false;
   private uncounted = 0;
   private endedByServer = false;
   private done = false;
@@ -107,11 +140,7 @@ export class Subscription {
     private readonly client: string | undefined,
     after: number | undefined,
   ) {
-    const { format, deps } = delivery;
     this.cursor = after;
-    // Re-armed by every write, so a heartbeat goes out only after heartbeatMs of silence.
-    const heartbeat = format.heartbeat;
-    this.heartbeat = heartbeat === null ? null : setTimeout(() => this.send(heartbeat()), deps.config.heartbeatMs);
     this.catchUp(true);
   }
 
@@ -122,7 +151,7 @@ export class Subscription {
   send(bytes: Buffer): void {
     if (this.done || !this.sink.writable) return;
     this.sink.write(bytes);
-    this.heartbeat?.refresh();
+    this.wrote = true;
     this.cutIfOverCap();
   }
 
@@ -143,11 +172,17 @@ export class Subscription {
     if (this.done) return;
     this.done = true;
     this.stopLive();
-    if (this.heartbeat !== null) clearTimeout(this.heartbeat);
     this.flushCount();
     this.delivery.forget(this);
     const { stats } = this.delivery.deps;
     if (!this.endedByServer) stats.add(this.delivery.format.transport, this.client, "disconnects");
+  }
+
+  /** @internal Whether it wrote since the last call. */
+  takeWrote(): boolean {
+    const wrote = this.wrote;
+    this.wrote = false;
+    return wrote;
   }
 
   /** @internal Fold this subscription's deliveries into the stats. */
@@ -179,7 +214,7 @@ export class Subscription {
     let taken = true;
     if (parts.length > 0) {
       taken = this.sink.write(parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts));
-      this.heartbeat?.refresh();
+      this.wrote = true;
     } else if (first) {
       this.sink.ready();
     }
