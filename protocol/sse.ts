@@ -1,10 +1,7 @@
 import { ProtocolError } from "./protocol-error.js";
 
 /** What an SSE stream yields, per the WHATWG "event stream interpretation" rules. */
-export type SseItem =
-  | { kind: "event"; event: string; data: string; lastEventId: string }
-  | { kind: "comment"; text: string }
-  | { kind: "retry"; ms: number };
+export type SseItem = { kind: "event"; event: string; data: string; lastEventId: string } | { kind: "comment"; text: string } | { kind: "retry"; ms: number };
 
 /**
  * Incremental Server-Sent Events parser fed with raw bytes, following the HTML standard: lines end

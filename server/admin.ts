@@ -14,12 +14,8 @@ const dropQuery = {
  */
 export async function adminPlugin(app: FastifyInstance, { config }: LabDeps): Promise<void> {
   if (!config.adminHooks) return;
-  app.post<{ Querystring: { fraction?: string } }>(
-    "/api/admin/drop",
-    { schema: { querystring: dropQuery } },
-    async (request) => {
-      const fraction = request.query.fraction === undefined ? 1 : Number(request.query.fraction);
-      return { dropped: app.heldConnections.destroySockets(fraction) };
-    },
-  );
+  app.post<{ Querystring: { fraction?: string } }>("/api/admin/drop", { schema: { querystring: dropQuery } }, async (request) => {
+    const fraction = request.query.fraction === undefined ? 1 : Number(request.query.fraction);
+    return { dropped: app.heldConnections.destroySockets(fraction) };
+  });
 }

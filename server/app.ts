@@ -65,7 +65,19 @@ export async function buildApp(config: LabConfig, options: BuildOptions = {}): P
   await installSecurity(app, deps);
   installHeldConnectionLimits(app, deps);
   await installPublishRateLimit(app, deps);
-  for (const plugin of [adminPlugin, publishPlugin, pollPlugin, longPollPlugin, streamPlugin, ssePlugin, wsPlugin, statsPlugin, healthPlugin, dashboardPlugin, shutdownDrainPlugin]) {
+  for (const plugin of [
+    adminPlugin,
+    publishPlugin,
+    pollPlugin,
+    longPollPlugin,
+    streamPlugin,
+    ssePlugin,
+    wsPlugin,
+    statsPlugin,
+    healthPlugin,
+    dashboardPlugin,
+    shutdownDrainPlugin,
+  ]) {
     await app.register(plugin, deps);
   }
   return app;

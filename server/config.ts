@@ -155,10 +155,7 @@ export class ConfigError extends Error {
 }
 
 /** Defaults, then the environment, then explicit overrides; every number checked. */
-export function resolveConfig(
-  overrides: Partial<LabConfig> = {},
-  env: Record<string, string | undefined> = {},
-): LabConfig {
+export function resolveConfig(overrides: Partial<LabConfig> = {}, env: Record<string, string | undefined> = {}): LabConfig {
   const config: LabConfig = { ...DEFAULTS };
   const settings = config as unknown as Record<keyof LabConfig, string | number | boolean>;
   for (const key of Object.keys(DEFAULTS) as (keyof LabConfig)[]) {
@@ -188,10 +185,31 @@ function parseFlag(name: string, raw: string): boolean {
 
 function check(config: LabConfig): void {
   const positive: (keyof LabConfig)[] = [
-    "historySize", "recentLimit", "pollPageLimit", "pageBytes", "maxWireCaptures", "maxTextLength", "maxFromLength", "maxNonceLength",
-    "bodyLimit", "longPollDefaultMs", "longPollMaxMs", "heartbeatMs", "sseRetryMs", "wsPingMs", "wsMaxPayload", "maxBufferedBytes",
-    "maxHeldConnections", "maxHeldPerIp", "retryAfterSeconds", "publishRateMax", "publishRateWindowMs", "wsRateCloseAfter",
-    "headersTimeoutMs", "requestTimeoutMs", "timeoutCheckMs",
+    "historySize",
+    "recentLimit",
+    "pollPageLimit",
+    "pageBytes",
+    "maxWireCaptures",
+    "maxTextLength",
+    "maxFromLength",
+    "maxNonceLength",
+    "bodyLimit",
+    "longPollDefaultMs",
+    "longPollMaxMs",
+    "heartbeatMs",
+    "sseRetryMs",
+    "wsPingMs",
+    "wsMaxPayload",
+    "maxBufferedBytes",
+    "maxHeldConnections",
+    "maxHeldPerIp",
+    "retryAfterSeconds",
+    "publishRateMax",
+    "publishRateWindowMs",
+    "wsRateCloseAfter",
+    "headersTimeoutMs",
+    "requestTimeoutMs",
+    "timeoutCheckMs",
   ];
   for (const key of positive) {
     const value = config[key];
@@ -220,7 +238,10 @@ function check(config: LabConfig): void {
 
 /** `allowedOrigins` as a list of exact origins (`scheme://host[:port]`); ConfigError for anything else. */
 export function allowedOriginList(config: Pick<LabConfig, "allowedOrigins">): string[] {
-  const list = config.allowedOrigins.split(",").map((entry) => entry.trim()).filter((entry) => entry !== "");
+  const list = config.allowedOrigins
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== "");
   for (const entry of list) {
     let origin: string | undefined;
     try {
@@ -235,7 +256,10 @@ export function allowedOriginList(config: Pick<LabConfig, "allowedOrigins">): st
 
 /** `allowedHosts` as a list of lower-case host names; ConfigError for anything that is not one. */
 export function allowedHostList(config: Pick<LabConfig, "allowedHosts">): string[] {
-  const list = config.allowedHosts.split(",").map((entry) => entry.trim().toLowerCase()).filter((entry) => entry !== "");
+  const list = config.allowedHosts
+    .split(",")
+    .map((entry) => entry.trim().toLowerCase())
+    .filter((entry) => entry !== "");
   for (const entry of list) {
     if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*\.?$/.test(entry)) {
       throw new ConfigError(`LAB_ALLOWED_HOSTS: "${entry}" is not a host name like lab.example.org (no scheme, no port)`);

@@ -45,5 +45,8 @@ export async function listRuns(dir: string): Promise<ReportRun[]> {
 }
 
 async function exists(path: string): Promise<boolean> {
-  return stat(path).then((info) => info.isFile(), () => false);
+  return stat(path).then(
+    (info) => info.isFile(),
+    () => false,
+  );
 }

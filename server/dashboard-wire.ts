@@ -42,7 +42,12 @@ export function selfAddress(address: AddressInfo | string | null): { host: strin
 }
 
 /** Capture one exchange for `transport`, resuming one message before `lastId` so one message is shown. */
-export async function captureWire(transport: Transport, target: { host: string; port: number }, after: number | undefined, captures: SelfCaptures): Promise<WireCapture> {
+export async function captureWire(
+  transport: Transport,
+  target: { host: string; port: number },
+  after: number | undefined,
+  captures: SelfCaptures,
+): Promise<WireCapture> {
   const path = subscribePath(transport, { after, client: captures.client, timeoutMs: 0 });
   const hostHeader = target.host.includes(":") ? `[${target.host}]:${target.port}` : `${target.host}:${target.port}`;
   const lines = [`GET ${path} HTTP/1.1`, `Host: ${hostHeader}`, "User-Agent: transport-lab-wire-capture"];
@@ -86,7 +91,12 @@ function complete(transport: Transport, received: Buffer, expectMessage: boolean
   }
 }
 
-function exchange(target: { host: string; port: number }, request: string, captures: SelfCaptures, done: (received: Buffer) => boolean): Promise<{ bytes: Buffer; truncated: boolean }> {
+function exchange(
+  target: { host: string; port: number },
+  request: string,
+  captures: SelfCaptures,
+  done: (received: Buffer) => boolean,
+): Promise<{ bytes: Buffer; truncated: boolean }> {
   return new Promise((resolve, reject) => {
     const socket = connect(target.port, target.host);
     let received = Buffer.alloc(0);
@@ -119,7 +129,9 @@ function exchange(target: { host: string; port: number }, request: string, captu
 }
 
 function describeWs(key: string, bytes: Buffer): NonNullable<WireCapture["websocket"]> {
-  const expectedAccept = createHash("sha1").update(key + WS_GUID).digest("base64");
+  const expectedAccept = createHash("sha1")
+    .update(key + WS_GUID)
+    .digest("base64");
   const headEnd = bytes.indexOf("\r\n\r\n");
   const head = headEnd === -1 ? bytes.toString("utf8") : bytes.subarray(0, headEnd).toString("utf8");
   const accept = /^sec-websocket-accept:\s*(\S+)/im.exec(head)?.[1] ?? null;

@@ -64,29 +64,31 @@ export async function dashboardPlugin(app: FastifyInstance, deps: LabDeps): Prom
   }));
 
   let capturing = 0;
-  app.get<{ Params: { transport: Transport } }>(
-    "/api/wire/:transport",
-    { schema: { params: wireParams, querystring: noQuery } },
-    async (request, reply) => {
-      // A HEAD gets the headers at once: no capture is made for a body nobody reads.
-      if (request.method === "HEAD") return reply.type("application/json; charset=utf-8").send();
-      const target = selfAddress(app.server.address());
-      if (target === null) return reply.code(503).send(apiError(503, "the server is not listening on TCP"));
-      // Each capture is a connection to itself held up to 1.5 s: a few at once are plenty for
-      // people looking at the view, and a flood of them must not load the server.
-      if (capturing >= deps.config.maxWireCaptures) {
-        return reply.code(429).header("retry-after", "1").send(apiError(429, `at most ${deps.config.maxWireCaptures} wire captures run at once; retry in a second`));
-      }
-      capturing++;
-      try {
-        // Resume one message back, so the capture shows a real message in each transport's framing.
-        const after = deps.feed.retained > 0 ? deps.feed.lastId - 1 : undefined;
-        const capture = await captureWire(request.params.transport, target, after, deps.selfCaptures);
-        // The browser's own request for this page, as Node's parser received it (names in their case).
-        return { ...capture, browserRequest: { method: request.raw.method, url: request.raw.url, httpVersion: request.raw.httpVersion, rawHeaders: request.raw.rawHeaders } };
-      } finally {
-        capturing--;
-      }
-    },
-  );
+  app.get<{ Params: { transport: Transport } }>("/api/wire/:transport", { schema: { params: wireParams, querystring: noQuery } }, async (request, reply) => {
+    // A HEAD gets the headers at once: no capture is made for a body nobody reads.
+    if (request.method === "HEAD") return reply.type("application/json; charset=utf-8").send();
+    const target = selfAddress(app.server.address());
+    if (target === null) return reply.code(503).send(apiError(503, "the server is not listening on TCP"));
+    // Each capture is a connection to itself held up to 1.5 s: a few at once are plenty for
+    // people looking at the view, and a flood of them must not load the server.
+    if (capturing >= deps.config.maxWireCaptures) {
+      return reply
+        .code(429)
+        .header("retry-after", "1")
+        .send(apiError(429, `at most ${deps.config.maxWireCaptures} wire captures run at once; retry in a second`));
+    }
+    capturing++;
+    try {
+      // Resume one message back, so the capture shows a real message in each transport's framing.
+      const after = deps.feed.retained > 0 ? deps.feed.lastId - 1 : undefined;
+      const capture = await captureWire(request.params.transport, target, after, deps.selfCaptures);
+      // The browser's own request for this page, as Node's parser received it (names in their case).
+      return {
+        ...capture,
+        browserRequest: { method: request.raw.method, url: request.raw.url, httpVersion: request.raw.httpVersion, rawHeaders: request.raw.rawHeaders },
+      };
+    } finally {
+      capturing--;
+    }
+  });
 }

@@ -63,14 +63,16 @@ function describeValidation(error: FastifyError): string {
   if (first.keyword === "additionalProperties") return `unknown field "${String(params.additionalProperty)}"`;
   if (first.keyword === "required") return `missing field "${String(params.missingProperty)}"`;
   if (first.keyword === "pattern" && path !== "") return `"${path}" has a bad format`;
-  return path === "" ? first.message ?? error.message : `"${path}" ${first.message ?? "is invalid"}`;
+  return path === "" ? (first.message ?? error.message) : `"${path}" ${first.message ?? "is invalid"}`;
 }
 
 /** A whole HTTP/1.1 error answer as raw bytes, for the places where no response object exists. */
 export function rawErrorResponse(status: number, message: string, headers: Record<string, string> = {}): string {
   const body = JSON.stringify(apiError(status, message));
   const head = { "content-type": "application/json; charset=utf-8", "content-length": String(Buffer.byteLength(body)), connection: "close", ...headers };
-  return `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ""}\r\n${Object.entries(head).map(([name, value]) => `${name}: ${value}`).join("\r\n")}\r\n\r\n${body}`;
+  return `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ""}\r\n${Object.entries(head)
+    .map(([name, value]) => `${name}: ${value}`)
+    .join("\r\n")}\r\n\r\n${body}`;
 }
 
 /**
@@ -85,8 +87,10 @@ export function clientErrorHandler(error: Error & { code?: string }, socket: Soc
   const inFlight = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
   if (socket.writable && (inFlight == null || !inFlight.headersSent)) {
     const [status, message] =
-      error.code === "ERR_HTTP_REQUEST_TIMEOUT" ? [408, "the request was not received in time"]
-        : error.code === "HPE_HEADER_OVERFLOW" ? [431, "the request headers are too large"]
+      error.code === "ERR_HTTP_REQUEST_TIMEOUT"
+        ? [408, "the request was not received in time"]
+        : error.code === "HPE_HEADER_OVERFLOW"
+          ? [431, "the request headers are too large"]
           : [400, `the request is not valid HTTP/1.1 (${error.code ?? "parse error"})`];
     socket.end(rawErrorResponse(status, message));
     socket.once("finish", () => socket.destroy());

@@ -97,9 +97,10 @@ export function installHeldConnectionLimits(app: FastifyInstance, { config, stat
     if (typeof slot === "string") {
       stats.add(transport, requestClient(request.query), "refused");
       const status = slot === "global" ? 503 : 429;
-      const message = slot === "global"
-        ? `the server holds its maximum of ${config.maxHeldConnections} connections; retry later`
-        : `this address holds its maximum of ${config.maxHeldPerIp} connections; close one or retry later`;
+      const message =
+        slot === "global"
+          ? `the server holds its maximum of ${config.maxHeldConnections} connections; retry later`
+          : `this address holds its maximum of ${config.maxHeldPerIp} connections; close one or retry later`;
       return refuse(request, reply.header("retry-after", String(config.retryAfterSeconds)), status, message);
     }
     // A WebSocket lives as long as its TCP socket; an HTTP held request as long as its response,

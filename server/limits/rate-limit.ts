@@ -6,9 +6,7 @@ import { requestClient } from "../schemas.js";
 import { clientAddress } from "./client-address.js";
 
 /** What the publish budget says about one more message. */
-export type PublishVerdict =
-  | { allowed: true }
-  | { allowed: false; retryAfterSeconds: number; close: boolean };
+export type PublishVerdict = { allowed: true } | { allowed: false; retryAfterSeconds: number; close: boolean };
 
 declare module "fastify" {
   interface FastifyInstance {
@@ -50,6 +48,11 @@ export async function installPublishRateLimit(app: FastifyInstance, { config, st
     return reply
       .code(429)
       .header("retry-after", String(verdict.retryAfterSeconds))
-      .send(apiError(429, `publish rate limit: at most ${config.publishRateMax} messages per ${config.publishRateWindowMs} ms; retry in ${verdict.retryAfterSeconds} s`));
+      .send(
+        apiError(
+          429,
+          `publish rate limit: at most ${config.publishRateMax} messages per ${config.publishRateWindowMs} ms; retry in ${verdict.retryAfterSeconds} s`,
+        ),
+      );
   });
 }

@@ -22,7 +22,12 @@ export function installUpgradeGuard(app: FastifyInstance): void {
     const toWebSocket = request.routeOptions.config.transport === "ws" && request.headers.upgrade?.toLowerCase() === "websocket";
     if (toWebSocket) {
       if (request.headers["sec-websocket-version"] !== "13") {
-        return refuse(request, reply.header("sec-websocket-version", "13"), 426, "only WebSocket version 13 (RFC 6455) is supported: send Sec-WebSocket-Version: 13");
+        return refuse(
+          request,
+          reply.header("sec-websocket-version", "13"),
+          426,
+          "only WebSocket version 13 (RFC 6455) is supported: send Sec-WebSocket-Version: 13",
+        );
       }
       return;
     }

@@ -8,25 +8,21 @@ import type { Feed } from "../feed.js";
 
 /** `GET /api/stats` (JSON) and `GET /metrics` (Prometheus): two views of the same counters. */
 export async function statsPlugin(app: FastifyInstance, { feed, stats, meter }: LabDeps): Promise<void> {
-  app.get<{ Querystring: { client?: string } }>(
-    "/api/stats",
-    { schema: { querystring: clientQuery } },
-    async (request, reply) => {
-      meter.flushAll();
-      stats.refresh();
-      const body: StatsResponse = {
-        uptimeMs: stats.uptimeMs,
-        feed: { lastId: feed.lastId, oldestId: feed.oldestId, retained: feed.retained, subscribers: feed.subscriberCount },
-        transports: stats.transports,
-      };
-      const id = request.query.client;
-      if (id !== undefined) {
-        const counters = stats.client(id);
-        body.client = { id, transports: counters ?? emptyByTransport() };
-      }
-      return reply.header("cache-control", "no-store").send(body);
-    },
-  );
+  app.get<{ Querystring: { client?: string } }>("/api/stats", { schema: { querystring: clientQuery } }, async (request, reply) => {
+    meter.flushAll();
+    stats.refresh();
+    const body: StatsResponse = {
+      uptimeMs: stats.uptimeMs,
+      feed: { lastId: feed.lastId, oldestId: feed.oldestId, retained: feed.retained, subscribers: feed.subscriberCount },
+      transports: stats.transports,
+    };
+    const id = request.query.client;
+    if (id !== undefined) {
+      const counters = stats.client(id);
+      body.client = { id, transports: counters ?? emptyByTransport() };
+    }
+    return reply.header("cache-control", "no-store").send(body);
+  });
 
   const registry = buildRegistry(feed, stats);
   app.get("/metrics", async (_request, reply) => {

@@ -23,16 +23,12 @@ export async function ssePlugin(app: FastifyInstance, deps: LabDeps): Promise<vo
   });
   app.addHook("preClose", async () => delivery.endAll());
 
-  app.get<{ Querystring: SubscribeQuery }>(
-    "/api/sse",
-    { schema: { querystring: subscribeQuery }, config: { transport: "sse" } },
-    async (request, reply) => {
-      const lastEventId = request.headers["last-event-id"];
-      if (lastEventId !== undefined && (typeof lastEventId !== "string" || !cursorRe.test(lastEventId))) {
-        throw badRequest('header: "last-event-id" must be a message id (a non-negative integer)');
-      }
-      const after = toInteger("last-event-id", lastEventId) ?? toInteger("after", request.query.after);
-      serveHeldStream(request, reply, delivery, CONTENT_TYPE, after);
-    },
-  );
+  app.get<{ Querystring: SubscribeQuery }>("/api/sse", { schema: { querystring: subscribeQuery }, config: { transport: "sse" } }, async (request, reply) => {
+    const lastEventId = request.headers["last-event-id"];
+    if (lastEventId !== undefined && (typeof lastEventId !== "string" || !cursorRe.test(lastEventId))) {
+      throw badRequest('header: "last-event-id" must be a message id (a non-negative integer)');
+    }
+    const after = toInteger("last-event-id", lastEventId) ?? toInteger("after", request.query.after);
+    serveHeldStream(request, reply, delivery, CONTENT_TYPE, after);
+  });
 }

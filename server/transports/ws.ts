@@ -31,9 +31,7 @@ export async function wsPlugin(app: FastifyInstance, deps: LabDeps): Promise<voi
     heartbeat: null,
     preamble: null,
   });
-  const validateSend = new Ajv({ coerceTypes: false, allErrors: false }).compile<PublishRequest & { type: "send" }>(
-    sendFrame(config),
-  );
+  const validateSend = new Ajv({ coerceTypes: false, allErrors: false }).compile<PublishRequest & { type: "send" }>(sendFrame(config));
   const alive = new WeakMap<WebSocket, boolean>();
   const wsOptions = { maxPayload: config.wsMaxPayload, perMessageDeflate: false };
   assertNoDeflate(wsOptions);
@@ -129,24 +127,30 @@ export async function wsPlugin(app: FastifyInstance, deps: LabDeps): Promise<voi
         const publish: PublishRequest = { from: frame.from, text: frame.text };
         if (frame.nonce !== undefined) publish.nonce = frame.nonce;
         // The budget is shared with HTTP publishing; checks run one after the other, so acks keep the sends' order.
-        budgetChecks = budgetChecks.then(async () => {
-          const verdict = await app.publishBudget(request);
-          // A send that waited for its budget while the server began shutting down is not stored:
-          // the socket is already closing with 1001, and nothing is acknowledged after that point.
-          if (socket.readyState !== WebSocket.OPEN || app.lab.closing) return;
-          if (!verdict.allowed) {
-            stats.add("ws", client, "refused");
-            if (verdict.close) return closeForPolicy(CLOSE_POLICY, "publish rate limit exceeded repeatedly");
-            return refuse("rate_limited", `publish rate limit: at most ${config.publishRateMax} messages per ${config.publishRateWindowMs} ms; retry in ${verdict.retryAfterSeconds} s`, publish.nonce);
-          }
-          const entry = feed.publish(publish);
-          const ack: AckSignal = { type: "ack", id: entry.message.id };
-          if (publish.nonce !== undefined) ack.nonce = publish.nonce;
-          sendControl(ack);
-        }).catch((error: unknown) => {
-          request.log.error({ err: error }, "websocket publish failed");
-          closeForPolicy(1011, "internal error");
-        });
+        budgetChecks = budgetChecks
+          .then(async () => {
+            const verdict = await app.publishBudget(request);
+            // A send that waited for its budget while the server began shutting down is not stored:
+            // the socket is already closing with 1001, and nothing is acknowledged after that point.
+            if (socket.readyState !== WebSocket.OPEN || app.lab.closing) return;
+            if (!verdict.allowed) {
+              stats.add("ws", client, "refused");
+              if (verdict.close) return closeForPolicy(CLOSE_POLICY, "publish rate limit exceeded repeatedly");
+              return refuse(
+                "rate_limited",
+                `publish rate limit: at most ${config.publishRateMax} messages per ${config.publishRateWindowMs} ms; retry in ${verdict.retryAfterSeconds} s`,
+                publish.nonce,
+              );
+            }
+            const entry = feed.publish(publish);
+            const ack: AckSignal = { type: "ack", id: entry.message.id };
+            if (publish.nonce !== undefined) ack.nonce = publish.nonce;
+            sendControl(ack);
+          })
+          .catch((error: unknown) => {
+            request.log.error({ err: error }, "websocket publish failed");
+            closeForPolicy(1011, "internal error");
+          });
       });
     },
   );
@@ -179,7 +183,7 @@ function describeFrameError(error: { instancePath: string; keyword: string; mess
   const path = error.instancePath.replace(/^\//, "");
   if (error.keyword === "additionalProperties") return `unknown field "${String(error.params.additionalProperty)}"`;
   if (error.keyword === "required") return `missing field "${String(error.params.missingProperty)}"`;
-  return path === "" ? error.message ?? "invalid frame" : `"${path}" ${error.message ?? "is invalid"}`;
+  return path === "" ? (error.message ?? "invalid frame") : `"${path}" ${error.message ?? "is invalid"}`;
 }
 
 /** Events within the last fixed window: a counter that starts again when its window is over. */

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { ChatMessage, ResetSignal } from "../../protocol/types.js";
 import { createTransport, type TransportClient, type TransportState } from "../../client/src/transports/index.js";
-import { WsTransport } from "../../client/src/transports/ws.js";
+import type { WsTransport } from "../../client/src/transports/ws.js";
 import { json, message, ScriptedServer, waitUntil } from "./scripted-server.js";
 
 let server: ScriptedServer;
@@ -40,7 +40,11 @@ afterEach(async () => {
 
 describe("reconnecting from the last delivered id", () => {
   it("polling retries a failed poll with the same cursor", async () => {
-    server.http(json(200, { messages: [message(1), message(2)], cursor: 2, more: false }), json(503, { error: "unavailable", message: "x" }), json(200, { messages: [message(3)], cursor: 3, more: false }));
+    server.http(
+      json(200, { messages: [message(1), message(2)], cursor: 2, more: false }),
+      json(503, { error: "unavailable", message: "x" }),
+      json(200, { messages: [message(3)], cursor: 3, more: false }),
+    );
     start("poll");
     await waitUntil(() => delivered.length === 3, "three messages");
     expect(delivered).toEqual([1, 2, 3]);
@@ -56,7 +60,11 @@ describe("reconnecting from the last delivered id", () => {
   });
 
   it("long polling resumes after a dropped connection from the last id", async () => {
-    server.http(json(200, { messages: [message(1), message(2)], cursor: 2, more: false }), (req) => req.socket.destroy(), json(200, { messages: [message(3)], cursor: 3, more: false }));
+    server.http(
+      json(200, { messages: [message(1), message(2)], cursor: 2, more: false }),
+      (req) => req.socket.destroy(),
+      json(200, { messages: [message(3)], cursor: 3, more: false }),
+    );
     start("long-poll");
     await waitUntil(() => delivered.length === 3 && server.seen.length === 4, "three messages and the next long poll");
     expect(delivered).toEqual([1, 2, 3]);
@@ -90,7 +98,9 @@ describe("reconnecting from the last delivered id", () => {
     server.http(
       (_req, res) => {
         res.writeHead(200, { "content-type": "text/event-stream" });
-        res.end(`retry: 5\n\n: heartbeat\n\nevent: reset\nid: 1\ndata: ${JSON.stringify(reset)}\n\nunknown: field\nid: 2\ndata: ${JSON.stringify(message(2))}\n\n`);
+        res.end(
+          `retry: 5\n\n: heartbeat\n\nevent: reset\nid: 1\ndata: ${JSON.stringify(reset)}\n\nunknown: field\nid: 2\ndata: ${JSON.stringify(message(2))}\n\n`,
+        );
       },
       (_req, res) => {
         res.writeHead(200, { "content-type": "text/event-stream" });

@@ -24,10 +24,20 @@ async function plotted(page: Page, transport: string): Promise<Point[]> {
 /** This tab's `client` id, from the stats requests the cost view makes with it. */
 async function tabClientId(page: Page): Promise<string> {
   let id: string | undefined;
-  await expect.poll(async () => {
-    id = await page.evaluate(() => performance.getEntriesByType("resource").map((e) => /\/api\/stats\?client=([\w-]+)/.exec(e.name)?.[1]).find((found) => found !== undefined));
-    return id;
-  }, { timeout: 10_000 }).toBeDefined();
+  await expect
+    .poll(
+      async () => {
+        id = await page.evaluate(() =>
+          performance
+            .getEntriesByType("resource")
+            .map((e) => /\/api\/stats\?client=([\w-]+)/.exec(e.name)?.[1])
+            .find((found) => found !== undefined),
+        );
+        return id;
+      },
+      { timeout: 10_000 },
+    )
+    .toBeDefined();
   return id ?? "";
 }
 
@@ -54,12 +64,22 @@ describe("cost view", () => {
     await expect.poll(() => page.locator("[role=log] li[data-id]").count(), { timeout: 10_000 }).toBeGreaterThan(0);
     await page.getByRole("tab", { name: "Cost" }).click();
     const table = page.getByRole("table", { name: "Cost per transport" });
-    await expect.poll(async () => Number(await table.locator('tr[data-transport="poll"] [data-col=delivered]').textContent()), { timeout: 10_000 }).toBeGreaterThan(0);
+    await expect
+      .poll(async () => Number(await table.locator('tr[data-transport="poll"] [data-col=delivered]').textContent()), { timeout: 10_000 })
+      .toBeGreaterThan(0);
 
     // Table and chart are redrawn every second: read both from the same moment.
     const shown = await page.evaluate(() => {
-      const cells = Object.fromEntries([...document.querySelectorAll<HTMLElement>('table[aria-label="Cost per transport"] tr[data-transport="poll"] td')].map((td) => [td.dataset.col, { text: td.textContent, bytes: Number(td.dataset.bytes) }]));
-      const bars = JSON.parse(document.querySelector<HTMLElement>('canvas[aria-label^="Chart: bytes per delivered message"]')?.dataset.series ?? "{}") as { up?: number[]; down?: number[] };
+      const cells = Object.fromEntries(
+        [...document.querySelectorAll<HTMLElement>('table[aria-label="Cost per transport"] tr[data-transport="poll"] td')].map((td) => [
+          td.dataset.col,
+          { text: td.textContent, bytes: Number(td.dataset.bytes) },
+        ]),
+      );
+      const bars = JSON.parse(document.querySelector<HTMLElement>('canvas[aria-label^="Chart: bytes per delivered message"]')?.dataset.series ?? "{}") as {
+        up?: number[];
+        down?: number[];
+      };
       return { cells, bars };
     });
     const cell = (col: string): { text: string | null; bytes: number } => shown.cells[col] ?? { text: null, bytes: Number.NaN };
@@ -103,11 +123,16 @@ describe("cost view", () => {
     const shownAt = Date.now();
     await setTabHidden(page, false);
 
-    await expect.poll(async () => {
-      const points = await plotted(page, "poll");
-      const gap = points.findIndex((p) => p.y === null);
-      return gap === -1 ? 0 : points.slice(gap + 1).length;
-    }, { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
+    await expect
+      .poll(
+        async () => {
+          const points = await plotted(page, "poll");
+          const gap = points.findIndex((p) => p.y === null);
+          return gap === -1 ? 0 : points.slice(gap + 1).length;
+        },
+        { timeout: 10_000 },
+      )
+      .toBeGreaterThanOrEqual(2);
     // Hidden means not sampling: the cost view added nothing to the cost meanwhile.
     expect(statsRequests.filter((at) => at > hiddenAt + 200 && at < shownAt)).toEqual([]);
 
@@ -120,7 +145,14 @@ describe("cost view", () => {
     expect(after.x - before.x).toBeGreaterThanOrEqual(shownAt - hiddenAt);
     // The polls made while hidden are in the totals...
     const row = page.getByRole("table", { name: "Cost per transport" }).locator('tr[data-transport="poll"]');
-    expect(Number(await row.locator("[data-col=requests]").textContent().then((t) => t?.split(" / ")[0]))).toBeGreaterThanOrEqual(polls);
+    expect(
+      Number(
+        await row
+          .locator("[data-col=requests]")
+          .textContent()
+          .then((t) => t?.split(" / ")[0]),
+      ),
+    ).toBeGreaterThanOrEqual(polls);
     // ...and in no second of the chart: nothing polled in this tab's name before or after the gap.
     expect(points.filter((p) => p.y !== null && p.y > 0)).toEqual([]);
     await screenshot(page, "cost-after-hidden-1280");
@@ -142,14 +174,21 @@ describe("cost view", () => {
     await setTabHidden(page, true);
     // The chat keeps polling every 100 ms while the tab is hidden: wait for 30 of its polls.
     const pollsBefore = await page.evaluate(() => performance.getEntriesByType("resource").filter((e) => e.name.includes("/api/poll?")).length);
-    await expect.poll(() => page.evaluate(() => performance.getEntriesByType("resource").filter((e) => e.name.includes("/api/poll?")).length), { timeout: 15_000 }).toBeGreaterThanOrEqual(pollsBefore + 30);
+    await expect
+      .poll(() => page.evaluate(() => performance.getEntriesByType("resource").filter((e) => e.name.includes("/api/poll?")).length), { timeout: 15_000 })
+      .toBeGreaterThanOrEqual(pollsBefore + 30);
     await setTabHidden(page, false);
 
-    await expect.poll(async () => {
-      const points = await plotted(page, "poll");
-      const gap = points.findIndex((p) => p.y === null);
-      return gap === -1 ? 0 : points.slice(gap + 1).length;
-    }, { timeout: 10_000 }).toBeGreaterThanOrEqual(3);
+    await expect
+      .poll(
+        async () => {
+          const points = await plotted(page, "poll");
+          const gap = points.findIndex((p) => p.y === null);
+          return gap === -1 ? 0 : points.slice(gap + 1).length;
+        },
+        { timeout: 10_000 },
+      )
+      .toBeGreaterThanOrEqual(3);
     const points = await plotted(page, "poll");
     const afterGap = points.slice(points.findIndex((p) => p.y === null) + 1).map((p) => p.y ?? 0);
     // Some 3 s of polling fell in the gap; drawn as one second it would be about three times the steady rate.

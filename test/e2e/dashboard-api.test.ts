@@ -8,7 +8,11 @@ import { startServer, type TestServer } from "../helpers/server.js";
 let server: TestServer;
 beforeAll(async () => {
   server = await startServer();
-  await fetch(`${server.url}/api/messages`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ from: "ada", text: "on the wire" }) });
+  await fetch(`${server.url}/api/messages`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ from: "ada", text: "on the wire" }),
+  });
 });
 afterAll(async () => {
   await server?.close();
@@ -87,8 +91,8 @@ describe("the reports list", () => {
     const response = await fetch(`${server.url}/api/reports`);
     expect(response.status).toBe(200);
     expect(Array.isArray(((await response.json()) as { runs: unknown }).runs)).toBe(true);
-    const escape = await fetch(`${server.url}/results/..%2fpackage.json`);
-    expect(escape.status).toBeGreaterThanOrEqual(400);
-    expect(await escape.text()).not.toContain("transport-lab");
+    const traversal = await fetch(`${server.url}/results/..%2fpackage.json`);
+    expect(traversal.status).toBeGreaterThanOrEqual(400);
+    expect(await traversal.text()).not.toContain("transport-lab");
   });
 });

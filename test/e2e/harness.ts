@@ -19,7 +19,17 @@ export async function startLab(): Promise<Lab> {
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
     headless: true,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage", "--disable-quic"],
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--disable-dev-shm-usage",
+      "--disable-quic",
+    ],
   });
   mkdirSync(ARTIFACTS, { recursive: true });
   return {
@@ -64,9 +74,18 @@ export async function sendChat(page: Page, text: string): Promise<void> {
 
 /** `[id, from, text]` of every message row in the chat log, in display order. */
 export async function chatRows(page: Page): Promise<[number, string, string][]> {
-  return page.locator("[role=log] li[data-id]").evaluateAll((rows) =>
-    rows.map((row) => [Number((row as HTMLElement).dataset.id), row.querySelector(".from")?.textContent ?? "", row.querySelector(".text")?.textContent ?? ""] as [number, string, string]),
-  );
+  return page
+    .locator("[role=log] li[data-id]")
+    .evaluateAll((rows) =>
+      rows.map(
+        (row) =>
+          [Number((row as HTMLElement).dataset.id), row.querySelector(".from")?.textContent ?? "", row.querySelector(".text")?.textContent ?? ""] as [
+            number,
+            string,
+            string,
+          ],
+      ),
+    );
 }
 
 export async function counter(page: Page, name: string): Promise<number> {
@@ -74,7 +93,11 @@ export async function counter(page: Page, name: string): Promise<number> {
 }
 
 export async function publish(url: string, from: string, text: string): Promise<number> {
-  const response = await fetch(`${url}/api/messages`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ from, text }) });
+  const response = await fetch(`${url}/api/messages`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ from, text }),
+  });
   if (response.status !== 201) throw new Error(`publish answered ${response.status}`);
   return ((await response.json()) as { id: number }).id;
 }

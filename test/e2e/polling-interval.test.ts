@@ -12,7 +12,15 @@ afterAll(async () => {
 
 /** Start times (page clock, ms) of the short polls made after `since`, from the browser's own resource timing. */
 function pollStarts(page: Page, since: number): Promise<number[]> {
-  return page.evaluate((after) => performance.getEntriesByType("resource").filter((e) => e.name.includes("/api/poll?") && e.startTime > after).map((e) => e.startTime).sort((a, b) => a - b), since);
+  return page.evaluate(
+    (after) =>
+      performance
+        .getEntriesByType("resource")
+        .filter((e) => e.name.includes("/api/poll?") && e.startTime > after)
+        .map((e) => e.startTime)
+        .sort((a, b) => a - b),
+    since,
+  );
 }
 
 /** Wait for `count` polls after now, then return the time between consecutive ones. */

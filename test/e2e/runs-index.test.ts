@@ -18,7 +18,11 @@ function page3(): string {
   const r = fixture();
   const chatElsewhere: BenchResults = { ...r, machine: { ...r.machine, cpuModel: "Another CPU", cores: 8 } };
   const idle: BenchResults = { ...r, config: { ...r.config, scenario: "idle", rate: 0 } };
-  return renderIndex([runSummary("2026-01-03T000000-chat", chatElsewhere), runSummary("2026-01-02T000000-idle", idle), runSummary("2026-01-01T000000-chat", r)]);
+  return renderIndex([
+    runSummary("2026-01-03T000000-chat", chatElsewhere),
+    runSummary("2026-01-02T000000-idle", idle),
+    runSummary("2026-01-01T000000-chat", r),
+  ]);
 }
 
 async function open(width: number): Promise<{ page: Page; errors: string[] }> {

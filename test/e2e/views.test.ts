@@ -81,7 +81,10 @@ describe("views", () => {
     await mkdir(dir, { recursive: true });
     try {
       await writeFile(`${dir}results.json`, "{}");
-      await writeFile(`${dir}report.html`, `<!doctype html><style>p{color:green}</style><p id="out">script did not run</p><script>document.getElementById("out").textContent = "report script ran in origin " + self.origin;</script>`);
+      await writeFile(
+        `${dir}report.html`,
+        `<!doctype html><style>p{color:green}</style><p id="out">script did not run</p><script>document.getElementById("out").textContent = "report script ran in origin " + self.origin;</script>`,
+      );
       const { page, errors } = await openDashboard(lab, "reports");
       const run = page.getByRole("list", { name: "Benchmark runs" }).locator("li", { hasText: name.slice(18) });
       await expect.poll(() => run.count(), { timeout: 10_000 }).toBe(1);
@@ -118,7 +121,8 @@ describe("views", () => {
     // Each view is measured once it shows what it loads: its widest content is in place by then.
     const ready: Record<string, () => Promise<unknown>> = {
       chat: async () => undefined,
-      race: () => expect.poll(() => page.getByRole("table", { name: "Arrival delay per transport" }).locator("tbody tr").count(), { timeout: 15_000 }).toBeGreaterThan(0),
+      race: () =>
+        expect.poll(() => page.getByRole("table", { name: "Arrival delay per transport" }).locator("tbody tr").count(), { timeout: 15_000 }).toBeGreaterThan(0),
       cost: () => expect.poll(() => page.getByRole("table", { name: "Cost per transport" }).locator("tbody tr").count(), { timeout: 10_000 }).toBe(6),
       wire: () => expect.poll(() => page.getByRole("tabpanel", { name: "Under the hood" }).locator("figure").count(), { timeout: 10_000 }).toBeGreaterThan(0),
       reports: () => expect.poll(() => page.getByRole("list", { name: "Benchmark runs" }).locator("li").count(), { timeout: 10_000 }).toBeGreaterThan(0),

@@ -80,7 +80,15 @@ function expectFeedValid(): void {
 }
 
 const anyText = fc.string({ unit: "binary", maxLength: 60 });
-const fieldValue = fc.oneof(anyText, fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.array(fc.string(), { maxLength: 3 }), fc.object({ maxDepth: 1 }));
+const fieldValue = fc.oneof(
+  anyText,
+  fc.integer(),
+  fc.double(),
+  fc.boolean(),
+  fc.constant(null),
+  fc.array(fc.string(), { maxLength: 3 }),
+  fc.object({ maxDepth: 1 }),
+);
 const publishLike = fc.record(
   { type: fc.constantFrom("send", "Send", "subscribe", ""), from: fieldValue, text: fieldValue, nonce: fieldValue, extra: fieldValue },
   { requiredKeys: [] },
@@ -97,7 +105,15 @@ describe("HTTP inputs", () => {
       fc.uint8Array({ maxLength: 200 }).map((bytes) => Buffer.from(bytes)),
       fc.constant(`{"from":"a","text":"${"x".repeat(20_000)}"}`),
     );
-    const contentType = fc.constantFrom("application/json", "application/json; charset=utf-8", "text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/json; charset=latin1", "");
+    const contentType = fc.constantFrom(
+      "application/json",
+      "application/json; charset=utf-8",
+      "text/plain",
+      "application/x-www-form-urlencoded",
+      "multipart/form-data; boundary=x",
+      "application/json; charset=latin1",
+      "",
+    );
     await fc.assert(
       fc.asyncProperty(body, contentType, async (payload, type) => {
         const headers: Record<string, string> = type === "" ? {} : { "content-type": type };
@@ -123,7 +139,10 @@ describe("HTTP inputs", () => {
       fc.constantFrom("", "0", "-1", "1e3", "0x10", "5abc", " 5", "9007199254740993", "NaN", "Infinity", "01"),
     );
     const raw = fc.constantFrom("after=%ZZ", "after=%", "after&after", "after=1&after=2", "=", "&&&", "client=%00", "timeout=99999999999999999999");
-    const query = fc.oneof(fc.dictionary(key, value, { maxKeys: 3 }).map((d) => new URLSearchParams(d).toString()), raw);
+    const query = fc.oneof(
+      fc.dictionary(key, value, { maxKeys: 3 }).map((d) => new URLSearchParams(d).toString()),
+      raw,
+    );
     await fc.assert(
       fc.asyncProperty(paths, query, async (path, q) => {
         const answer = await send("GET", `${path}?${q}`, {});

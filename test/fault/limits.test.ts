@@ -86,8 +86,7 @@ describe("held-connection caps", () => {
 
 describe("publish rate limit", () => {
   const body = JSON.stringify({ from: "flood", text: "x" });
-  const post = (s: TestServer): Promise<Response> =>
-    fetch(`${s.url}/api/messages`, { method: "POST", headers: { "content-type": "application/json" }, body });
+  const post = (s: TestServer): Promise<Response> => fetch(`${s.url}/api/messages`, { method: "POST", headers: { "content-type": "application/json" }, body });
 
   it("answers 429 with Retry-After over HTTP past the budget, and counts it", async () => {
     server = await startServer({ publishRateMax: 5, publishRateWindowMs: 60_000 });

@@ -17,7 +17,11 @@ afterAll(async () => {
 });
 
 async function publish(url: string, text: string): Promise<ChatMessage> {
-  const response = await fetch(`${url}/api/messages`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ from: "before", text }) });
+  const response = await fetch(`${url}/api/messages`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ from: "before", text }),
+  });
   return (await response.json()) as ChatMessage;
 }
 

@@ -79,7 +79,9 @@ describe.each(["stream", "sse", "ws"] as const)("a %s subscriber that stops read
     expect(good.cursor.duplicates + good.cursor.gaps).toBe(0);
     expect(latencies.length).toBeGreaterThan(0);
     const worst = Math.max(...latencies);
-    console.log(`${transport}: stalled subscriber cut after ${published} messages of 8 kB; reading subscriber's worst latency ${worst} ms; test process RSS +${Math.round(rssGrowth / 2 ** 20)} MiB`);
+    console.log(
+      `${transport}: stalled subscriber cut after ${published} messages of 8 kB; reading subscriber's worst latency ${worst} ms; test process RSS +${Math.round(rssGrowth / 2 ** 20)} MiB`,
+    );
     // Generous bounds for a shared 2-core CI machine: what matters is "not stuck behind the stalled peer".
     expect(worst).toBeLessThan(2_000);
     expect(rssGrowth).toBeLessThan(256 * 2 ** 20);
@@ -125,7 +127,9 @@ describe("control replies count against the same cap", () => {
       socket.on("error", () => undefined);
       await new Promise((resolve) => socket.once("connect", resolve));
       socket.pause();
-      socket.write("GET /api/ws HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n");
+      socket.write(
+        "GET /api/ws HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
+      );
       // Each "x" is not JSON and gets a ~75-byte error frame: 300,000 of them are 22 MB of replies,
       // more than the kernel's buffers on loopback take, so the rest would pile up in the server.
       const frame = encodeClientFrame({ opcode: OP.text, payload: "x" });

@@ -73,7 +73,14 @@ describe("protocol violations close the connection with the right code", () => {
     { name: "a reserved control opcode (0xB)", frames: [{ opcode: 0xb }], code: 1002 },
     { name: "RSV1 set without a negotiated extension", frames: [{ opcode: OP.text, payload: "{}", rsv: 0b100 }], code: 1002 },
     { name: "a continuation frame with nothing to continue", frames: [{ opcode: OP.continuation, payload: "x" }], code: 1002 },
-    { name: "a new text frame inside a fragmented message", frames: [{ opcode: OP.text, payload: "a", fin: false }, { opcode: OP.text, payload: "b" }], code: 1002 },
+    {
+      name: "a new text frame inside a fragmented message",
+      frames: [
+        { opcode: OP.text, payload: "a", fin: false },
+        { opcode: OP.text, payload: "b" },
+      ],
+      code: 1002,
+    },
     { name: "a fragmented ping", frames: [{ opcode: OP.ping, payload: "x", fin: false }], code: 1002 },
     { name: "a ping over 125 bytes", frames: [{ opcode: OP.ping, payload: "p".repeat(126) }], code: 1002 },
     { name: "a close frame with a 1-byte payload", frames: [{ opcode: OP.close, payload: Buffer.from([0x03]) }], code: 1002 },
@@ -81,11 +88,29 @@ describe("protocol violations close the connection with the right code", () => {
     { name: "close code 1005 (reserved: never on the wire)", frames: [{ opcode: OP.close, payload: closePayload(1005) }], code: 1002 },
     { name: "close code 1006 (reserved)", frames: [{ opcode: OP.close, payload: closePayload(1006) }], code: 1002 },
     { name: "close code 5000", frames: [{ opcode: OP.close, payload: closePayload(5000) }], code: 1002 },
-    { name: "a close reason that is not UTF-8", frames: [{ opcode: OP.close, payload: Buffer.concat([closePayload(1000), Buffer.from([0xc3, 0x28])]) }], code: 1007 },
+    {
+      name: "a close reason that is not UTF-8",
+      frames: [{ opcode: OP.close, payload: Buffer.concat([closePayload(1000), Buffer.from([0xc3, 0x28])]) }],
+      code: 1007,
+    },
     { name: "a text frame that is not UTF-8", frames: [{ opcode: OP.text, payload: Buffer.from([0x7b, 0xff, 0xfe, 0x7d]) }], code: 1007 },
-    { name: "UTF-8 broken across fragments", frames: [{ opcode: OP.text, payload: Buffer.from([0x22, 0xe2, 0x82]), fin: false }, { opcode: OP.continuation, payload: Buffer.from([0x28, 0x22]) }], code: 1007 },
+    {
+      name: "UTF-8 broken across fragments",
+      frames: [
+        { opcode: OP.text, payload: Buffer.from([0x22, 0xe2, 0x82]), fin: false },
+        { opcode: OP.continuation, payload: Buffer.from([0x28, 0x22]) },
+      ],
+      code: 1007,
+    },
     { name: "a message over maxPayload", frames: [{ opcode: OP.text, payload: "x".repeat(4097) }], code: 1009 },
-    { name: "fragments adding up to over maxPayload", frames: [{ opcode: OP.text, payload: "x".repeat(3000), fin: false }, { opcode: OP.continuation, payload: "y".repeat(3000) }], code: 1009 },
+    {
+      name: "fragments adding up to over maxPayload",
+      frames: [
+        { opcode: OP.text, payload: "x".repeat(3000), fin: false },
+        { opcode: OP.continuation, payload: "y".repeat(3000) },
+      ],
+      code: 1009,
+    },
   ];
   for (const { name, frames, code } of cases) {
     it(`${name} → ${code}`, async () => {
@@ -111,7 +136,11 @@ describe("bad application frames get error frames and the connection stays open"
     { name: "an unknown type", frame: { opcode: OP.text, payload: JSON.stringify({ type: "subscribe" }) }, error: "unknown_type" },
     { name: "a JSON array", frame: { opcode: OP.text, payload: "[1,2]" }, error: "unknown_type" },
     { name: "a wrong field type", frame: { opcode: OP.text, payload: JSON.stringify({ type: "send", from: "a", text: 5 }) }, error: "bad_request" },
-    { name: "an unknown field", frame: { opcode: OP.text, payload: JSON.stringify({ type: "send", from: "a", text: "b", admin: true }) }, error: "bad_request" },
+    {
+      name: "an unknown field",
+      frame: { opcode: OP.text, payload: JSON.stringify({ type: "send", from: "a", text: "b", admin: true }) },
+      error: "bad_request",
+    },
   ];
   it.each(cases)("$name → $error", async ({ frame, error }) => {
     const c = await open();

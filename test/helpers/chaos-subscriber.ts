@@ -3,7 +3,7 @@ import { CursorTracker } from "../../protocol/cursor.js";
 import { NdjsonParser } from "../../protocol/ndjson.js";
 import { SseParser } from "../../protocol/sse.js";
 import { isControl, type ChatMessage, type PollResponse, type ResetSignal, type ServerFrame, type Transport } from "../../protocol/types.js";
-import { encodeClientFrame, OP, rawWsConnect, WsFrameReader } from "./raw-ws.js";
+import { encodeClientFrame, OP, type RawWs, rawWsConnect, WsFrameReader } from "./raw-ws.js";
 
 /** A small seeded PRNG (mulberry32), so that a failing fault run can be replayed with its seed. */
 export function seededRandom(seed: number): () => number {
@@ -81,9 +81,12 @@ export class ChaosSubscriber {
       const outcome = await this.once().catch((): Outcome => "ended");
       if (outcome === "killed") this.clientKills++;
       else if (outcome === "ended" && this.running) this.serverEnds++;
-      const pause = outcome !== "answered"
-        ? 2 + this.options.random() * 20
-        : this.transport !== "poll" ? 0 : this.options.pollIntervalMs ?? 2 + this.options.random() * 20;
+      const pause =
+        outcome !== "answered"
+          ? 2 + this.options.random() * 20
+          : this.transport !== "poll"
+            ? 0
+            : (this.options.pollIntervalMs ?? 2 + this.options.random() * 20);
       if (pause > 0) await new Promise((resolve) => setTimeout(resolve, pause));
     }
   }
@@ -116,7 +119,7 @@ export class ChaosSubscriber {
   }
 
   private httpGet(path: string, headers: Record<string, string>, onBody: (chunk: Buffer) => void, onEnd: () => void): Promise<Outcome> {
-    const agent = this.transport === "poll" || this.transport === "long-poll" ? this.options.agent ?? false : false;
+    const agent = this.transport === "poll" || this.transport === "long-poll" ? (this.options.agent ?? false) : false;
     return new Promise((resolve) => {
       let killed = false;
       const request = http.get({ host: "127.0.0.1", port: this.options.port, path, headers, agent }, (response) => {
@@ -152,12 +155,15 @@ export class ChaosSubscriber {
 
   private async poll(): Promise<Outcome> {
     const after = this.cursor.after;
-    const path = this.transport === "poll"
-      ? `/api/poll?after=${after}`
-      : `/api/long-poll?after=${after}&timeout=${this.options.longPollMs ?? 1_000}`;
+    const path = this.transport === "poll" ? `/api/poll?after=${after}` : `/api/long-poll?after=${after}&timeout=${this.options.longPollMs ?? 1_000}`;
     const parts: Buffer[] = [];
     let complete = false;
-    const outcome = await this.httpGet(path, {}, (chunk) => parts.push(chunk), () => (complete = true));
+    const outcome = await this.httpGet(
+      path,
+      {},
+      (chunk) => parts.push(chunk),
+      () => (complete = true),
+    );
     if (outcome !== "answered") return outcome;
     if (!complete) return "ended";
     // A torn body is not JSON; only a complete answer is delivered.
@@ -171,25 +177,35 @@ export class ChaosSubscriber {
     const after = String(this.cursor.after);
     if (this.transport === "stream") {
       const parser = new NdjsonParser();
-      const outcome = await this.httpGet(`/api/stream?after=${after}`, {}, (chunk) => {
-        for (const frame of parser.push(chunk)) this.onFrame(frame);
-      }, () => undefined);
+      const outcome = await this.httpGet(
+        `/api/stream?after=${after}`,
+        {},
+        (chunk) => {
+          for (const frame of parser.push(chunk)) this.onFrame(frame);
+        },
+        () => undefined,
+      );
       return outcome === "answered" ? "ended" : outcome;
     }
     // SSE resumes the way a browser does: the last event id in the Last-Event-ID header.
     const parser = new SseParser();
-    const outcome = await this.httpGet("/api/sse", { "last-event-id": after }, (chunk) => {
-      for (const item of parser.push(chunk)) {
-        if (item.kind !== "event") continue;
-        const frame = JSON.parse(item.data) as ChatMessage | ResetSignal;
-        this.onFrame(frame);
-      }
-    }, () => undefined);
+    const outcome = await this.httpGet(
+      "/api/sse",
+      { "last-event-id": after },
+      (chunk) => {
+        for (const item of parser.push(chunk)) {
+          if (item.kind !== "event") continue;
+          const frame = JSON.parse(item.data) as ChatMessage | ResetSignal;
+          this.onFrame(frame);
+        }
+      },
+      () => undefined,
+    );
     return outcome === "answered" ? "ended" : outcome;
   }
 
   private async ws(): Promise<Outcome> {
-    let connection;
+    let connection: RawWs;
     try {
       connection = await rawWsConnect(this.options.port, `/api/ws?after=${this.cursor.after}`);
     } catch {

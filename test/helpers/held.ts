@@ -31,22 +31,19 @@ export function openHeld(port: number, transport: HeldTransport, options: OpenHe
   if (transport === "ws") return openHeldWs(port, options.headers);
   const path = transport === "long-poll" ? "/api/long-poll?timeout=60000" : `/api/${transport}`;
   return new Promise((resolve, reject) => {
-    const request = http.get(
-      { host: "127.0.0.1", port, path, agent: false, localAddress: options.localAddress, headers: options.headers },
-      (response) => {
-        const status = response.statusCode ?? 0;
-        if (status === 200) {
-          response.on("data", () => undefined);
-          response.on("error", () => undefined);
-          resolve({ status, headers: response.headers, body: "", close: () => request.destroy() });
-          return;
-        }
-        let body = "";
-        response.setEncoding("utf8");
-        response.on("data", (chunk: string) => (body += chunk));
-        response.on("end", () => resolve({ status, headers: response.headers, body, close: () => request.destroy() }));
-      },
-    );
+    const request = http.get({ host: "127.0.0.1", port, path, agent: false, localAddress: options.localAddress, headers: options.headers }, (response) => {
+      const status = response.statusCode ?? 0;
+      if (status === 200) {
+        response.on("data", () => undefined);
+        response.on("error", () => undefined);
+        resolve({ status, headers: response.headers, body: "", close: () => request.destroy() });
+        return;
+      }
+      let body = "";
+      response.setEncoding("utf8");
+      response.on("data", (chunk: string) => (body += chunk));
+      response.on("end", () => resolve({ status, headers: response.headers, body, close: () => request.destroy() }));
+    });
     request.on("error", reject);
     if (transport === "long-poll") {
       const held = options.held;

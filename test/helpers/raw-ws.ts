@@ -177,7 +177,11 @@ export async function openConversation(port: number, path = "/api/ws", headers: 
         };
         const timer = setTimeout(() => {
           listeners.delete(test);
-          reject(new Error(`timed out waiting for ${what}; frames: ${conversation.frames.map((f) => `${f.opcode}:${f.payload.toString().slice(0, 80)}`).join(" | ")}`));
+          reject(
+            new Error(
+              `timed out waiting for ${what}; frames: ${conversation.frames.map((f) => `${f.opcode}:${f.payload.toString().slice(0, 80)}`).join(" | ")}`,
+            ),
+          );
         }, timeoutMs);
         listeners.add(test);
         test();

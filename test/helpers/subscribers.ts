@@ -4,7 +4,15 @@ import WebSocket from "ws";
 import { CursorTracker } from "../../protocol/cursor.js";
 import { NdjsonParser } from "../../protocol/ndjson.js";
 import { SseParser } from "../../protocol/sse.js";
-import { isControl, type ChatMessage, type ControlSignal, type PollResponse, type ResetSignal, type ServerFrame, type Transport } from "../../protocol/types.js";
+import {
+  isControl,
+  type ChatMessage,
+  type ControlSignal,
+  type PollResponse,
+  type ResetSignal,
+  type ServerFrame,
+  type Transport,
+} from "../../protocol/types.js";
 import { waitFor } from "./server.js";
 
 /**

@@ -166,7 +166,11 @@ export function request(method: string, path: string, headers: Record<string, st
 export async function fillFeed(url: string, count: number, text: string): Promise<number> {
   let first = 0;
   for (let i = 0; i < count; i++) {
-    const response = await fetch(`${url}/api/messages`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ from: "filler", text }) });
+    const response = await fetch(`${url}/api/messages`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ from: "filler", text }),
+    });
     if (response.status !== 201) throw new Error(`publish ${i} got ${response.status}: ${await response.text()}`);
     const { id } = (await response.json()) as { id: number };
     if (i === 0) first = id;

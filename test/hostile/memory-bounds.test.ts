@@ -33,7 +33,11 @@ async function baselineRss(): Promise<number> {
   return (await target.health({ gc: true })).rssBytes;
 }
 
-async function attack(clients: RawClient[], send: (client: RawClient) => void, settleMs = 3_000): Promise<{ grewMiB: number; health: Awaited<ReturnType<HealthWatch["stop"]>> }> {
+async function attack(
+  clients: RawClient[],
+  send: (client: RawClient) => void,
+  settleMs = 3_000,
+): Promise<{ grewMiB: number; health: Awaited<ReturnType<HealthWatch["stop"]>> }> {
   const before = await baselineRss();
   const watch = new HealthWatch(target);
   await Promise.all(clients.map((client) => client.connected));
@@ -53,7 +57,9 @@ describe("a client that never reads costs a bounded number of bytes", () => {
     const count = 300;
     const clients = Array.from({ length: count }, (_, i) => new RawClient(target.port, { localAddress: address(i) }));
     const { grewMiB, health } = await attack(clients, (client) => client.send(request("GET", `/api/poll?after=${first - 1}`)));
-    console.log(`pollers: RSS grew ${grewMiB.toFixed(1)} MiB, /api/health ${health.samples} answers, median ${health.medianMs.toFixed(1)} ms, max ${health.maxMs.toFixed(1)} ms, server event-loop delay max ${health.serverLoopDelayMaxMs} ms`);
+    console.log(
+      `pollers: RSS grew ${grewMiB.toFixed(1)} MiB, /api/health ${health.samples} answers, median ${health.medianMs.toFixed(1)} ms, max ${health.maxMs.toFixed(1)} ms, server event-loop delay max ${health.serverLoopDelayMaxMs} ms`,
+    );
     expect(grewMiB).toBeLessThan((count * pageBytes) / MiB + SLACK / MiB);
     expectResponsive(health);
   });
@@ -73,11 +79,14 @@ describe("a client that never reads costs a bounded number of bytes", () => {
       const count = 100;
       const clients = Array.from({ length: count }, (_, i) => new RawClient(target.port, { localAddress: address(i) }));
       const path = transport === "stream" ? "/api/stream" : transport === "sse" ? "/api/sse" : "/api/ws";
-      const headers: Record<string, string> = transport === "ws"
-        ? { Connection: "Upgrade", Upgrade: "websocket", "Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==" }
-        : {};
+      const headers: Record<string, string> =
+        transport === "ws"
+          ? { Connection: "Upgrade", Upgrade: "websocket", "Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==" }
+          : {};
       const { grewMiB, health } = await attack(clients, (client) => client.send(request("GET", `${path}?after=${first - 1}`, headers)));
-      console.log(`${transport}: RSS grew ${grewMiB.toFixed(1)} MiB, /api/health median ${health.medianMs.toFixed(1)} ms, max ${health.maxMs.toFixed(1)} ms, server event-loop delay max ${health.serverLoopDelayMaxMs} ms`);
+      console.log(
+        `${transport}: RSS grew ${grewMiB.toFixed(1)} MiB, /api/health median ${health.medianMs.toFixed(1)} ms, max ${health.maxMs.toFixed(1)} ms, server event-loop delay max ${health.serverLoopDelayMaxMs} ms`,
+      );
       expect(grewMiB).toBeLessThan((count * (maxBufferedBytes + pageBytes)) / MiB + SLACK / MiB);
       expectResponsive(health);
     });
@@ -90,10 +99,19 @@ describe("a client that never reads costs a bounded number of bytes", () => {
     // 200,000 frames that are not JSON: answered one by one, their error frames would be 15 MB, unread.
     const junk = Buffer.concat(Array.from({ length: 200_000 }, () => encodeClientFrame({ opcode: OP.text, payload: "x" })));
     const { grewMiB, health } = await attack(clients, (client) => {
-      client.send(request("GET", "/api/ws", { Connection: "Upgrade", Upgrade: "websocket", "Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==" }));
+      client.send(
+        request("GET", "/api/ws", {
+          Connection: "Upgrade",
+          Upgrade: "websocket",
+          "Sec-WebSocket-Version": "13",
+          "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+        }),
+      );
       client.send(junk);
     });
-    console.log(`ws error flood: RSS grew ${grewMiB.toFixed(1)} MiB, /api/health median ${health.medianMs.toFixed(1)} ms, max ${health.maxMs.toFixed(1)} ms, server event-loop delay max ${health.serverLoopDelayMaxMs} ms`);
+    console.log(
+      `ws error flood: RSS grew ${grewMiB.toFixed(1)} MiB, /api/health median ${health.medianMs.toFixed(1)} ms, max ${health.maxMs.toFixed(1)} ms, server event-loop delay max ${health.serverLoopDelayMaxMs} ms`,
+    );
     // Each was answered for its first bad frames, then closed (1008) at the one over the limit;
     // what followed was never parsed into work or replies.
     const after = await wsCounters();

@@ -21,7 +21,10 @@ afterAll(async () => {
 });
 
 /** One raw exchange: send `raw`, read until the server closes or `untilHead` has a whole head. */
-async function exchange(raw: string | Buffer, options: { untilHead?: boolean } = {}): Promise<{ status: number; headers: Record<string, string>; body: string }> {
+async function exchange(
+  raw: string | Buffer,
+  options: { untilHead?: boolean } = {},
+): Promise<{ status: number; headers: Record<string, string>; body: string }> {
   const client = new RawClient(target.port, { read: true });
   await client.connected;
   client.send(raw);
@@ -117,9 +120,27 @@ describe("every refusal is {error, message} with README's status", () => {
 
 describe("HEAD answers at once on every route and holds nothing", () => {
   beforeAll(async () => {
-    await fetch(`${target.url}/api/messages`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"from":"a","text":"so that streams have something to send"}' });
+    await fetch(`${target.url}/api/messages`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: '{"from":"a","text":"so that streams have something to send"}',
+    });
   });
-  const routes = ["/api/poll", "/api/long-poll", "/api/stream", "/api/stream?after=0", "/api/sse", "/api/ws", "/api/stats", "/api/health", "/metrics", "/api/reports", "/api/wire/sse", "/", "/nope"];
+  const routes = [
+    "/api/poll",
+    "/api/long-poll",
+    "/api/stream",
+    "/api/stream?after=0",
+    "/api/sse",
+    "/api/ws",
+    "/api/stats",
+    "/api/health",
+    "/metrics",
+    "/api/reports",
+    "/api/wire/sse",
+    "/",
+    "/nope",
+  ];
   it.each(routes)("HEAD %s", async (path) => {
     const answer = await exchange(request("HEAD", path), { untilHead: true });
     expect(answer.status).toBeGreaterThanOrEqual(200);
@@ -147,7 +168,7 @@ describe("resets and junk never become an error-level log line or a 5xx", () => 
   });
 
   it("WebSocket protocol errors (unmasked frames, bad opcodes) on 50 connections", async () => {
-    const clients = Array.from({ length: 50 }, (_, i) => new RawClient(target.port, { read: true }));
+    const clients = Array.from({ length: 50 }, (_, _i) => new RawClient(target.port, { read: true }));
     await Promise.all(clients.map((client) => client.connected));
     clients.forEach((client, i) => {
       client.send(request("GET", "/api/ws", wsHandshake));
@@ -162,7 +183,9 @@ describe("resets and junk never become an error-level log line or a 5xx", () => 
 describe("/api/wire: a few captures at a time, none of them counted", () => {
   it("40 at once: the rest get 429 with Retry-After, and no transport's figures move", async () => {
     const before = (await (await fetch(`${target.url}/api/stats`)).json()) as StatsResponse;
-    const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => fetch(`${target.url}/api/wire/${["poll", "long-poll", "stream", "sse", "ws"][i % 5]}`)));
+    const answers = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => fetch(`${target.url}/api/wire/${["poll", "long-poll", "stream", "sse", "ws"][i % 5]}`)),
+    );
     const statuses = answers.map((answer) => answer.status);
     expect(statuses.filter((status) => status !== 200 && status !== 429)).toEqual([]);
     expect(statuses).toContain(200);

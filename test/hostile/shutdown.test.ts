@@ -53,7 +53,11 @@ it("no message acknowledged around SIGTERM is missed by a connected long-poll su
   const publisher = (async () => {
     for (let i = 0; publishing; i++) {
       try {
-        const response = await fetch(`${server.url}/api/messages`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ from: "p", text: `m${i}` }) });
+        const response = await fetch(`${server.url}/api/messages`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ from: "p", text: `m${i}` }),
+        });
         if (response.status === 201) acknowledged.push(((await response.json()) as ChatMessage).id);
         else refusals.push({ status: response.status, body: await response.json() });
       } catch {

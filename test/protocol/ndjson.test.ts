@@ -2,13 +2,17 @@ import { describe, expect, it } from "vitest";
 import { NdjsonParser } from "../../protocol/ndjson.js";
 import { ProtocolError } from "../../protocol/protocol-error.js";
 
-const stream = [
-  '{"id":1,"from":"ada","text":"héllo 👋","time":5}',
-  '{"type":"heartbeat","time":6}',
-  '{"id":2,"from":"bob","text":"line\\nbreak","time":7,"nonce":"n"}',
-].join("\n") + "\n";
+const stream =
+  [
+    '{"id":1,"from":"ada","text":"héllo 👋","time":5}',
+    '{"type":"heartbeat","time":6}',
+    '{"id":2,"from":"bob","text":"line\\nbreak","time":7,"nonce":"n"}',
+  ].join("\n") + "\n";
 const bytes = new TextEncoder().encode(stream);
-const expected = stream.trim().split("\n").map((line) => JSON.parse(line) as unknown);
+const expected = stream
+  .trim()
+  .split("\n")
+  .map((line) => JSON.parse(line) as unknown);
 
 describe("NdjsonParser", () => {
   it("parses the same frames wherever one split falls, even inside a UTF-8 character", () => {

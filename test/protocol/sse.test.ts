@@ -9,7 +9,11 @@ const parseAll = (...chunks: (string | Uint8Array)[]): SseItem[] => {
 
 describe("SseParser", () => {
   it("reads what the server's encoders write", () => {
-    const text = encodeSseRetry(2000) + encodeSseEvent('{"a":1}', { id: 7 }) + encodeSseComment("heartbeat") + encodeSseEvent('{"type":"reset"}', { event: "reset", id: 9 });
+    const text =
+      encodeSseRetry(2000) +
+      encodeSseEvent('{"a":1}', { id: 7 }) +
+      encodeSseComment("heartbeat") +
+      encodeSseEvent('{"type":"reset"}', { event: "reset", id: 9 });
     expect(parseAll(text)).toEqual([
       { kind: "retry", ms: 2000 },
       { kind: "event", event: "message", data: '{"a":1}', lastEventId: "7" },

@@ -10,9 +10,12 @@ function documentedDefaults(): [string, string][] {
     const cells = /^\| (`[A-Z][A-Z0-9_]*`(?:, `[A-Z][A-Z0-9_]*`)*) \| ([^|]+) \|/.exec(line);
     if (cells === null) continue;
     const names = (cells[1] ?? "").split(", ").map((name) => name.replaceAll("`", ""));
-    const values = (cells[2] ?? "").trim().split(", ").map((value) => value.replaceAll("`", ""));
+    const values = (cells[2] ?? "")
+      .trim()
+      .split(", ")
+      .map((value) => value.replaceAll("`", ""));
     expect(values, line).toHaveLength(names.length);
-    names.forEach((name, i) => rows.push([name, values[i] === "empty" ? "" : (values[i] ?? "")]));
+    for (const [i, name] of names.entries()) rows.push([name, values[i] === "empty" ? "" : (values[i] ?? "")]);
   }
   return rows;
 }

@@ -1,8 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { Feed } from "../../server/feed.js";
 
-const publishMany = (feed: Feed, count: number): number[] =>
-  Array.from({ length: count }, (_, i) => feed.publish({ from: "f", text: `m${i}` }).message.id);
+const publishMany = (feed: Feed, count: number): number[] => Array.from({ length: count }, (_, i) => feed.publish({ from: "f", text: `m${i}` }).message.id);
 
 describe("Feed", () => {
   it("gives contiguous, strictly increasing ids starting after its base", () => {

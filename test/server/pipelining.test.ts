@@ -58,7 +58,12 @@ function sum(counts: Record<HttpTransport, Counted>[]): Record<HttpTransport, Co
     HTTP.map((t) => [
       t,
       counts.reduce<Counted>(
-        (total, c) => ({ requests: total.requests + c[t].requests, connections: total.connections + c[t].connections, bytesIn: total.bytesIn + c[t].bytesIn, bytesOut: total.bytesOut + c[t].bytesOut }),
+        (total, c) => ({
+          requests: total.requests + c[t].requests,
+          connections: total.connections + c[t].connections,
+          bytesIn: total.bytesIn + c[t].bytesIn,
+          bytesOut: total.bytesOut + c[t].bytesOut,
+        }),
         { requests: 0, connections: 0, bytesIn: 0, bytesOut: 0 },
       ),
     ]),
@@ -74,8 +79,7 @@ describe("pipelined requests on one socket are metered per request", () => {
   let server: TestServer;
   let last: number;
 
-  const stats = async (client: string): Promise<StatsResponse> =>
-    (await (await fetch(`${server.url}/api/stats?client=${client}`)).json()) as StatsResponse;
+  const stats = async (client: string): Promise<StatsResponse> => (await (await fetch(`${server.url}/api/stats?client=${client}`)).json()) as StatsResponse;
   const openGauges = async (): Promise<Record<Metered, number>> => {
     const { transports } = await stats("nobody");
     return Object.fromEntries(METERED.map((t) => [t, transports[t].open])) as Record<Metered, number>;
@@ -84,7 +88,10 @@ describe("pipelined requests on one socket are metered per request", () => {
     const transports = (await stats(client)).client?.transports;
     if (transports === undefined) throw new Error("no client counters");
     return Object.fromEntries(
-      HTTP.map((t) => [t, { requests: transports[t].requests, connections: transports[t].connections, bytesIn: transports[t].bytesIn, bytesOut: transports[t].bytesOut }]),
+      HTTP.map((t) => [
+        t,
+        { requests: transports[t].requests, connections: transports[t].connections, bytesIn: transports[t].bytesIn, bytesOut: transports[t].bytesOut },
+      ]),
     ) as Record<HttpTransport, Counted>;
   };
   /** Writes all of `steps` at once, before any answer. */
@@ -145,7 +152,12 @@ describe("pipelined requests on one socket are metered per request", () => {
     // The second publish is answered only when the stream ahead of it ends: it is still open.
     expect(await openGauges()).toEqual({ poll: 0, "long-poll": 0, stream: 1, sse: 1, ws: 0, publish: 1 });
     const counted = await closeAndCompare("all", subscriber, publisher);
-    expect(counted).toMatchObject({ poll: { requests: 2, connections: 1 }, publish: { requests: 2, connections: 1 }, sse: { requests: 1 }, stream: { requests: 1 } });
+    expect(counted).toMatchObject({
+      poll: { requests: 2, connections: 1 },
+      publish: { requests: 2, connections: 1 },
+      sse: { requests: 1 },
+      stream: { requests: 1 },
+    });
   });
 
   it.each([1, 2, 3])("every HTTP transport pipelined and written in pieces torn anywhere (seed %i)", async (seed) => {

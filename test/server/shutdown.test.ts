@@ -35,43 +35,40 @@ describe("SIGTERM / SIGINT", () => {
     child?.kill("SIGKILL");
   });
 
-  it.each(["SIGTERM", "SIGINT"] as const)(
-    "%s: answers the long poll, ends the stream, closes the WebSocket with 1001, exits 0 within 2 s",
-    async (signal) => {
-      const port = await freePort();
-      const server = await startMain(port);
-      child = server.child;
-      const base = `http://127.0.0.1:${port}`;
+  it.each(["SIGTERM", "SIGINT"] as const)("%s: answers the long poll, ends the stream, closes the WebSocket with 1001, exits 0 within 2 s", async (signal) => {
+    const port = await freePort();
+    const server = await startMain(port);
+    child = server.child;
+    const base = `http://127.0.0.1:${port}`;
 
-      const longPoll = fetch(`${base}/api/long-poll?timeout=60000`).then(async (r) => ({ status: r.status, body: await r.json() }));
-      const streamEnded = new Promise<boolean>((resolve) => {
-        http.get(`${base}/api/stream`, { agent: false }, (res) => {
-          res.resume();
-          res.on("end", () => resolve(true));
-          res.on("error", () => resolve(false));
-        });
+    const longPoll = fetch(`${base}/api/long-poll?timeout=60000`).then(async (r) => ({ status: r.status, body: await r.json() }));
+    const streamEnded = new Promise<boolean>((resolve) => {
+      http.get(`${base}/api/stream`, { agent: false }, (res) => {
+        res.resume();
+        res.on("end", () => resolve(true));
+        res.on("error", () => resolve(false));
       });
-      const ws = new WebSocket(`ws://127.0.0.1:${port}/api/ws`);
-      const wsClosed = new Promise<number>((resolve) => ws.on("close", (code) => resolve(code)));
-      await new Promise((resolve) => ws.once("open", resolve));
-      // The long poll, the stream and the WebSocket are each held and subscribed to the feed.
-      await waitForAsync(async () => {
-        const health = (await (await fetch(`${base}/api/health`)).json()) as HealthResponse;
-        return health.heldConnections === 3 && health.subscribers === 3;
-      }, "three held subscribers");
+    });
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/api/ws`);
+    const wsClosed = new Promise<number>((resolve) => ws.on("close", (code) => resolve(code)));
+    await new Promise((resolve) => ws.once("open", resolve));
+    // The long poll, the stream and the WebSocket are each held and subscribed to the feed.
+    await waitForAsync(async () => {
+      const health = (await (await fetch(`${base}/api/health`)).json()) as HealthResponse;
+      return health.heldConnections === 3 && health.subscribers === 3;
+    }, "three held subscribers");
 
-      const sentAt = Date.now();
-      server.child.kill(signal);
-      const code = await server.exited;
-      const elapsed = Date.now() - sentAt;
+    const sentAt = Date.now();
+    server.child.kill(signal);
+    const code = await server.exited;
+    const elapsed = Date.now() - sentAt;
 
-      expect(code).toBe(0);
-      expect(elapsed).toBeLessThan(2_000);
-      expect(await longPoll).toMatchObject({ status: 200, body: { messages: [] } });
-      expect(await streamEnded).toBe(true);
-      expect(await wsClosed).toBe(1001);
-    },
-  );
+    expect(code).toBe(0);
+    expect(elapsed).toBeLessThan(2_000);
+    expect(await longPoll).toMatchObject({ status: 200, body: { messages: [] } });
+    expect(await streamEnded).toBe(true);
+    expect(await wsClosed).toBe(1001);
+  });
 
   it("refuses to start with a readable error on a bad setting", async () => {
     const child = spawn(process.execPath, ["--import", "tsx", "server/main.ts"], {

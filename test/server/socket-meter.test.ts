@@ -44,7 +44,9 @@ describe("byte counters agree exactly with what a raw socket sent and received",
   it("publish: a POST with its body", async () => {
     const socket = new CountingSocket(server.port);
     const body = JSON.stringify({ from: "raw", text: "counted" });
-    socket.write(`POST /api/messages?client=pub1 HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+    socket.write(
+      `POST /api/messages?client=pub1 HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+    );
     await socket.waitFor('"text":"counted"');
     await socket.end();
     await expectExact("pub1", "publish", socket);

@@ -14,9 +14,7 @@ async function openWs(url: string, options: WebSocket.ClientOptions = {}): Promi
   const ws = new WebSocket(url.replace(/^http/, "ws") + "/api/ws", options);
   const frames: ServerFrame[] = [];
   ws.on("message", (data) => frames.push(JSON.parse(String(data)) as ServerFrame));
-  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
-    ws.on("close", (code, reason) => resolve({ code, reason: reason.toString() })),
-  );
+  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.on("close", (code, reason) => resolve({ code, reason: reason.toString() })));
   await new Promise((resolve, reject) => {
     ws.once("open", resolve);
     ws.once("error", reject);

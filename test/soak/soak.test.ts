@@ -23,16 +23,19 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 it(`${SUBSCRIBERS} subscribers over five transports: no loss, no duplicate, resources back to baseline`, async () => {
   const port = await freePort();
-  server = await startChildServer(port, {
-    LAB_MAX_HELD_CONNECTIONS: "5000",
-    LAB_MAX_HELD_PER_IP: "5000",
-    LAB_PUBLISH_RATE_MAX: "1000000",
-    LAB_HISTORY_SIZE: "100000",
-    LAB_ADMIN_HOOKS: "1",
-  }, ["--expose-gc"]);
+  server = await startChildServer(
+    port,
+    {
+      LAB_MAX_HELD_CONNECTIONS: "5000",
+      LAB_MAX_HELD_PER_IP: "5000",
+      LAB_PUBLISH_RATE_MAX: "1000000",
+      LAB_HISTORY_SIZE: "100000",
+      LAB_ADMIN_HOOKS: "1",
+    },
+    ["--expose-gc"],
+  );
   const url = server.url;
-  const health = async (query = ""): Promise<HealthResponse> =>
-    (await (await fetch(`${url}/api/health${query}`)).json()) as HealthResponse;
+  const health = async (query = ""): Promise<HealthResponse> => (await (await fetch(`${url}/api/health${query}`)).json()) as HealthResponse;
 
   await sleep(2_000); // let start-up (module loading, JIT) settle before the baseline
   const baseline = await health("?gc=1&reset=1");

@@ -30,10 +30,12 @@ export function emptySeries(): RateSeries {
 }
 
 export function sampleOf(stats: StatsResponse, at: number): Sample {
-  const bytes = Object.fromEntries(TRANSPORTS.map((t) => {
-    const counters = stats.client?.transports[t];
-    return [t, counters === undefined ? 0 : counters.bytesIn + counters.bytesOut];
-  })) as Record<Transport, number>;
+  const bytes = Object.fromEntries(
+    TRANSPORTS.map((t) => {
+      const counters = stats.client?.transports[t];
+      return [t, counters === undefined ? 0 : counters.bytesIn + counters.bytesOut];
+    }),
+  ) as Record<Transport, number>;
   return { at, bytes };
 }
 

@@ -14,7 +14,18 @@ const DOWN_COLOR = "#495057";
 
 const LABELS: Record<Metered, string> = { ...TRANSPORT_LABELS, publish: "Publish (POST)" };
 /** Column titles, each also the label a cell shows for itself when the table is stacked on a phone. */
-const COLUMNS = ["Transport", "Requests, tab / all", "Bytes up, tab / all", "Bytes down, tab / all", "Delivered (tab)", "Up per message", "Down per message", "Total per message", "Latency p50", "Latency p95"];
+const COLUMNS = [
+  "Transport",
+  "Requests, tab / all",
+  "Bytes up, tab / all",
+  "Bytes down, tab / all",
+  "Delivered (tab)",
+  "Up per message",
+  "Down per message",
+  "Total per message",
+  "Latency p50",
+  "Latency p95",
+];
 
 interface PerMessage {
   up: number;
@@ -43,13 +54,23 @@ function canvasIn(box: HTMLElement, label: string): HTMLCanvasElement {
 /** What each transport costs, from the server's socket counters for this tab and for everyone. */
 export function setUpCost(element: HTMLElement): { show(): void; hide(): void } {
   element.classList.add("cost");
-  const intro = el("p", "Bytes are counted by the server on the TCP socket: request and status lines, headers, chunk and frame overhead included. Up is what the browser sent (requests, headers, WebSocket frames), down what it received. “Tab” is this browser tab (the chat and the race); “all” is every client of the server. Updated every second while this view is visible.");
+  const intro = el(
+    "p",
+    "Bytes are counted by the server on the TCP socket: request and status lines, headers, chunk and frame overhead included. Up is what the browser sent (requests, headers, WebSocket frames), down what it received. “Tab” is this browser tab (the chat and the race); “all” is every client of the server. Updated every second while this view is visible.",
+  );
   const charts = el("div", undefined, "charts");
   const barBox = el("div", undefined, "chart-box");
   const lineBox = el("div", undefined, "chart-box");
   const barCanvas = canvasIn(barBox, "Chart: bytes per delivered message for this tab, per transport, up and down stacked (exact values in the table)");
-  const lineCanvas = canvasIn(lineBox, "Chart: bytes per second, up plus down, per transport, for this tab, over the last two minutes of real time; gaps where the view was hidden");
-  const lineNote = el("p", "Bytes up + down per second for this tab, over the last two minutes. A break in a line is time this view or tab was hidden: nothing was sampled then, and those bytes are in the table’s totals, not spread over one second.", "muted chart-note");
+  const lineCanvas = canvasIn(
+    lineBox,
+    "Chart: bytes per second, up plus down, per transport, for this tab, over the last two minutes of real time; gaps where the view was hidden",
+  );
+  const lineNote = el(
+    "p",
+    "Bytes up + down per second for this tab, over the last two minutes. A break in a line is time this view or tab was hidden: nothing was sampled then, and those bytes are in the table’s totals, not spread over one second.",
+    "muted chart-note",
+  );
   charts.append(barBox, lineBox);
 
   const table = el("table", undefined, "cost-table stack");
@@ -93,7 +114,14 @@ export function setUpCost(element: HTMLElement): { show(): void; hide(): void } 
   const line = new Chart(lineCanvas, {
     type: "line",
     data: {
-      datasets: TRANSPORTS.map((t) => ({ label: TRANSPORT_LABELS[t], data: series[t], borderColor: TRANSPORT_COLORS[t], backgroundColor: TRANSPORT_COLORS[t], pointRadius: 0, spanGaps: false })),
+      datasets: TRANSPORTS.map((t) => ({
+        label: TRANSPORT_LABELS[t],
+        data: series[t],
+        borderColor: TRANSPORT_COLORS[t],
+        backgroundColor: TRANSPORT_COLORS[t],
+        pointRadius: 0,
+        spanGaps: false,
+      })),
     },
     options: {
       animation: false,
@@ -138,7 +166,8 @@ export function setUpCost(element: HTMLElement): { show(): void; hide(): void } 
         return td;
       };
       const per = perMessage(tab);
-      const perCell = (name: string, bytes: number | undefined): HTMLElement => (bytes === undefined ? cell(name, "–") : cell(name, `${Math.round(bytes)} B`, bytes));
+      const perCell = (name: string, bytes: number | undefined): HTMLElement =>
+        bytes === undefined ? cell(name, "–") : cell(name, `${Math.round(bytes)} B`, bytes);
       row.append(
         el("th", LABELS[key]),
         cell("requests", `${tab?.requests ?? 0} / ${all.requests}`),

@@ -17,7 +17,10 @@ interface Lap {
 /** Five transports subscribed at once; each message's arrival delay per transport, side by side. */
 export function setUpRace(element: HTMLElement): { show(): void } {
   element.classList.add("race");
-  const intro = el("p", "All five transports subscribe to the same feed at once. Each message's arrival delay is measured from the moment this tab sent it (or from the server's time for others' messages); the fastest is marked. Polling here polls once a second, so its delay is up to a second by design.");
+  const intro = el(
+    "p",
+    "All five transports subscribe to the same feed at once. Each message's arrival delay is measured from the moment this tab sent it (or from the server's time for others' messages); the fastest is marked. Polling here polls once a second, so its delay is up to a second by design.",
+  );
   const toggle = el("button", "Start race");
   toggle.type = "button";
   const sendButton = el("button", "Send a race message");
@@ -59,7 +62,13 @@ export function setUpRace(element: HTMLElement): { show(): void } {
     type: "line",
     data: {
       labels: [] as string[],
-      datasets: TRANSPORTS.map((t) => ({ label: TRANSPORT_LABELS[t], data: [] as (number | null)[], borderColor: TRANSPORT_COLORS[t], backgroundColor: TRANSPORT_COLORS[t], spanGaps: true })),
+      datasets: TRANSPORTS.map((t) => ({
+        label: TRANSPORT_LABELS[t],
+        data: [] as (number | null)[],
+        borderColor: TRANSPORT_COLORS[t],
+        backgroundColor: TRANSPORT_COLORS[t],
+        spanGaps: true,
+      })),
     },
     options: {
       animation: false,
@@ -80,26 +89,29 @@ export function setUpRace(element: HTMLElement): { show(): void } {
       if (dataset !== undefined) dataset.data = recent.map((lap) => lap.delays[t] ?? null);
     });
     chart.update();
-    const rows = recent.slice(-TABLE_ROWS).reverse().map((lap) => {
-      const row = el("tr");
-      row.dataset.id = String(lap.message.id);
-      const values = TRANSPORTS.map((t) => lap.delays[t]).filter((v): v is number => v !== undefined);
-      // The first transport to deliver wins; later arrivals cannot beat it.
-      const best = values.length > 0 ? Math.min(...values) : undefined;
-      row.append(el("th", `${lap.message.from}: ${lap.message.text}`));
-      for (const t of TRANSPORTS) {
-        const delay = lap.delays[t];
-        const cell = el("td", formatMs(delay));
-        cell.dataset.transport = t;
-        cell.dataset.label = TRANSPORT_LABELS[t];
-        if (best !== undefined && delay === best) {
-          cell.classList.add("winner");
-          cell.append(" ", el("span", "fastest", "badge"));
+    const rows = recent
+      .slice(-TABLE_ROWS)
+      .reverse()
+      .map((lap) => {
+        const row = el("tr");
+        row.dataset.id = String(lap.message.id);
+        const values = TRANSPORTS.map((t) => lap.delays[t]).filter((v): v is number => v !== undefined);
+        // The first transport to deliver wins; later arrivals cannot beat it.
+        const best = values.length > 0 ? Math.min(...values) : undefined;
+        row.append(el("th", `${lap.message.from}: ${lap.message.text}`));
+        for (const t of TRANSPORTS) {
+          const delay = lap.delays[t];
+          const cell = el("td", formatMs(delay));
+          cell.dataset.transport = t;
+          cell.dataset.label = TRANSPORT_LABELS[t];
+          if (best !== undefined && delay === best) {
+            cell.classList.add("winner");
+            cell.append(" ", el("span", "fastest", "badge"));
+          }
+          row.append(cell);
         }
-        row.append(cell);
-      }
-      return row;
-    });
+        return row;
+      });
     body.replaceChildren(...rows);
   };
 
@@ -121,7 +133,10 @@ export function setUpRace(element: HTMLElement): { show(): void } {
     started = true;
     toggle.textContent = "Stop race";
     // Start from the newest id: a race over old history would only measure replay.
-    const after = await fetchStats().then((stats) => stats.feed.lastId, () => undefined);
+    const after = await fetchStats().then(
+      (stats) => stats.feed.lastId,
+      () => undefined,
+    );
     if (!started) return;
     const subscribedAt = Date.now();
     clients = TRANSPORTS.map((transport) => {

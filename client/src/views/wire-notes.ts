@@ -27,7 +27,10 @@ export const WIRE_NOTES: Record<Transport, WireNote[]> = {
   stream: [
     ...COMMON,
     { match: /^Transfer-Encoding: chunked/im, text: "Transfer-Encoding: chunked: the body has no end known in advance; it stays open while subscribed." },
-    { match: /^[0-9a-f]+\r$/im, text: "Chunk size line (hex): the byte count of the chunk that follows, then CRLF. This framing is the stream's per-message overhead." },
+    {
+      match: /^[0-9a-f]+\r$/im,
+      text: "Chunk size line (hex): the byte count of the chunk that follows, then CRLF. This framing is the stream's per-message overhead.",
+    },
     { match: /"id":/, text: "One message JSON per line (NDJSON): the newline ends the message, whatever chunks it arrives in." },
   ],
   sse: [

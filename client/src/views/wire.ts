@@ -9,7 +9,12 @@ interface WireCapture {
   request: string;
   response: string;
   truncated: boolean;
-  websocket?: { key: string; accept: string | null; expectedAccept: string; firstFrame: { headerHex: string; fin: boolean; opcode: number; payloadLength: number; payload: string } | null };
+  websocket?: {
+    key: string;
+    accept: string | null;
+    expectedAccept: string;
+    firstFrame: { headerHex: string; fin: boolean; opcode: number; payloadLength: number; payload: string } | null;
+  };
   browserRequest: { method: string; url: string; httpVersion: string; rawHeaders: string[] };
 }
 
@@ -32,7 +37,10 @@ function block(title: string, text: string, lineEnds = true): HTMLElement {
 /** "Under the hood": real bytes of one subscribe exchange for the chosen transport, explained. */
 export function setUpWire(element: HTMLElement, chat: { transport: Transport; onTransportChange(listener: (t: Transport) => void): void }): { show(): void } {
   element.classList.add("wire");
-  const intro = el("p", "The server opens a TCP connection to itself, sends one subscribe request and records every byte each way (the feed's last message is replayed so a real message appears). Line ends are shown as \\r\\n (CR LF) or \\n (LF). The capture is the server’s own traffic, so it is left out of every figure the lab reports.");
+  const intro = el(
+    "p",
+    "The server opens a TCP connection to itself, sends one subscribe request and records every byte each way (the feed's last message is replayed so a real message appears). Line ends are shown as \\r\\n (CR LF) or \\n (LF). The capture is the server’s own traffic, so it is left out of every figure the lab reports.",
+  );
   const picker = el("label", undefined, "field");
   const select = el("select");
   select.name = "wire-transport";
@@ -54,17 +62,38 @@ export function setUpWire(element: HTMLElement, chat: { transport: Transport; on
     const headEnd = data.response.indexOf("\r\n\r\n");
     const head = headEnd === -1 ? data.response : data.response.slice(0, headEnd + 4);
     const body = headEnd === -1 ? "" : data.response.slice(headEnd + 4);
-    const parts: HTMLElement[] = [block("Request the server read", (data.request)), block("Response head the server sent", (head))];
+    const parts: HTMLElement[] = [block("Request the server read", data.request), block("Response head the server sent", head)];
     if (data.websocket !== undefined) {
       const ws = data.websocket;
       const ok = ws.accept === ws.expectedAccept;
-      parts.push(block("Handshake check", `Sec-WebSocket-Key:    ${ws.key}\nSec-WebSocket-Accept: ${ws.accept ?? "(missing)"}\nbase64(SHA-1(key + 258EAFA5-E914-47DA-95CA-C5AB0DC85B11)) = ${ws.expectedAccept} ${ok ? "✓ matches" : "✗ differs"}`, false));
+      parts.push(
+        block(
+          "Handshake check",
+          `Sec-WebSocket-Key:    ${ws.key}\nSec-WebSocket-Accept: ${ws.accept ?? "(missing)"}\nbase64(SHA-1(key + 258EAFA5-E914-47DA-95CA-C5AB0DC85B11)) = ${ws.expectedAccept} ${ok ? "✓ matches" : "✗ differs"}`,
+          false,
+        ),
+      );
       const f = ws.firstFrame;
       if (f !== null) {
-        parts.push(block("First frame", `header bytes: ${f.headerHex}  (FIN=${f.fin ? 1 : 0}, opcode=${f.opcode}${f.opcode === 1 ? " text" : ""}, unmasked, payload length ${f.payloadLength})\npayload: ${f.payload}`, false));
+        parts.push(
+          block(
+            "First frame",
+            `header bytes: ${f.headerHex}  (FIN=${f.fin ? 1 : 0}, opcode=${f.opcode}${f.opcode === 1 ? " text" : ""}, unmasked, payload length ${f.payloadLength})\npayload: ${f.payload}`,
+            false,
+          ),
+        );
       }
     } else if (body !== "") {
-      parts.push(block(data.transport === "sse" ? "Raw SSE event (inside HTTP chunks)" : data.transport === "stream" ? "Raw NDJSON line (inside HTTP chunks)" : "Response body", (body)));
+      parts.push(
+        block(
+          data.transport === "sse"
+            ? "Raw SSE event (inside HTTP chunks)"
+            : data.transport === "stream"
+              ? "Raw NDJSON line (inside HTTP chunks)"
+              : "Response body",
+          body,
+        ),
+      );
     }
     if (data.truncated) parts.push(el("p", "Capture stopped at its time or size limit (no message yet? send one and capture again).", "note"));
     const notes = el("ul", undefined, "wire-notes");
@@ -74,7 +103,11 @@ export function setUpWire(element: HTMLElement, chat: { transport: Transport; on
     const raw = data.browserRequest.rawHeaders;
     const pairs: string[] = [];
     for (let i = 0; i + 1 < raw.length; i += 2) pairs.push(`${raw[i]}: ${raw[i + 1]}`);
-    const browser = block("Your browser's request for this capture: request line and headers as the server parsed them (rawHeaders, original case and order)", `${data.browserRequest.method} ${data.browserRequest.url} HTTP/${data.browserRequest.httpVersion}\n${pairs.join("\n")}`, false);
+    const browser = block(
+      "Your browser's request for this capture: request line and headers as the server parsed them (rawHeaders, original case and order)",
+      `${data.browserRequest.method} ${data.browserRequest.url} HTTP/${data.browserRequest.httpVersion}\n${pairs.join("\n")}`,
+      false,
+    );
     output.replaceChildren(el("h2", TRANSPORT_LABELS[data.transport]), notes, ...parts, browser);
   };
 
