@@ -55,6 +55,7 @@ export interface StepFigures {
   duplicated: number;
   outOfOrder: number;
   windowErrors: number;
+  publishErrors: number;
   latencyRequestsPerSecond: number;
   cpuMsPer1000: number | null;
   latencyServerCores: number;
@@ -139,6 +140,7 @@ export function stepFigures(
     duplicated: l.duplicated,
     outOfOrder: l.outOfOrder,
     windowErrors: l.errors,
+    publishErrors: l.publishErrors,
     latencyRequestsPerSecond: perSecond(l.server.requests, l),
     cpuMsPer1000: l.delivered > 0 ? (serverCpu / l.delivered) * 1000 : null,
     latencyServerCores: cores(serverCpu, l.wallMs),
@@ -168,6 +170,7 @@ export function breaks(f: StepFigures, previous: StepFigures | null, budgetMs: n
   const added = f.clients - (previous?.clients ?? 0);
   if (f.connectErrors > added * KNEE.connectErrorShare) reasons.push(`${fmt(f.connectErrors)} failed connect attempts (${codes(f.connectErrorCodes)})`);
   if (f.lost > 0) reasons.push(`${fmt(f.lost)} of ${fmt(f.expected)} deliveries lost`);
+  if (f.publishErrors > 0) reasons.push(`${fmt(f.publishErrors)} publishes failed`);
   if (f.expected > 0 && f.p99 > budgetMs) reasons.push(`p99 ${ms(f.p99)} over the ${ms(budgetMs)} a message may take at this rate`);
   if (previous !== null && previous.p99 > 0 && f.p99 > KNEE.latencyFloorMs) {
     const growth = f.p99 / previous.p99;
@@ -220,7 +223,12 @@ export function scaleFigures(scale: ScaleResults, config: Pick<BenchConfig, "pol
   return scale.transports.map((run) => {
     const steps = run.steps.map((s) => stepFigures(s, run.baseline, run.transport, config, machineCores));
     const budgetMs = latencyBudgetMs(run.transport, config.rate, config.pollIntervalMs);
-    return { transport: run.transport, label: TRANSPORT_LABELS[run.transport], steps, knee: kneeOf(steps, budgetMs), budgetMs, stopped: run.stopped };
+    let knee = kneeOf(steps, budgetMs);
+    // A step the bench could not measure at all (the server stopped answering it) is a knee too.
+    const aborted = run.abortedAt ?? null;
+    if (knee.at === null && aborted !== null)
+      knee = { at: aborted, lastGood: knee.lastGood, reasons: [run.stopped ?? "the step could not be measured"], limit: null };
+    return { transport: run.transport, label: TRANSPORT_LABELS[run.transport], steps, knee, budgetMs, stopped: run.stopped };
   });
 }
 

@@ -54,14 +54,13 @@ export function scaleNotes(r: BenchResults & { scale: ScaleResults }): string[] 
   return notes;
 }
 
-/** Bugs at any load: a duplicate or reordered delivery, a failed publish. Losses and failed connects are the knee's business. */
+/** Bugs at any load: a duplicate or reordered delivery. Losses, failed publishes and failed connects are the knee's business. */
 export function scaleProblems(scale: ScaleResults): string[] {
   return scale.transports.flatMap((t) =>
     t.steps.flatMap((s) => {
       const out: string[] = [];
       if (s.latency.duplicated > 0) out.push(`${t.transport} at ${n(s.clients)}: ${n(s.latency.duplicated)} duplicate deliveries`);
       if (s.latency.outOfOrder > 0) out.push(`${t.transport} at ${n(s.clients)}: ${n(s.latency.outOfOrder)} deliveries out of order`);
-      if (s.latency.publishErrors > 0) out.push(`${t.transport} at ${n(s.clients)}: ${n(s.latency.publishErrors)} publishes failed`);
       return out;
     }),
   );
@@ -210,7 +209,7 @@ export function scaleSections(r: BenchResults & { scale: ScaleResults }): Sectio
     {
       id: "scale-knee",
       title: "Where each transport breaks",
-      intro: `A step is broken when a subscriber did not connect, failed connect attempts exceed 1% of the clients added, a delivery was lost, p99 exceeds what a message may take at this rate (one message period; plus one poll interval for short polling), p99 grew more than twice as fast as the clients, or short polling was served under 90% of the polls its clients asked for. The knee is the first broken step. **Loud**: the limit was the generator's or the machine's (the server and the generator share ${r.machine.cores} cores), not the transport's.`,
+      intro: `A step is broken when a subscriber did not connect, failed connect attempts exceed 1% of the clients added, a delivery was lost or a publish failed, p99 exceeds what a message may take at this rate (one message period; plus one poll interval for short polling), p99 grew more than twice as fast as the clients, or short polling was served under 90% of the polls its clients asked for. The knee is the first broken step. **Loud**: the limit was the generator's or the machine's (the server and the generator share ${r.machine.cores} cores), not the transport's.`,
       table: knee,
     },
     {

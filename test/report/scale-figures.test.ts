@@ -80,12 +80,26 @@ describe("the knee", () => {
     expect(breaks(at({ askedRequestsPerSecond: 1_000, idleRequestsPerSecond: 899 }), null, 2_000)).toEqual([
       "served 899 polls/s of the 1,000 its clients asked for",
     ]);
+    expect(breaks(at({ publishErrors: 1 }), null, 1_000)).toEqual(["1 publishes failed"]);
   });
 
   it("is found at the first broken step even when a later one looks fine", () => {
     const list = [at({ clients: 1 }), at({ clients: 2, connected: 1 }), at({ clients: 4, connected: 4 })];
     expect(kneeOf(list, 1_000).at).toBe(2);
     expect(kneeOf([at({ clients: 1, connected: 0 })], 1_000).lastGood).toBeNull();
+  });
+});
+
+describe("a step the bench could not measure", () => {
+  it("is the knee when every measured step held", () => {
+    const aborted = scaleFixture();
+    const ws = aborted.scale.transports[2];
+    if (ws === undefined) throw new Error("empty fixture");
+    ws.steps = ws.steps.slice(0, 2);
+    ws.abortedAt = 40;
+    ws.stopped = "the step of 40 could not be measured: GET /api/stats timed out";
+    const knee = scaleFigures(aborted.scale, aborted.config, 2)[2]?.knee;
+    expect(knee).toEqual({ at: 40, lastGood: 20, reasons: ["the step of 40 could not be measured: GET /api/stats timed out"], limit: null });
   });
 });
 

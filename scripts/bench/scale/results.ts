@@ -97,6 +97,8 @@ export interface ScaleMemory {
 export interface LatencyWindow extends ScaleWindow {
   published: number;
   publishErrors: number;
+  /** A few of the failed publishes' errors. */
+  publishErrorSamples?: string[];
   expected: number;
   delivered: number;
   lost: number;
@@ -123,6 +125,8 @@ export interface ScaleTransportRun {
   steps: ScaleStep[];
   /** Why the ramp stopped before its last step, or null. */
   stopped: string | null;
+  /** The step that could not be measured (the server or the generator gave out during it), or null. */
+  abortedAt?: number | null;
 }
 
 export interface ScaleResults {

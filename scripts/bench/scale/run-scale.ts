@@ -1,6 +1,5 @@
 import { readFileSync } from "node:fs";
 import { availableParallelism, loadavg } from "node:os";
-import { request } from "undici";
 import type { Transport } from "../../../protocol/types.js";
 import { resolveConfig } from "../../../server/config.js";
 import { stepSummary } from "../../report/scale-figures.js";
@@ -16,12 +15,12 @@ import { Publisher } from "../publisher.js";
 import { RESULTS_SCHEMA, type BenchResults } from "../results.js";
 import { messageCount, serverEnvFor, type BenchConfig } from "../scenarios.js";
 import { startServer, type ServerHandle, type ServerProbe } from "../server-process.js";
-import { fetchStats, waitForOpen } from "../server-stats.js";
+import { ServerControl } from "./control.js";
 import { readFdLimits } from "./fd-limit.js";
 import { ScaleGenerator, type WindowEnd } from "./generator.js";
 import { machineCpu, readCpuTicks } from "./machine-cpu.js";
 import { addressesPerTransport, fdNeeded, GENERATOR, idleWindowMs, planAddresses, planSteps, SCALE_SERVER_ENV, stopReason, workerCountFor } from "./plan.js";
-import type { LatencyWindow, ScaleLimits, ScaleMemory, ScalePlan, ScaleStep, ScaleTransportRun, ScaleWindow } from "./results.js";
+import type { LatencyWindow, ScaleLimits, ScalePlan, ScaleStep, ScaleTransportRun, ScaleWindow } from "./results.js";
 
 /** Transports whose clients hold a connection or request open, visible in the server's `open` gauge. */
 const HELD: ReadonlySet<Transport> = new Set<Transport>(["long-poll", "stream", "sse", "ws"]);
@@ -57,13 +56,6 @@ function portRange(): [number, number] | null {
   } catch {
     return null;
   }
-}
-
-/** Memory after a full collection, as the server reports it. */
-async function health(url: string): Promise<ScaleMemory> {
-  const response = await request(`${url}/api/health?gc=1`);
-  const body = (await response.body.json()) as { rssBytes: number; heapUsedBytes: number; externalBytes: number };
-  return { rssBytes: body.rssBytes, heapUsedBytes: body.heapUsedBytes, externalBytes: body.externalBytes };
 }
 
 interface RampContext {
@@ -129,7 +121,8 @@ async function ramp(ctx: RampContext, transport: Transport, index: number): Prom
   const url = server.url;
   const max = plan.steps[plan.steps.length - 1] ?? 0;
 
-  const baseMemory = await health(url);
+  const control = new ServerControl(url);
+  const baseMemory = await control.memory();
   const b0 = await probe.sample();
   const bt = epochNow();
   await sleep(plan.baselineMs);
@@ -168,7 +161,7 @@ async function ramp(ctx: RampContext, transport: Transport, index: number): Prom
     if (pool.error !== null) throw pool.error;
     probe.reset();
     const cpu0 = await probe.sample();
-    const stats0 = await fetchStats(url);
+    const stats0 = await control.stats();
     const ticks0 = readCpuTicks();
     const gen0 = process.cpuUsage();
     const t0 = epochNow();
@@ -179,7 +172,7 @@ async function ramp(ctx: RampContext, transport: Transport, index: number): Prom
     const result = await body(startMs);
     const end = await pool.windowEnd();
     const cpu1 = await probe.sample();
-    const stats1 = await fetchStats(url);
+    const stats1 = await control.stats();
     const ticks1 = readCpuTicks();
     const wallMs = epochNow() - t0;
     const gen = process.cpuUsage(gen0);
@@ -211,76 +204,97 @@ async function ramp(ctx: RampContext, transport: Transport, index: number): Prom
 
   const steps: ScaleStep[] = [];
   let stopped: string | null = null;
+  let abortedAt: number | null = null;
+
+  /** One step: connect up to `clients`, read memory, the idle window, warm-up, the latency window. */
+  const runStep = async (clients: number): Promise<{ step: ScaleStep; samples: string[] }> => {
+    stage = "connecting";
+    const before = await control.stats();
+    const t0 = epochNow();
+    const added = clients - (steps[steps.length - 1]?.clients ?? 0);
+    const grown = await pool.grow(clients, before.feed.lastId, Date.now() + connectDeadlineMs(added));
+    if (HELD.has(transport)) await control.waitForOpen(transport, (open) => open >= grown.connected, 5_000);
+    const connectMs = epochNow() - t0;
+    const afterConnect = await control.stats();
+    const memory = await control.memory();
+
+    stage = "measuring";
+    const idle = await measure(0, (startMs) => sleep(startMs + plan.idleWindowMs - epochNow()));
+
+    stage = "warmup";
+    const warmupCount = messageCount(config, config.warmupMs);
+    const warmed = await publisher.run("w", warmupCount, epochNow() + 10);
+    await waitUntil(() => pool.live.warmup >= warmed * clients, config.drainTimeoutMs, pool);
+
+    stage = "measuring";
+    const count = messageCount(config, plan.latencyWindowMs);
+    const errorsBefore = publisher.errors;
+    const samplesBefore = publisher.errorSamples.length;
+    expected = count * clients;
+    const measured = await measure(count, async (startMs) => {
+      const stored = await publisher.run("m", count, startMs);
+      expected = stored * clients;
+      stage = "draining";
+      await waitUntil(() => pool.live.delivered >= expected, config.drainTimeoutMs, pool);
+      return stored;
+    });
+    const windowCounts = measured.end.counts;
+    const sum = (pick: (c: (typeof windowCounts)[number]) => number): number => windowCounts.reduce((n, c) => n + pick(c), 0);
+    const histogram = mergeEncoded(windowCounts.map((c) => c.histogram));
+    const delivered = sum((c) => c.delivered);
+    const latency: LatencyWindow = {
+      ...measured.window,
+      published: measured.result,
+      publishErrors: publisher.errors - errorsBefore,
+      publishErrorSamples: publisher.errorSamples.slice(samplesBefore),
+      expected,
+      delivered,
+      lost: Math.max(0, expected - delivered),
+      duplicated: sum((c) => c.duplicated),
+      outOfOrder: sum((c) => c.outOfOrder),
+      errors: measured.end.errors.count,
+      errorCodes: measured.end.errors.codes,
+      latency: summarize(histogram),
+      histogram: encode(histogram),
+    };
+    histogram.destroy();
+    const step: ScaleStep = {
+      clients,
+      connect: {
+        added,
+        connected: grown.connected,
+        ms: connectMs,
+        errors: grown.errors.count,
+        errorCodes: grown.errors.codes,
+        errorSamples: grown.errors.samples,
+        refused: afterConnect.transports[transport].refused - before.transports[transport].refused,
+        serverOpen: afterConnect.transports[transport].open,
+      },
+      memory,
+      idle: idle.window,
+      latency,
+    };
+    return { step, samples: [...grown.errors.samples, ...(latency.publishErrorSamples ?? []).map((e) => `publish: ${e}`)] };
+  };
+
   try {
     for (const [s, clients] of plan.steps.entries()) {
       stepIndex = s;
-      stage = "connecting";
-      const before = await fetchStats(url);
-      const t0 = epochNow();
-      const added = clients - (steps[steps.length - 1]?.clients ?? 0);
-      const grown = await pool.grow(clients, before.feed.lastId, Date.now() + 30_000 + added * 10);
-      if (HELD.has(transport)) await waitForOpen(url, transport, (open) => open >= grown.connected, 5_000);
-      const connectMs = epochNow() - t0;
-      const afterConnect = await fetchStats(url);
-      const memory = await health(url);
-
-      stage = "measuring";
-      const idle = await measure(0, (startMs) => sleep(startMs + plan.idleWindowMs - epochNow()));
-
-      stage = "warmup";
-      const warmupCount = messageCount(config, config.warmupMs);
-      const warmed = await publisher.run("w", warmupCount, epochNow() + 10);
-      await waitUntil(() => pool.live.warmup >= warmed * clients, config.drainTimeoutMs, pool);
-
-      stage = "measuring";
-      const count = messageCount(config, plan.latencyWindowMs);
-      const errorsBefore = publisher.errors;
-      expected = count * clients;
-      const measured = await measure(count, async (startMs) => {
-        const stored = await publisher.run("m", count, startMs);
-        expected = stored * clients;
-        stage = "draining";
-        await waitUntil(() => pool.live.delivered >= expected, config.drainTimeoutMs, pool);
-        return stored;
-      });
-      const windowCounts = measured.end.counts;
-      const sum = (pick: (c: (typeof windowCounts)[number]) => number): number => windowCounts.reduce((n, c) => n + pick(c), 0);
-      const histogram = mergeEncoded(windowCounts.map((c) => c.histogram));
-      const delivered = sum((c) => c.delivered);
-      const latency: LatencyWindow = {
-        ...measured.window,
-        published: measured.result,
-        publishErrors: publisher.errors - errorsBefore,
-        expected,
-        delivered,
-        lost: Math.max(0, expected - delivered),
-        duplicated: sum((c) => c.duplicated),
-        outOfOrder: sum((c) => c.outOfOrder),
-        errors: measured.end.errors.count,
-        errorCodes: measured.end.errors.codes,
-        latency: summarize(histogram),
-        histogram: encode(histogram),
-      };
-      histogram.destroy();
-      const step: ScaleStep = {
-        clients,
-        connect: {
-          added,
-          connected: grown.connected,
-          ms: connectMs,
-          errors: grown.errors.count,
-          errorCodes: grown.errors.codes,
-          errorSamples: grown.errors.samples,
-          refused: afterConnect.transports[transport].refused - before.transports[transport].refused,
-          serverOpen: afterConnect.transports[transport].open,
-        },
-        memory,
-        idle: idle.window,
-        latency,
-      };
+      let measured: { step: ScaleStep; samples: string[] };
+      try {
+        measured = await runStep(clients);
+      } catch (error) {
+        // A server or generator that gave out mid-step ends this ramp, never the run: the steps
+        // before it and the other transports keep their figures.
+        abortedAt = clients;
+        stopped = `the step of ${clients.toLocaleString("en-US")} could not be measured: ${error instanceof Error ? error.message : String(error)}`;
+        events.log(`${transport}: ${stopped}`);
+        break;
+      }
+      const { step, samples } = measured;
       steps.push(step);
       events.log(`${transport} ${stepSummary(transport, step, baseline, config)}`);
-      for (const sample of grown.errors.samples) events.log(`${transport}:   ${sample}`);
+      for (const sample of samples) events.log(`${transport}:   ${sample}`);
       stopped = stopReason(step);
       if (stopped !== null) {
         if (s < plan.steps.length - 1) events.log(`${transport}: ramp stopped: ${stopped}`);
@@ -294,8 +308,14 @@ async function ramp(ctx: RampContext, transport: Transport, index: number): Prom
     mainLoad.stop();
     await publisher.close();
     await pool.stop().catch(() => pool.terminate());
+    await control.close();
   }
-  return { transport, baseline, steps, stopped };
+  return { transport, baseline, steps, stopped, abortedAt };
+}
+
+/** How long a step may take to connect its new clients before it is measured as it stands. */
+function connectDeadlineMs(added: number): number {
+  return 15_000 + added * 3;
 }
 
 function cpuMsOf(sample: { cpuUserUs: number; cpuSystemUs: number }): number {
