@@ -81,8 +81,14 @@ export function limitOf(step: ScaleStep, machineCores: number): Limit | null {
     ["idle", step.idle],
     ["latency", step.latency],
   ];
+  // A saturated generator or machine may hide a saturated server: say so too.
+  const busyServer = windows.find(([, w]) => cores(w.server.cpuMs, w.wallMs) >= KNEE.serverCoreShare);
+  const serverText = (name: string, w: ScaleWindow): string =>
+    `the server's thread was busy ${(cores(w.server.cpuMs, w.wallMs) * 100).toFixed(0)}% of the ${name} window`;
+  const also = busyServer === undefined ? "" : `; ${serverText(...busyServer).replace("the server's thread was", "the server's thread was also")}`;
   for (const [name, w] of windows) {
-    if (w.generator.saturated) return { kind: "generator", text: `the load generator was saturated in the ${name} window (${w.generator.reasons.join("; ")})` };
+    if (w.generator.saturated)
+      return { kind: "generator", text: `the load generator was saturated in the ${name} window (${w.generator.reasons.join("; ")})${also}` };
   }
   for (const [name, w] of windows) {
     const server = cores(w.server.cpuMs, w.wallMs);
@@ -93,15 +99,11 @@ export function limitOf(step: ScaleStep, machineCores: number): Limit | null {
       const who = other > server + generator ? "other processes kept them busy" : "the generator shares them with the server";
       return {
         kind: "machine",
-        text: `the machine's ${machineCores} cores were ${((busy / machineCores) * 100).toFixed(0)}% busy in the ${name} window (server ${server.toFixed(2)}, generator ${generator.toFixed(2)}, other processes ${other.toFixed(2)} cores): ${who}`,
+        text: `the machine's ${machineCores} cores were ${((busy / machineCores) * 100).toFixed(0)}% busy in the ${name} window (server ${server.toFixed(2)}, generator ${generator.toFixed(2)}, other processes ${other.toFixed(2)} cores): ${who}${also}`,
       };
     }
   }
-  for (const [name, w] of windows) {
-    const server = cores(w.server.cpuMs, w.wallMs);
-    if (server >= KNEE.serverCoreShare) return { kind: "server", text: `the server's thread was busy ${(server * 100).toFixed(0)}% of the ${name} window` };
-  }
-  return null;
+  return busyServer === undefined ? null : { kind: "server", text: serverText(...busyServer) };
 }
 
 export function stepFigures(

@@ -121,6 +121,21 @@ describe("what limited a step", () => {
     expect(limitOf(busy, 2)).toEqual({ kind: "server", text: "the server's thread was busy 95% of the latency window" });
   });
 
+  it("says the server's thread was busy too when the generator was saturated", () => {
+    const both = {
+      ...step,
+      latency: {
+        ...step.latency,
+        server: { ...step.latency.server, cpuMs: 1_900 },
+        generator: { ...step.latency.generator, saturated: true, reasons: ["subscribers-1 event-loop delay p99 60.0 ms"] },
+      },
+    };
+    expect(limitOf(both, 2)).toEqual({
+      kind: "generator",
+      text: "the load generator was saturated in the latency window (subscribers-1 event-loop delay p99 60.0 ms); the server's thread was also busy 95% of the latency window",
+    });
+  });
+
   it("calls it the machine's when server and generator shared saturated cores", () => {
     const shared = {
       ...step,
