@@ -8,7 +8,6 @@ import type { BenchEvents, Stage } from "../events.js";
 import { periodicCosts } from "../idle-window.js";
 import { machine, versions } from "../machine.js";
 import { encode, mergeEncoded, summarize } from "../measure/histogram.js";
-import { saturationReasons } from "../measure/saturation.js";
 import { epochNow, ThreadLoadMonitor } from "../measure/thread-load.js";
 import { httpChannel } from "../publish-channel.js";
 import { Publisher } from "../publisher.js";
@@ -17,10 +16,10 @@ import { messageCount, serverEnvFor, type BenchConfig } from "../scenarios.js";
 import { startServer, type ServerHandle, type ServerProbe } from "../server-process.js";
 import { ServerControl } from "./control.js";
 import { readFdLimits } from "./fd-limit.js";
-import { ScaleGenerator, type WindowEnd } from "./generator.js";
-import { machineCpu, readCpuTicks } from "./machine-cpu.js";
+import { ScaleGenerator } from "./generator.js";
 import { addressesPerTransport, fdNeeded, GENERATOR, idleWindowMs, planAddresses, planSteps, SCALE_SERVER_ENV, stopReason, workerCountFor } from "./plan.js";
-import type { LatencyWindow, ScaleLimits, ScalePlan, ScaleStep, ScaleTransportRun, ScaleWindow } from "./results.js";
+import type { LatencyWindow, ScaleLimits, ScalePlan, ScaleStep, ScaleTransportRun } from "./results.js";
+import { cpuMsOf, measureWindow } from "./window.js";
 
 /** Transports whose clients hold a connection or request open, visible in the server's `open` gauge. */
 const HELD: ReadonlySet<Transport> = new Set<Transport>(["long-poll", "stream", "sse", "ws"]);
@@ -156,51 +155,8 @@ async function ramp(ctx: RampContext, transport: Transport, index: number): Prom
     });
   }, 250);
 
-  /** One measured window: server CPU and counters, the generator's load, the machine's CPU, around `body`. */
-  const measure = async <T>(count: number, body: (startMs: number) => Promise<T>): Promise<{ window: ScaleWindow; end: WindowEnd; result: T }> => {
-    if (pool.error !== null) throw pool.error;
-    probe.reset();
-    const cpu0 = await probe.sample();
-    const stats0 = await control.stats();
-    const ticks0 = readCpuTicks();
-    const gen0 = process.cpuUsage();
-    const t0 = epochNow();
-    mainLoad.reset();
-    publisher.lag.reset();
-    const startMs = epochNow() + 50;
-    await pool.windowStart(startMs, count);
-    const result = await body(startMs);
-    const end = await pool.windowEnd();
-    const cpu1 = await probe.sample();
-    const stats1 = await control.stats();
-    const ticks1 = readCpuTicks();
-    const wallMs = epochNow() - t0;
-    const gen = process.cpuUsage(gen0);
-    const genCpuMs = (gen.user + gen.system) / 1000;
-    const threads = [mainLoad.read(), ...end.loads];
-    const lag = summarize(publisher.lag);
-    const reasons = saturationReasons({ threads, publishLagP99Ms: lag.p99, cpuMs: genCpuMs, wallMs, cores: ctx.cores });
-    const a = stats1.transports[transport];
-    const b = stats0.transports[transport];
-    return {
-      window: {
-        wallMs,
-        server: {
-          cpuMs: cpuMsOf(cpu1) - cpuMsOf(cpu0),
-          requests: a.requests - b.requests,
-          bytesOut: a.bytesOut - b.bytesOut,
-          delivered: a.delivered - b.delivered,
-          eventLoopDelayP99Ms: cpu1.delayP99Ms,
-          eventLoopDelayMaxMs: cpu1.delayMaxMs,
-          peakRssBytes: cpu1.peakRssBytes,
-        },
-        generator: { cpuMs: genCpuMs, wallMs, threads, publishLagP99Ms: lag.p99, saturated: reasons.length > 0, reasons },
-        machine: machineCpu(ticks0, ticks1, ctx.cores, wallMs),
-      },
-      end,
-      result,
-    };
-  };
+  const meter = { transport, probe, control, pool, publisher, mainLoad, cores: ctx.cores };
+  const measure = <T>(count: number, body: (startMs: number) => Promise<T>) => measureWindow(meter, count, body);
 
   const steps: ScaleStep[] = [];
   let stopped: string | null = null;
@@ -316,10 +272,6 @@ async function ramp(ctx: RampContext, transport: Transport, index: number): Prom
 /** How long a step may take to connect its new clients before it is measured as it stands. */
 function connectDeadlineMs(added: number): number {
   return 15_000 + added * 3;
-}
-
-function cpuMsOf(sample: { cpuUserUs: number; cpuSystemUs: number }): number {
-  return (sample.cpuUserUs + sample.cpuSystemUs) / 1000;
 }
 
 /** Polls `done` until true; a timeout is not an error (what is missing is reported as lost). */
