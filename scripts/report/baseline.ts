@@ -40,7 +40,7 @@ export interface RatioRow {
 }
 
 /** A sample's value for a measure; null when the sample does not measure it. */
-export function valueOf(sample: BaselineSample, measure: Measure): number | null {
+export function sampleValue(sample: BaselineSample, measure: Measure): number | null {
   const perThousand = (cpuMs: number, count: number): number | null => (count > 0 ? (cpuMs / count) * 1000 : null);
   switch (measure) {
     case "max-rate":
@@ -63,7 +63,7 @@ export function pairedRatios(samples: readonly BaselineSample[], measure: Measur
   const bySide = (side: Side): Map<number, number> => {
     const map = new Map<number, number>();
     for (const s of samples) {
-      const v = valueOf(s, measure);
+      const v = sampleValue(s, measure);
       if (s.side === side && v !== null && Number.isFinite(v)) map.set(s.round, v);
     }
     return map;
@@ -110,7 +110,7 @@ export function ratioRows(entry: BaselineTransport, targets: BaselineTargets): R
   return MEASURES.flatMap((spec) => {
     const values = (side: Side): number[] =>
       entry.samples.flatMap((s) => {
-        const v = s.side === side ? valueOf(s, spec.measure) : null;
+        const v = s.side === side ? sampleValue(s, spec.measure) : null;
         return v === null || !Number.isFinite(v) ? [] : [v];
       });
     const project = values("project");
@@ -120,14 +120,24 @@ export function ratioRows(entry: BaselineTransport, targets: BaselineTargets): R
     const ratio = spreadOf(ratios);
     const target = spec.target(targets);
     const saturated = entry.samples.flatMap((s) => {
-      if (valueOf(s, spec.measure) === null) return [];
+      if (sampleValue(s, spec.measure) === null) return [];
       const g = saturation(s);
       return g === undefined || !g.saturated ? [] : [`${s.side} round ${s.round}: ${g.reasons.join("; ")}`];
     });
-    return [{
-      transport: entry.transport, measure: spec.measure, label: spec.label, unit: spec.unit,
-      project: spreadOf(project), bare: spreadOf(bare), ratio, target, verdict: target === null ? null : judge(ratio, target), saturated,
-    }];
+    return [
+      {
+        transport: entry.transport,
+        measure: spec.measure,
+        label: spec.label,
+        unit: spec.unit,
+        project: spreadOf(project),
+        bare: spreadOf(bare),
+        ratio,
+        target,
+        verdict: target === null ? null : judge(ratio, target),
+        saturated,
+      },
+    ];
   });
 }
 
@@ -151,11 +161,13 @@ export function verdictText(v: Verdict | null): string {
 export function baselineInsights(r: BenchResults): string[] {
   if (r.baseline === undefined) return [];
   const rows = allRatioRows(r.baseline);
-  const lines = rows.filter((row) => row.target !== null).map((row) => {
-    const flag = row.saturated.length > 0 ? " (**the generator was saturated in some samples: the ratio may measure it, not the server**)" : "";
-    const verdict = row.verdict === "met" ? "met" : `**${row.verdict ?? ""}**`;
-    return `${TRANSPORT_LABELS[row.transport]}, ${row.label}: lab ${withSpread(row.project, row.unit)} against bare ${withSpread(row.bare, row.unit)}, ratio ${ratioText(row.ratio)}; target ${targetText(row.target)} ${verdict}${flag}.`;
-  });
+  const lines = rows
+    .filter((row) => row.target !== null)
+    .map((row) => {
+      const flag = row.saturated.length > 0 ? " (**the generator was saturated in some samples: the ratio may measure it, not the server**)" : "";
+      const verdict = row.verdict === "met" ? "met" : `**${row.verdict ?? ""}**`;
+      return `${TRANSPORT_LABELS[row.transport]}, ${row.label}: lab ${withSpread(row.project, row.unit)} against bare ${withSpread(row.bare, row.unit)}, ratio ${ratioText(row.ratio)}; target ${targetText(row.target)} ${verdict}${flag}.`;
+    });
   return lines;
 }
 
@@ -216,8 +228,14 @@ export function baselineSections(r: BenchResults): BaselineSection[] {
     table: {
       head: ["transport", "measure", "lab server", "bare server", "lab / bare", "target", "verdict", "generator saturated"],
       rows: allRatioRows(b).map((row) => [
-        TRANSPORT_LABELS[row.transport], row.label, withSpread(row.project, row.unit), withSpread(row.bare, row.unit), ratioText(row.ratio),
-        targetText(row.target), verdictText(row.verdict), row.saturated.length === 0 ? "no" : `**yes** (${row.saturated.length} samples)`,
+        TRANSPORT_LABELS[row.transport],
+        row.label,
+        withSpread(row.project, row.unit),
+        withSpread(row.bare, row.unit),
+        ratioText(row.ratio),
+        targetText(row.target),
+        verdictText(row.verdict),
+        row.saturated.length === 0 ? "no" : `**yes** (${row.saturated.length} samples)`,
       ]),
     },
   };
@@ -229,33 +247,85 @@ export function baselineSections(r: BenchResults): BaselineSection[] {
       "and what set the pace: `server` (its one thread at 0.9 core or more), `generator` (saturated), `machine` (the two together used 90% of the cores they share, so neither could go faster) or `window` (none of these: the closed loop's in-flight bound). " +
       "Only a `server` bound on both sides makes the deliveries/s ratio the servers' own; CPU per 1,000 deliveries is the server's own cost whatever the bound.",
     table: {
-      head: ["transport", "server", "round", "messages", "deliveries/s", "server CPU / 1,000", "server cores", "busiest generator thread", "machine busy", "bound", "lost / dup / disorder", "generator saturated"],
-      rows: b.transports.flatMap((t) => t.samples.flatMap((s) => {
-        const m = s.maxRate;
-        if (m === undefined) return [];
-        const busiest = Math.max(0, ...m.threads.map((x) => x.elu));
-        return [[
-          TRANSPORT_LABELS[t.transport], s.side, String(s.round), fmt(m.published), perSecond(m.deliveriesPerSecond), ms(valueOf(s, "cpu-max-rate")),
-          m.serverCores.toFixed(2), `${(busiest * 100).toFixed(0)}%`,
-          m.windowMs > 0 ? `${(((m.serverCpuMs + m.generatorCpuMs) / m.windowMs / r.machine.cores) * 100).toFixed(0)}%` : "–", maxRateBound(m, r.machine.cores), `${fmt(m.lost)} / ${fmt(m.duplicated)} / ${fmt(m.outOfOrder)}`, yesNo(m.generator.reasons),
-        ]];
-      })),
+      head: [
+        "transport",
+        "server",
+        "round",
+        "messages",
+        "deliveries/s",
+        "server CPU / 1,000",
+        "server cores",
+        "busiest generator thread",
+        "machine busy",
+        "bound",
+        "lost / dup / disorder",
+        "generator saturated",
+      ],
+      rows: b.transports.flatMap((t) =>
+        t.samples.flatMap((s) => {
+          const m = s.maxRate;
+          if (m === undefined) return [];
+          const busiest = Math.max(0, ...m.threads.map((x) => x.elu));
+          return [
+            [
+              TRANSPORT_LABELS[t.transport],
+              s.side,
+              String(s.round),
+              fmt(m.published),
+              perSecond(m.deliveriesPerSecond),
+              ms(sampleValue(s, "cpu-max-rate")),
+              m.serverCores.toFixed(2),
+              `${(busiest * 100).toFixed(0)}%`,
+              m.windowMs > 0 ? `${(((m.serverCpuMs + m.generatorCpuMs) / m.windowMs / r.machine.cores) * 100).toFixed(0)}%` : "–",
+              maxRateBound(m, r.machine.cores),
+              `${fmt(m.lost)} / ${fmt(m.duplicated)} / ${fmt(m.outOfOrder)}`,
+              yesNo(m.generator.reasons),
+            ],
+          ];
+        }),
+      ),
     },
   };
   const cannon: BaselineSection = {
     id: "baseline-autocannon",
     title: "autocannon samples",
-    intro: "Polling as fast as autocannon goes: `poll` after the newest id (an empty answer), `long-poll` after the one before it (answered at once with one message). autocannon runs in one thread: near a full core, it set the pace.",
+    intro:
+      "Polling as fast as autocannon goes: `poll` after the newest id (an empty answer), `long-poll` after the one before it (answered at once with one message). autocannon runs in one thread: near a full core, it set the pace.",
     table: {
-      head: ["transport", "server", "round", "path", "requests/s", "p99", "server CPU / 1,000 requests", "server cores", "autocannon cores", "errors", "generator saturated"],
-      rows: b.transports.flatMap((t) => t.samples.flatMap((s) => {
-        const a = s.requestRate;
-        if (a === undefined) return [];
-        return [[
-          TRANSPORT_LABELS[t.transport], s.side, String(s.round), `\`${a.path.replace(/[0-9]{6,}/g, "…")}\``, perSecond(a.requestsPerSecond), ms(a.p99Ms),
-          ms(valueOf(s, "cpu-request")), a.durationMs > 0 ? (a.serverCpuMs / a.durationMs).toFixed(2) : "–", a.generatorCores.toFixed(2), fmt(a.errors + a.non2xx), yesNo(a.generator.reasons),
-        ]];
-      })),
+      head: [
+        "transport",
+        "server",
+        "round",
+        "path",
+        "requests/s",
+        "p99",
+        "server CPU / 1,000 requests",
+        "server cores",
+        "autocannon cores",
+        "errors",
+        "generator saturated",
+      ],
+      rows: b.transports.flatMap((t) =>
+        t.samples.flatMap((s) => {
+          const a = s.requestRate;
+          if (a === undefined) return [];
+          return [
+            [
+              TRANSPORT_LABELS[t.transport],
+              s.side,
+              String(s.round),
+              `\`${a.path.replace(/[0-9]{6,}/g, "…")}\``,
+              perSecond(a.requestsPerSecond),
+              ms(a.p99Ms),
+              ms(sampleValue(s, "cpu-request")),
+              a.durationMs > 0 ? (a.serverCpuMs / a.durationMs).toFixed(2) : "–",
+              a.generatorCores.toFixed(2),
+              fmt(a.errors + a.non2xx),
+              yesNo(a.generator.reasons),
+            ],
+          ];
+        }),
+      ),
     },
   };
   return [ratios, maxRate, cannon].filter((s) => s.table.rows.length > 0);

@@ -1,16 +1,29 @@
 import { describe, expect, it } from "vitest";
 import type { BaselineSample, BaselineTransport, MaxRateSample, RequestRateSample } from "../../scripts/bench/baselines/types.js";
 import { BASELINE_TARGETS } from "../../scripts/bench/baselines/types.js";
-import { baselineProblems, judge, maxRateBound, pairedRatios, ratioRows, valueOf } from "../../scripts/report/baseline.js";
+import { baselineProblems, judge, maxRateBound, pairedRatios, ratioRows, sampleValue } from "../../scripts/report/baseline.js";
 import { spreadOf } from "../../scripts/report/spread.js";
 
 const idle = { saturated: false, reasons: [] };
 
 function maxRate(deliveriesPerSecond: number, serverCpuMs: number, delivered = 100_000, extra: Partial<MaxRateSample> = {}): MaxRateSample {
   return {
-    inFlight: 64, published: delivered / 1000, expected: delivered, delivered, lost: 0, duplicated: 0, outOfOrder: 0,
-    windowMs: 5_000, deliveriesPerSecond, serverCpuMs, serverCores: serverCpuMs / 5_000, generatorCpuMs: 6_000,
-    threads: [{ name: "subscribers-1", elu: 0.5, delayP99Ms: 3, delayMaxMs: 9 }], p99Ms: 40, generator: idle, ...extra,
+    inFlight: 64,
+    published: delivered / 1000,
+    expected: delivered,
+    delivered,
+    lost: 0,
+    duplicated: 0,
+    outOfOrder: 0,
+    windowMs: 5_000,
+    deliveriesPerSecond,
+    serverCpuMs,
+    serverCores: serverCpuMs / 5_000,
+    generatorCpuMs: 6_000,
+    threads: [{ name: "subscribers-1", elu: 0.5, delayP99Ms: 3, delayMaxMs: 9 }],
+    p99Ms: 40,
+    generator: idle,
+    ...extra,
   };
 }
 
@@ -18,8 +31,16 @@ const sample = (side: "project" | "bare", round: number, m: MaxRateSample): Base
 
 function cannon(requestsPerSecond: number, saturated = false): RequestRateSample {
   return {
-    path: "/api/poll?after=1", connections: 100, durationMs: 5_000, requests: requestsPerSecond * 5, requestsPerSecond, errors: 0, non2xx: 0,
-    p99Ms: 20, serverCpuMs: 4_000, generatorCores: saturated ? 0.97 : 0.6,
+    path: "/api/poll?after=1",
+    connections: 100,
+    durationMs: 5_000,
+    requests: requestsPerSecond * 5,
+    requestsPerSecond,
+    errors: 0,
+    non2xx: 0,
+    p99Ms: 20,
+    serverCpuMs: 4_000,
+    generatorCores: saturated ? 0.97 : 0.6,
     generator: saturated ? { saturated: true, reasons: ["autocannon's thread used 0.97 of a core"] } : idle,
   };
 }
@@ -27,25 +48,24 @@ function cannon(requestsPerSecond: number, saturated = false): RequestRateSample
 describe("baseline ratios", () => {
   it("pairs each round's lab sample with that round's bare sample", () => {
     const samples = [
-      sample("project", 1, maxRate(80_000, 4_000)), sample("bare", 1, maxRate(100_000, 3_000)),
-      sample("project", 2, maxRate(90_000, 4_400)), sample("bare", 2, maxRate(90_000, 4_000)),
+      sample("project", 1, maxRate(80_000, 4_000)),
+      sample("bare", 1, maxRate(100_000, 3_000)),
+      sample("project", 2, maxRate(90_000, 4_400)),
+      sample("bare", 2, maxRate(90_000, 4_000)),
     ];
     expect(pairedRatios(samples, "max-rate")).toEqual([0.8, 1]);
     expect(pairedRatios(samples, "cpu-max-rate").map((r) => r.toFixed(3))).toEqual(["1.333", "1.100"]);
   });
 
   it("leaves out a round that one side did not measure, and never divides by zero", () => {
-    const samples = [
-      sample("project", 1, maxRate(80_000, 4_000)), sample("bare", 1, maxRate(0, 3_000)),
-      sample("project", 2, maxRate(90_000, 4_400)),
-    ];
+    const samples = [sample("project", 1, maxRate(80_000, 4_000)), sample("bare", 1, maxRate(0, 3_000)), sample("project", 2, maxRate(90_000, 4_400))];
     expect(pairedRatios(samples, "max-rate")).toEqual([]);
   });
 
   it("computes CPU per 1,000 deliveries and per 1,000 requests from the raw counts", () => {
-    expect(valueOf(sample("bare", 1, maxRate(1, 3_000, 200_000)), "cpu-max-rate")).toBe(15);
-    expect(valueOf({ side: "bare", round: 1, kind: "request-rate", requestRate: cannon(10_000) }, "cpu-request")).toBe(80);
-    expect(valueOf({ side: "bare", round: 1, kind: "request-rate", requestRate: cannon(10_000) }, "max-rate")).toBeNull();
+    expect(sampleValue(sample("bare", 1, maxRate(1, 3_000, 200_000)), "cpu-max-rate")).toBe(15);
+    expect(sampleValue({ side: "bare", round: 1, kind: "request-rate", requestRate: cannon(10_000) }, "cpu-request")).toBe(80);
+    expect(sampleValue({ side: "bare", round: 1, kind: "request-rate", requestRate: cannon(10_000) }, "max-rate")).toBeNull();
   });
 });
 
@@ -76,8 +96,10 @@ describe("ratio rows", () => {
     const ws: BaselineTransport = {
       transport: "ws",
       samples: [
-        sample("project", 1, maxRate(95_000, 3_150)), sample("bare", 1, maxRate(100_000, 3_000)),
-        sample("project", 2, maxRate(92_000, 3_300)), sample("bare", 2, maxRate(100_000, 3_000)),
+        sample("project", 1, maxRate(95_000, 3_150)),
+        sample("bare", 1, maxRate(100_000, 3_000)),
+        sample("project", 2, maxRate(92_000, 3_300)),
+        sample("bare", 2, maxRate(100_000, 3_000)),
       ],
     };
     const rows = ratioRows(ws, BASELINE_TARGETS);

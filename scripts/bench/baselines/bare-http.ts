@@ -93,7 +93,10 @@ export function bareHttp(feed: BareFeed): BareHttp {
 
   const longPoll = (req: IncomingMessage, res: ServerResponse, after: number | undefined, timeout: number): void => {
     const first = feed.read(after);
-    if (first.entries.length > 0 || first.reset !== null) return json(res, 200, pollBody(first));
+    if (first.entries.length > 0 || first.reset !== null) {
+      json(res, 200, pollBody(first));
+      return;
+    }
     const waitAfter = after ?? feed.last;
     open["long-poll"]++;
     const finish = (): void => {
@@ -152,7 +155,16 @@ export function bareHttp(feed: BareFeed): BareHttp {
 
   const stats = (res: ServerResponse): void => {
     const zero = (key: Metered): TransportCounters => ({
-      open: open[key], connections: 0, requests: 0, delivered: 0, bytesIn: 0, bytesOut: 0, disconnects: 0, cutoffs: 0, refused: 0, clientErrors: 0,
+      open: open[key],
+      connections: 0,
+      requests: 0,
+      delivered: 0,
+      bytesIn: 0,
+      bytesOut: 0,
+      disconnects: 0,
+      cutoffs: 0,
+      refused: 0,
+      clientErrors: 0,
     });
     const body: StatsResponse = {
       uptimeMs: Math.round(process.uptime() * 1000),

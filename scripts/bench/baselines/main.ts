@@ -4,7 +4,10 @@ import { startBareServer } from "./bare-server.js";
 const server = await startBareServer(process.env.HOST ?? "127.0.0.1", Number(process.env.PORT ?? 3001));
 console.log(`bare server listening on ${server.url}`);
 const stop = (): void => {
-  server.close().then(() => process.exit(0), () => process.exit(1));
+  server.close().then(
+    () => process.exit(0),
+    () => process.exit(1),
+  );
   setTimeout(() => process.exit(0), 1_000).unref();
 };
 process.on("SIGINT", stop);

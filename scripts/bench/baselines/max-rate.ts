@@ -2,7 +2,7 @@ import type { Transport } from "../../../protocol/types.js";
 import { mergeEncoded, summarize } from "../measure/histogram.js";
 import { saturationReasons } from "../measure/saturation.js";
 import { epochNow, ThreadLoadMonitor } from "../measure/thread-load.js";
-import { httpChannel, type PublishChannel } from "../publish-channel.js";
+import { httpChannel } from "../publish-channel.js";
 import type { PhaseContext } from "../run-transport.js";
 import { workerCount } from "../scenarios.js";
 import { fetchStats, waitForOpen } from "../server-stats.js";
@@ -42,8 +42,13 @@ export async function runMaxRate(ctx: PhaseContext, transport: Transport): Promi
   const shares = splitClients(clients, workerCount(config, ctx.cores));
   const before = await fetchStats(url);
   const pool = new WorkerPool(shares, {
-    transport, origin: url, after: before.feed.lastId, measuredCount: MAX_MESSAGES,
-    pollIntervalMs: config.pollIntervalMs, longPollTimeoutMs: config.longPollTimeoutMs, progressMs: PROGRESS_MS,
+    transport,
+    origin: url,
+    after: before.feed.lastId,
+    measuredCount: MAX_MESSAGES,
+    pollIntervalMs: config.pollIntervalMs,
+    longPollTimeoutMs: config.longPollTimeoutMs,
+    progressMs: PROGRESS_MS,
   });
   const channel = httpChannel(url);
   const text = "x".repeat(config.size);
@@ -76,7 +81,10 @@ export async function runMaxRate(ctx: PhaseContext, transport: Transport): Promi
     await pool.ready(30_000 + clients * 20);
     if (transport !== "poll") await waitForOpen(url, transport, (open) => open >= before.transports[transport].open + clients, 15_000);
     const warm = await loop("w", epochNow() + config.warmupMs, () => pool.delivered.warmup);
-    await drain(() => warm * clients, () => pool.delivered.warmup);
+    await drain(
+      () => warm * clients,
+      () => pool.delivered.warmup,
+    );
 
     server.probe?.reset();
     const cpuBefore = await server.probe?.sample();
@@ -85,7 +93,10 @@ export async function runMaxRate(ctx: PhaseContext, transport: Transport): Promi
     await pool.windowStart(windowStart);
     mainLoad.reset();
     const published = await loop("m", windowStart + config.durationMs, () => pool.delivered.measured);
-    await drain(() => published * clients, () => pool.delivered.measured);
+    await drain(
+      () => published * clients,
+      () => pool.delivered.measured,
+    );
     const windowMs = epochNow() - windowStart;
     const ended = await pool.windowEnd();
     const cpuAfter = await server.probe?.sample();
@@ -99,9 +110,8 @@ export async function runMaxRate(ctx: PhaseContext, transport: Transport): Promi
     latency.destroy();
     const delivered = sum((f) => f.delivered);
     const generatorCpuMs = (cpu.user + cpu.system) / 1000;
-    const serverCpuMs = cpuBefore !== undefined && cpuAfter !== undefined
-      ? (cpuAfter.cpuUserUs - cpuBefore.cpuUserUs + cpuAfter.cpuSystemUs - cpuBefore.cpuSystemUs) / 1000
-      : 0;
+    const serverCpuMs =
+      cpuBefore !== undefined && cpuAfter !== undefined ? (cpuAfter.cpuUserUs - cpuBefore.cpuUserUs + cpuAfter.cpuSystemUs - cpuBefore.cpuSystemUs) / 1000 : 0;
     // No schedule to be late against in a closed loop: the publisher's lag is not a reason here.
     const reasons = saturationReasons({ threads, publishLagP99Ms: 0, cpuMs: generatorCpuMs, wallMs: windowMs, cores: ctx.cores });
     if (errors > 0) reasons.push(`${errors} publishes failed`);

@@ -44,9 +44,8 @@ export async function runRequestRate(server: ServerHandle, mode: "poll" | "long-
     errors: result.errors,
     non2xx: result.non2xx,
     p99Ms: result.latency.p99,
-    serverCpuMs: cpuBefore !== undefined && cpuAfter !== undefined
-      ? (cpuAfter.cpuUserUs - cpuBefore.cpuUserUs + cpuAfter.cpuSystemUs - cpuBefore.cpuSystemUs) / 1000
-      : 0,
+    serverCpuMs:
+      cpuBefore !== undefined && cpuAfter !== undefined ? (cpuAfter.cpuUserUs - cpuBefore.cpuUserUs + cpuAfter.cpuSystemUs - cpuBefore.cpuSystemUs) / 1000 : 0,
     generatorCores,
     generator: { saturated: reasons.length > 0, reasons },
   };

@@ -61,7 +61,11 @@ export async function runBaselineBench(options: CliOptions, events: BenchEvents,
     }
   };
   /** One measurement, A B A B: `measure` once per side per round. */
-  const alternate = async (transport: Transport, what: string, measure: (side: Side, server: ServerHandle) => Promise<Omit<BaselineSample, "side" | "round">>): Promise<BaselineSample[]> => {
+  const alternate = async (
+    transport: Transport,
+    what: string,
+    measure: (side: Side, server: ServerHandle) => Promise<Omit<BaselineSample, "side" | "round">>,
+  ): Promise<BaselineSample[]> => {
     const samples: BaselineSample[] = [];
     for (let round = 1; round <= config.repeat; round++) {
       for (const side of SIDES) {
@@ -84,13 +88,20 @@ export async function runBaselineBench(options: CliOptions, events: BenchEvents,
     });
     projectRuns.set(transport, runs);
     if (STREAMING.has(transport)) {
-      samples.push(...(await alternate(transport, `${config.clients} clients, maximum rate`, async (_side, server) => ({ kind: "max-rate", maxRate: await runMaxRate(ctx(server), transport) }))));
+      samples.push(
+        ...(await alternate(transport, `${config.clients} clients, maximum rate`, async (_side, server) => ({
+          kind: "max-rate",
+          maxRate: await runMaxRate(ctx(server), transport),
+        }))),
+      );
     } else if (config.autocannonMs > 0) {
       const mode = transport === "poll" ? "poll" : "long-poll";
-      samples.push(...(await alternate(transport, "autocannon", async (_side, server) => {
-        events.tick({ transport, stage: "autocannon", fraction: 0, delivered: 0, expected: 0 });
-        return { kind: "request-rate", requestRate: await runRequestRate(server, mode, config.autocannonMs, config.size) };
-      })));
+      samples.push(
+        ...(await alternate(transport, "autocannon", async (_side, server) => {
+          events.tick({ transport, stage: "autocannon", fraction: 0, delivered: 0, expected: 0 });
+          return { kind: "request-rate", requestRate: await runRequestRate(server, mode, config.autocannonMs, config.size) };
+        })),
+      );
     }
     transports.push({ transport, samples });
   }

@@ -33,9 +33,32 @@ describe("npm run bench -- --baseline (tiny run)", () => {
   beforeAll(async () => {
     out = await mkdtemp(join(tmpdir(), "bench-baseline-"));
     const args = [
-      "--import", "tsx", "scripts/bench/cli.ts", "--baseline",
-      "--scenario", "chat", "--transports", "poll,sse", "--clients", "3", "--rate", "10", "--duration", "1s", "--warmup", "300ms",
-      "--poll-interval", "200", "--workers", "1", "--autocannon", "500ms", "--repeat", "2", "--out", out,
+      "--import",
+      "tsx",
+      "scripts/bench/cli.ts",
+      "--baseline",
+      "--scenario",
+      "chat",
+      "--transports",
+      "poll,sse",
+      "--clients",
+      "3",
+      "--rate",
+      "10",
+      "--duration",
+      "1s",
+      "--warmup",
+      "300ms",
+      "--poll-interval",
+      "200",
+      "--workers",
+      "1",
+      "--autocannon",
+      "500ms",
+      "--repeat",
+      "2",
+      "--out",
+      out,
     ];
     await new Promise<void>((resolve) => {
       const child = execFile(process.execPath, args, { cwd: ROOT, timeout: 150_000 }, (_error, _stdout, err) => {
@@ -56,19 +79,34 @@ describe("npm run bench -- --baseline (tiny run)", () => {
   it("exits 0 with the lab server's fixed-rate phases as the run's transports", () => {
     expect(exitCode, stderr).toBe(0);
     expect(results.config.baseline).toBe(true);
-    expect(results.transports.map((t) => [t.transport, t.repeats?.length])).toEqual([["poll", 2], ["sse", 2]]);
+    expect(results.transports.map((t) => [t.transport, t.repeats?.length])).toEqual([
+      ["poll", 2],
+      ["sse", 2],
+    ]);
   });
 
   it("alternates lab and bare in every round of every measurement", () => {
     const kinds = (transport: string): string[] =>
       (results.baseline?.transports.find((t) => t.transport === transport)?.samples ?? []).map((s) => `${s.kind} ${s.side} ${s.round}`);
     expect(kinds("poll")).toEqual([
-      "fixed-rate project 1", "fixed-rate bare 1", "fixed-rate project 2", "fixed-rate bare 2",
-      "request-rate project 1", "request-rate bare 1", "request-rate project 2", "request-rate bare 2",
+      "fixed-rate project 1",
+      "fixed-rate bare 1",
+      "fixed-rate project 2",
+      "fixed-rate bare 2",
+      "request-rate project 1",
+      "request-rate bare 1",
+      "request-rate project 2",
+      "request-rate bare 2",
     ]);
     expect(kinds("sse")).toEqual([
-      "fixed-rate project 1", "fixed-rate bare 1", "fixed-rate project 2", "fixed-rate bare 2",
-      "max-rate project 1", "max-rate bare 1", "max-rate project 2", "max-rate bare 2",
+      "fixed-rate project 1",
+      "fixed-rate bare 1",
+      "fixed-rate project 2",
+      "fixed-rate bare 2",
+      "max-rate project 1",
+      "max-rate bare 1",
+      "max-rate project 2",
+      "max-rate bare 2",
     ]);
   });
 

@@ -55,7 +55,10 @@ async function capture(url: string, port: number): Promise<Capture> {
   const json = await published.text();
   const message = JSON.parse(json) as ChatMessage;
   const latin1 = Buffer.from(json).toString("latin1");
-  await waitFor(() => stream.text().includes(`${latin1}\n\r\n`) && sse.text().includes(`${latin1}\n\n\r\n`) && wsBytes.endsWith(latin1), "the message on every stream");
+  await waitFor(
+    () => stream.text().includes(`${latin1}\n\r\n`) && sse.text().includes(`${latin1}\n\n\r\n`) && wsBytes.endsWith(latin1),
+    "the message on every stream",
+  );
 
   const poll = await fetch(`${url}/api/poll?after=${after}`);
   const captured: Capture = {
@@ -77,7 +80,10 @@ function normalize(text: string, message: ChatMessage): string {
 }
 
 const header = (head: string, name: string): string | undefined =>
-  head.split("\r\n").find((line) => line.toLowerCase().startsWith(`${name}:`))?.toLowerCase();
+  head
+    .split("\r\n")
+    .find((line) => line.toLowerCase().startsWith(`${name}:`))
+    ?.toLowerCase();
 
 describe("bare baseline server speaks the lab's bytes", () => {
   let lab: TestServer;
@@ -107,7 +113,9 @@ describe("bare baseline server speaks the lab's bytes", () => {
 
   it("answers a poll with the same body and content headers", () => {
     expect(normalize(fromBare.poll.body, fromBare.message)).toBe(normalize(fromLab.poll.body, fromLab.message));
-    expect(normalize(fromLab.poll.body, fromLab.message)).toBe('{"messages":[{"id":<id>,"from":"ada","text":"héllo \\"wire\\" 👋","time":<time>,"nonce":"n-1"}],"cursor":<id>,"more":false}');
+    expect(normalize(fromLab.poll.body, fromLab.message)).toBe(
+      '{"messages":[{"id":<id>,"from":"ada","text":"héllo \\"wire\\" 👋","time":<time>,"nonce":"n-1"}],"cursor":<id>,"more":false}',
+    );
     expect(fromBare.poll.contentType).toBe(fromLab.poll.contentType);
     expect(fromBare.poll.cacheControl).toBe(fromLab.poll.cacheControl);
   });
