@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { closePayload, encodeClientFrame, OP, openConversation, textFrames, type WsConversation } from "../helpers/raw-ws.js";
+import { closePayload, OP, openConversation, textFrames, type WsConversation } from "../helpers/raw-ws.js";
 import { startServer, waitFor, type TestServer } from "../helpers/server.js";
 
 /**
