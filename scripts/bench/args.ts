@@ -78,7 +78,10 @@ function parseCount(raw: string, name: string, min: number): number {
 }
 
 function parseTransports(raw: string): Transport[] {
-  const names = raw.split(",").map((s) => s.trim()).filter((s) => s !== "");
+  const names = raw
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
   const known = new Set<string>(TRANSPORTS);
   for (const name of names) {
     if (!known.has(name)) throw new UsageError(`--transports: unknown transport "${name}" (known: ${TRANSPORTS.join(", ")})`);
@@ -108,13 +111,28 @@ export function parseCli(argv: string[], now = new Date(), env: Record<string, s
       args: argv,
       allowPositionals: false,
       options: {
-        scenario: { type: "string" }, transports: { type: "string" }, clients: { type: "string" },
-        rate: { type: "string" }, burst: { type: "string" }, duration: { type: "string" },
-        warmup: { type: "string" }, size: { type: "string" }, "poll-interval": { type: "string" },
-        "long-poll-timeout": { type: "string" }, "publish-via": { type: "string" }, workers: { type: "string" },
-        autocannon: { type: "string" }, "drain-timeout": { type: "string" }, out: { type: "string" },
-        url: { type: "string" }, "allow-remote": { type: "boolean" }, "server-env": { type: "string", multiple: true },
-        repeat: { type: "string" }, baseline: { type: "boolean" }, steps: { type: "string" }, help: { type: "boolean", short: "h" },
+        scenario: { type: "string" },
+        transports: { type: "string" },
+        clients: { type: "string" },
+        rate: { type: "string" },
+        burst: { type: "string" },
+        duration: { type: "string" },
+        warmup: { type: "string" },
+        size: { type: "string" },
+        "poll-interval": { type: "string" },
+        "long-poll-timeout": { type: "string" },
+        "publish-via": { type: "string" },
+        workers: { type: "string" },
+        autocannon: { type: "string" },
+        "drain-timeout": { type: "string" },
+        out: { type: "string" },
+        url: { type: "string" },
+        "allow-remote": { type: "boolean" },
+        "server-env": { type: "string", multiple: true },
+        repeat: { type: "string" },
+        baseline: { type: "boolean" },
+        steps: { type: "string" },
+        help: { type: "boolean", short: "h" },
       },
     });
   } catch (error) {
@@ -167,8 +185,10 @@ export function parseCli(argv: string[], now = new Date(), env: Record<string, s
   const url = v.url;
   const allowRemote = v["allow-remote"] ?? false;
   if (url !== undefined) checkUrl(url, allowRemote);
-  if (config.baseline === true && url !== undefined) throw new UsageError("--baseline starts its own server processes (the lab's and the bare one); it cannot target --url");
-  if (scenario === "scale" && url !== undefined) throw new UsageError("--scenario scale starts a server process per transport and measures it from inside; it cannot target --url");
+  if (config.baseline === true && url !== undefined)
+    throw new UsageError("--baseline starts its own server processes (the lab's and the bare one); it cannot target --url");
+  if (scenario === "scale" && url !== undefined)
+    throw new UsageError("--scenario scale starts a server process per transport and measures it from inside; it cannot target --url");
   const notices: string[] = [];
   let idleWindow: IdleWindow | undefined;
   if (config.rate === 0) {

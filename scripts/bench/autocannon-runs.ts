@@ -45,15 +45,30 @@ async function fire(url: string, spec: CannonSpec, durationMs: number): Promise<
 export async function runAutocannon(url: string, config: BenchConfig): Promise<AutocannonRun[]> {
   if (config.autocannonMs <= 0) return [];
   const text = "x".repeat(Math.min(config.size, 2_000));
-  const publish = await fire(url, {
-    name: "publish, as fast as possible", method: "POST", path: "/api/messages",
-    body: JSON.stringify({ from: "autocannon", text }), connections: 10, targetRate: 0,
-  }, config.autocannonMs);
+  const publish = await fire(
+    url,
+    {
+      name: "publish, as fast as possible",
+      method: "POST",
+      path: "/api/messages",
+      body: JSON.stringify({ from: "autocannon", text }),
+      connections: 10,
+      targetRate: 0,
+    },
+    config.autocannonMs,
+  );
   const { feed } = await fetchStats(url);
   const connections = Math.min(config.clients, 100);
-  const poll = await fire(url, {
-    name: `short polling, ${connections} clients every ${config.pollIntervalMs} ms`, method: "GET", path: `/api/poll?after=${feed.lastId}`,
-    connections, targetRate: Math.round((connections * 1000) / config.pollIntervalMs),
-  }, config.autocannonMs);
+  const poll = await fire(
+    url,
+    {
+      name: `short polling, ${connections} clients every ${config.pollIntervalMs} ms`,
+      method: "GET",
+      path: `/api/poll?after=${feed.lastId}`,
+      connections,
+      targetRate: Math.round((connections * 1000) / config.pollIntervalMs),
+    },
+    config.autocannonMs,
+  );
   return [publish, poll];
 }

@@ -42,11 +42,12 @@ async function main(argv: string[]): Promise<number> {
   const command = `npm run bench -- ${argv.join(" ")}`.trim();
   let results;
   try {
-    results = options.config.baseline === true
-      ? await runBaselineBench(options, events, command)
-      : options.config.scenario === "scale"
-        ? await runScale(options, events, command)
-        : await runBench(options, events, command);
+    results =
+      options.config.baseline === true
+        ? await runBaselineBench(options, events, command)
+        : options.config.scenario === "scale"
+          ? await runScale(options, events, command)
+          : await runBench(options, events, command);
   } finally {
     stopProgress();
   }
@@ -56,15 +57,21 @@ async function main(argv: string[]): Promise<number> {
   const written = await writeReport(dir, results);
   if (basename(dirname(dir)) === "results") written.push(await writeIndex(dirname(dir)));
   const problems = verdict(results);
-  process.stdout.write(`\nWhat this run shows:\n${insights(results).map((line) => `  - ${line.replace(/\*\*/g, "")}`).join("\n")}\n`);
+  process.stdout.write(
+    `\nWhat this run shows:\n${insights(results)
+      .map((line) => `  - ${line.replace(/\*\*/g, "")}`)
+      .join("\n")}\n`,
+  );
   process.stdout.write(`\nWrote ${dir}/\n${written.map((f) => `  ${f}`).join("\n")}\n`);
   if (problems.length > 0) {
     process.stderr.write(`\nDELIVERY PROBLEMS:\n${problems.map((p) => `  ✗ ${p}`).join("\n")}\n`);
     return 1;
   }
-  process.stdout.write(results.scale !== undefined
-    ? "No delivery was duplicated or out of order; losses and failed connects, where there were any, mark the knee in the report.\n"
-    : "Every expected message was delivered exactly once, in order.\n");
+  process.stdout.write(
+    results.scale !== undefined
+      ? "No delivery was duplicated or out of order; losses and failed connects, where there were any, mark the knee in the report.\n"
+      : "Every expected message was delivered exactly once, in order.\n",
+  );
   return 0;
 }
 

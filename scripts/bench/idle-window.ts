@@ -34,17 +34,23 @@ export type IdleWindowCheck =
   | { kind: "refused"; message: string };
 
 /** The periodic costs of the transports in this run, from the server's settings and the bench's own options. */
-export function periodicCosts(server: Pick<LabConfig, "heartbeatMs" | "wsPingMs" | "longPollMaxMs">, workload: Pick<BenchConfig, "transports" | "pollIntervalMs" | "longPollTimeoutMs">): PeriodicCost[] {
+export function periodicCosts(
+  server: Pick<LabConfig, "heartbeatMs" | "wsPingMs" | "longPollMaxMs">,
+  workload: Pick<BenchConfig, "transports" | "pollIntervalMs" | "longPollTimeoutMs">,
+): PeriodicCost[] {
   const clamped = workload.longPollTimeoutMs > server.longPollMaxMs;
   const all: PeriodicCost[] = [
     { what: "short poll", transports: ["poll"], periodMs: workload.pollIntervalMs, source: "--poll-interval" },
-    { what: "long-poll answer on timeout", transports: ["long-poll"], periodMs: clamped ? server.longPollMaxMs : workload.longPollTimeoutMs, source: clamped ? "LAB_LONG_POLL_MAX_MS" : "--long-poll-timeout" },
+    {
+      what: "long-poll answer on timeout",
+      transports: ["long-poll"],
+      periodMs: clamped ? server.longPollMaxMs : workload.longPollTimeoutMs,
+      source: clamped ? "LAB_LONG_POLL_MAX_MS" : "--long-poll-timeout",
+    },
     { what: "heartbeat", transports: ["stream", "sse"], periodMs: server.heartbeatMs, source: "LAB_HEARTBEAT_MS" },
     { what: "WebSocket ping", transports: ["ws"], periodMs: server.wsPingMs, source: "LAB_WS_PING_MS" },
   ];
-  return all
-    .map((c) => ({ ...c, transports: c.transports.filter((t) => workload.transports.includes(t)) }))
-    .filter((c) => c.transports.length > 0);
+  return all.map((c) => ({ ...c, transports: c.transports.filter((t) => workload.transports.includes(t)) })).filter((c) => c.transports.length > 0);
 }
 
 const seconds = (ms: number): string => `${Number((ms / 1000).toFixed(3))} s`;

@@ -23,9 +23,14 @@ export function mergeRepeats(repeats: readonly TransportRun[]): TransportRun {
     windowMs: sum((r) => r.windowMs),
     published: { warmup: sum((r) => r.published.warmup), measured: sum((r) => r.published.measured), errors: sum((r) => r.published.errors) },
     delivery: {
-      expected: sum((r) => r.delivery.expected), delivered: sum((r) => r.delivery.delivered), lost: sum((r) => r.delivery.lost),
-      duplicated: sum((r) => r.delivery.duplicated), outOfOrder: sum((r) => r.delivery.outOfOrder), resets: sum((r) => r.delivery.resets),
-      protocolErrors: sum((r) => r.delivery.protocolErrors), reconnects: sum((r) => r.delivery.reconnects),
+      expected: sum((r) => r.delivery.expected),
+      delivered: sum((r) => r.delivery.delivered),
+      lost: sum((r) => r.delivery.lost),
+      duplicated: sum((r) => r.delivery.duplicated),
+      outOfOrder: sum((r) => r.delivery.outOfOrder),
+      resets: sum((r) => r.delivery.resets),
+      protocolErrors: sum((r) => r.delivery.protocolErrors),
+      reconnects: sum((r) => r.delivery.reconnects),
     },
     latency: { summary: summarize(latency), histogram: encode(latency), timeline: medianTimeline(repeats.map((r) => r.latency.timeline)) },
     window: { client: sumClient(repeats.map((r) => r.window.client)), server: sumServer(repeats.map((r) => r.window.server)) },
@@ -60,12 +65,19 @@ const addBytes = (a: Bytes, b: Bytes): Bytes => ({ up: a.up + b.up, down: a.down
 
 function sumClient(list: ClientCounts[]): ClientCounts {
   return list.reduce((a, c) => ({ bytes: addBytes(a.bytes, c.bytes), requests: a.requests + c.requests, connections: a.connections + c.connections }), {
-    bytes: { up: 0, down: 0 }, requests: 0, connections: 0,
+    bytes: { up: 0, down: 0 },
+    requests: 0,
+    connections: 0,
   });
 }
 
 function sumServer(list: ServerCounts[]): ServerCounts {
-  return list.reduce((a, c) => ({ ...sumClient([a, c]), delivered: a.delivered + c.delivered }), { bytes: { up: 0, down: 0 }, requests: 0, connections: 0, delivered: 0 });
+  return list.reduce((a, c) => ({ ...sumClient([a, c]), delivered: a.delivered + c.delivered }), {
+    bytes: { up: 0, down: 0 },
+    requests: 0,
+    connections: 0,
+    delivered: 0,
+  });
 }
 
 const middle = (values: number[]): number => {
@@ -102,7 +114,13 @@ export function mergeAutocannon(repeats: readonly AutocannonRun[]): AutocannonRu
     requestsPerSecond: m((r) => r.requestsPerSecond),
     errors: repeats.reduce((n, r) => n + r.errors, 0),
     non2xx: repeats.reduce((n, r) => n + r.non2xx, 0),
-    latency: { p50: m((r) => r.latency.p50), p90: m((r) => r.latency.p90), p99: m((r) => r.latency.p99), max: m((r) => r.latency.max), mean: m((r) => r.latency.mean) },
+    latency: {
+      p50: m((r) => r.latency.p50),
+      p90: m((r) => r.latency.p90),
+      p99: m((r) => r.latency.p99),
+      max: m((r) => r.latency.max),
+      mean: m((r) => r.latency.mean),
+    },
     bytesRead: m((r) => r.bytesRead),
     repeats: [...repeats],
   };

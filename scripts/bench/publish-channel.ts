@@ -25,7 +25,12 @@ export function httpChannel(origin: string): PublishChannel {
     async send(body) {
       counter.requests++;
       try {
-        const response = await pool.request({ method: "POST", path: "/api/messages", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+        const response = await pool.request({
+          method: "POST",
+          path: "/api/messages",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(body),
+        });
         const text = await response.body.text();
         return response.statusCode === 201 ? true : `HTTP ${response.statusCode}: ${text.slice(0, 200)}`;
       } catch (error) {

@@ -38,8 +38,12 @@ export async function runTransport(ctx: PhaseContext, transport: Transport): Pro
   const before = await fetchStats(url);
   const baselineOpen = before.transports[transport].open;
   const pool = new WorkerPool(shares, {
-    transport, origin: url, after: before.feed.lastId, measuredCount,
-    pollIntervalMs: config.pollIntervalMs, longPollTimeoutMs: config.longPollTimeoutMs,
+    transport,
+    origin: url,
+    after: before.feed.lastId,
+    measuredCount,
+    pollIntervalMs: config.pollIntervalMs,
+    longPollTimeoutMs: config.longPollTimeoutMs,
   });
   const publishVia = config.publishVia === "ws" && transport === "ws" ? "ws" : "http";
   let publisher = new Publisher(httpChannel(url), config);
@@ -132,9 +136,14 @@ export async function runTransport(ctx: PhaseContext, transport: Transport): Pro
       windowMs,
       published: { warmup: warmupCount, measured: stored, errors: publisher.errors },
       delivery: {
-        expected, delivered, lost: Math.max(0, expected - delivered),
-        duplicated: sum((f) => f.duplicated), outOfOrder: sum((f) => f.outOfOrder), resets: sum((f) => f.resets),
-        protocolErrors: sum((f) => f.protocolErrors), reconnects: sum((f) => f.reconnects),
+        expected,
+        delivered,
+        lost: Math.max(0, expected - delivered),
+        duplicated: sum((f) => f.duplicated),
+        outOfOrder: sum((f) => f.outOfOrder),
+        resets: sum((f) => f.resets),
+        protocolErrors: sum((f) => f.protocolErrors),
+        reconnects: sum((f) => f.reconnects),
       },
       latency: { summary: summarize(latency), histogram: encode(latency), timeline: timeline(perSecond) },
       window: { client: diffCounts(sumCounts(ended.counts), clientBefore), server: serverDelta(statsAfter, statsBefore, transport) },
@@ -155,8 +164,13 @@ export async function runTransport(ctx: PhaseContext, transport: Transport): Pro
             }
           : null,
       generator: {
-        cpuMs, wallMs: windowMs, threads,
-        publishLagP99Ms: lag.p99, publishLagMaxMs: lag.max, saturated: false, reasons: [],
+        cpuMs,
+        wallMs: windowMs,
+        threads,
+        publishLagP99Ms: lag.p99,
+        publishLagMaxMs: lag.max,
+        saturated: false,
+        reasons: [],
       },
     };
     latency.destroy();

@@ -31,7 +31,10 @@ export class Tally {
   private readonly warmupSeen: Set<number>[] = [];
   private windowStartMs = 0;
 
-  constructor(subscribers: number, private readonly measuredCount: number) {
+  constructor(
+    subscribers: number,
+    private readonly measuredCount: number,
+  ) {
     for (let i = 0; i < subscribers; i++) {
       this.records.push(new SubscriberRecord(measuredCount));
       this.warmupSeen.push(new Set());

@@ -64,7 +64,10 @@ function latencyTimeline(list: TransportFigures[], note: string): ChartConfigura
     },
     options: {
       plugins: { title: title(`p99 latency of the messages scheduled in each second (ms, log scale${note ? "; each second's median over the repeats" : ""})`) },
-      scales: { x: { type: "linear", title: { display: true, text: "second of the measured window" } }, y: { type: "logarithmic", title: { display: true, text: "ms" } } },
+      scales: {
+        x: { type: "linear", title: { display: true, text: "second of the measured window" } },
+        y: { type: "logarithmic", title: { display: true, text: "ms" } },
+      },
     },
   };
 }
@@ -81,17 +84,28 @@ function labelled(f: TransportFigures, value: number, pick: (one: TransportFigur
 }
 
 /** A thin black bar from the lowest to the highest repeat, drawn over each transport's bar (none for a single repeat). */
-function rangeBars(shown: TransportFigures[], pick: (f: TransportFigures) => number | null, extra: { stack?: string } = {}): { label: string; backgroundColor: string; grouped: boolean; barPercentage: number; data: ([number, number] | null)[]; order: number; stack?: string }[] {
+function rangeBars(
+  shown: TransportFigures[],
+  pick: (f: TransportFigures) => number | null,
+  extra: { stack?: string } = {},
+): { label: string; backgroundColor: string; grouped: boolean; barPercentage: number; data: ([number, number] | null)[]; order: number; stack?: string }[] {
   const ranges = shown.map((f): [number, number] | null => {
     const s = spreadAcross(f, pick);
     return s === null || s.n < 2 ? null : [s.min, s.max];
   });
   // chart.js draws the highest `order` first: order 0 puts the range over its bar.
-  return ranges.some((r) => r !== null) ? [{ label: "range of the repeats", backgroundColor: "#000000", grouped: false, barPercentage: 0.03, data: ranges, order: 0, ...extra }] : [];
+  return ranges.some((r) => r !== null)
+    ? [{ label: "range of the repeats", backgroundColor: "#000000", grouped: false, barPercentage: 0.03, data: ranges, order: 0, ...extra }]
+    : [];
 }
 
 /** Stacked bars: the framing floor at the bottom, what this run spent above it on top. */
-function floorStack(list: TransportFigures[], heading: string, unit: string, pick: (f: TransportFigures) => { measured: number; floor: number } | null): ChartConfiguration {
+function floorStack(
+  list: TransportFigures[],
+  heading: string,
+  unit: string,
+  pick: (f: TransportFigures) => { measured: number; floor: number } | null,
+): ChartConfiguration {
   const shown = list.filter((f) => pick(f) !== null);
   const values = shown.map((f) => pick(f) ?? { measured: 0, floor: 0 });
   return {
@@ -117,7 +131,14 @@ function floorStack(list: TransportFigures[], heading: string, unit: string, pic
  * chart with a zero in it is drawn on a linear scale whatever was asked: a cost of 0 must be seen
  * as 0, not as a missing transport; its label says "none" when the bar is too short to see.
  */
-function simpleBars(list: TransportFigures[], heading: string, unit: string, pick: (f: TransportFigures) => number | null, show: (v: number) => string, log = false): ChartConfiguration {
+function simpleBars(
+  list: TransportFigures[],
+  heading: string,
+  unit: string,
+  pick: (f: TransportFigures) => number | null,
+  show: (v: number) => string,
+  log = false,
+): ChartConfiguration {
   const shown = list.filter((f) => pick(f) !== null);
   // The median over the repeats: a pick that reads `run` would see all repeats summed.
   const values = shown.map((f) => spreadAcross(f, pick)?.median ?? pick(f) ?? 0);
@@ -127,10 +148,7 @@ function simpleBars(list: TransportFigures[], heading: string, unit: string, pic
     type: "bar",
     data: {
       labels: shown.map((f, i) => labelled(f, values[i] ?? 0, pick, show)),
-      datasets: [
-        { label: unit, backgroundColor: shown.map((f) => COLORS[f.transport]), data: values, order: 1 },
-        ...rangeBars(shown, pick),
-      ],
+      datasets: [{ label: unit, backgroundColor: shown.map((f) => COLORS[f.transport]), data: values, order: 1 }, ...rangeBars(shown, pick)],
     },
     options: {
       plugins: { title: title(scale === "" ? heading : `${heading} (${scale})`), legend: { display: false } },
@@ -147,27 +165,68 @@ export function charts(results: BenchResults): NamedChart[] {
   const repeats = repeatCount(results);
   const note = repeats > 1 ? `; medians of ${repeats} repeats` : "";
   const out: NamedChart[] = [
-    { name: "latency", title: "Latency percentiles", png: true, config: latencyPercentiles(list.filter((f) => f.latency.count > 0), note) },
-    { name: "latency-timeline", title: "Latency over time", png: false, config: latencyTimeline(list.filter((f) => f.latency.count > 0), note) },
     {
-      name: "bytes-per-message", title: "Bytes per message", png: true,
-      config: floorStack(list, `Bytes on the wire per delivered message, both directions: framing floor vs overhead${note}`, "bytes", (f) =>
-        f.bytesPerMessage === null || f.floorPerMessage === null ? null : { measured: sum(f.bytesPerMessage), floor: sum(f.floorPerMessage) }),
+      name: "latency",
+      title: "Latency percentiles",
+      png: true,
+      config: latencyPercentiles(
+        list.filter((f) => f.latency.count > 0),
+        note,
+      ),
     },
-    { name: "requests-per-message", title: "Requests per message", png: false, config: simpleBars(list, `HTTP requests per delivered message${note}`, "requests", (f) => f.requestsPerMessage, (v) => v.toFixed(3)) },
     {
-      name: "per-client", title: idle ? "Idle cost per client" : "Cost per client", png: true,
+      name: "latency-timeline",
+      title: "Latency over time",
+      png: false,
+      config: latencyTimeline(
+        list.filter((f) => f.latency.count > 0),
+        note,
+      ),
+    },
+    {
+      name: "bytes-per-message",
+      title: "Bytes per message",
+      png: true,
+      config: floorStack(list, `Bytes on the wire per delivered message, both directions: framing floor vs overhead${note}`, "bytes", (f) =>
+        f.bytesPerMessage === null || f.floorPerMessage === null ? null : { measured: sum(f.bytesPerMessage), floor: sum(f.floorPerMessage) },
+      ),
+    },
+    {
+      name: "requests-per-message",
+      title: "Requests per message",
+      png: false,
+      config: simpleBars(
+        list,
+        `HTTP requests per delivered message${note}`,
+        "requests",
+        (f) => f.requestsPerMessage,
+        (v) => v.toFixed(3),
+      ),
+    },
+    {
+      name: "per-client",
+      title: idle ? "Idle cost per client" : "Cost per client",
+      png: true,
       // Idle costs span orders of magnitude (a poll every second against a ping every 30 s): log scale, unless a zero needs drawing.
       config: idle
         ? simpleBars(list, `Bytes per idle client per second, both directions${note}`, "bytes / client / s", (f) => sum(f.bytesPerClientSecond), bytes, true)
         : floorStack(list, `Bytes per client per second, both directions: floor vs overhead${note}`, "bytes / client / s", (f) => ({
-        measured: sum(f.bytesPerClientSecond), floor: sum(f.floorPerClientSecond),
-      })),
+            measured: sum(f.bytesPerClientSecond),
+            floor: sum(f.floorPerClientSecond),
+          })),
     },
     {
-      name: "server-cpu", title: "Server CPU", png: true,
+      name: "server-cpu",
+      title: "Server CPU",
+      png: true,
       config: idle
-        ? simpleBars(list, `Server CPU time (user+sys) over the idle window${note}`, "ms", (f) => (f.run.server === null ? null : f.run.server.cpuUserMs + f.run.server.cpuSystemMs), ms)
+        ? simpleBars(
+            list,
+            `Server CPU time (user+sys) over the idle window${note}`,
+            "ms",
+            (f) => (f.run.server === null ? null : f.run.server.cpuUserMs + f.run.server.cpuSystemMs),
+            ms,
+          )
         : simpleBars(list, `Server CPU time (user+sys) per 1,000 deliveries${note}`, "ms", (f) => f.serverCpuMsPer1000, ms),
     },
   ];

@@ -253,8 +253,14 @@ const RUN_COLUMNS = ["run", "scenario", "workload", "machine", "delivery"];
  * sandbox (origin null), and its same-origin resource policy refuses that request with a console error.
  */
 export function renderIndex(runs: RunSummary[]): string {
-  const cell = (column: number, html: string, cls?: string): string => `<td data-label="${RUN_COLUMNS[column]}"${cls === undefined ? "" : ` class="${cls}"`}>${html}</td>`;
-  const rows = runs.map((r) => `<tr>${cell(0, `<a href="${encodeURIComponent(r.name)}/report.html">${escapeHtml(r.name)}</a>`, "name")}${cell(1, escapeHtml(r.scenario))}${cell(2, escapeHtml(r.workload), "text")}${cell(3, escapeHtml(r.machine), "text")}${cell(4, r.ok ? "ok" : "<strong>delivery problems</strong>", r.ok ? undefined : "loud")}</tr>`).join("\n");
+  const cell = (column: number, html: string, cls?: string): string =>
+    `<td data-label="${RUN_COLUMNS[column]}"${cls === undefined ? "" : ` class="${cls}"`}>${html}</td>`;
+  const rows = runs
+    .map(
+      (r) =>
+        `<tr>${cell(0, `<a href="${encodeURIComponent(r.name)}/report.html">${escapeHtml(r.name)}</a>`, "name")}${cell(1, escapeHtml(r.scenario))}${cell(2, escapeHtml(r.workload), "text")}${cell(3, escapeHtml(r.machine), "text")}${cell(4, r.ok ? "ok" : "<strong>delivery problems</strong>", r.ok ? undefined : "loud")}</tr>`,
+    )
+    .join("\n");
   return `<!doctype html>
 <html lang="en">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,"><title>Transport benchmark runs</title><style>${STYLE}
@@ -279,7 +285,11 @@ ${rows}
 
 /** Reads every run under `root` that has a results.json and writes root/index.html; returns its path. */
 export async function writeIndex(root: string): Promise<string> {
-  const names = (await readdir(root, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name).sort().reverse();
+  const names = (await readdir(root, { withFileTypes: true }))
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name)
+    .sort()
+    .reverse();
   const runs: RunSummary[] = [];
   for (const name of names) {
     try {

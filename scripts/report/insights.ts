@@ -59,7 +59,8 @@ export function insights(results: BenchResults): string[] {
   lines.push(...baselineInsights(results));
   for (const f of list) {
     if (!f.agreement.ok) lines.push(`**⚠ ${f.label}: client and server byte counts disagree (up ${pct(f.agreement.up)}, down ${pct(f.agreement.down)}).**`);
-    if (f.run.generator.saturated) lines.push(`**⚠ ${f.label}: the load generator was saturated (${f.run.generator.reasons.join("; ")}); its latency figures may measure the generator.**`);
+    if (f.run.generator.saturated)
+      lines.push(`**⚠ ${f.label}: the load generator was saturated (${f.run.generator.reasons.join("; ")}); its latency figures may measure the generator.**`);
   }
   if (repeatCount(results) <= 1) {
     lines.push("**⚠ One repeat per transport: no spread was measured, so the differences below may be noise (`--repeat 3` measures it).**");
@@ -69,19 +70,66 @@ export function insights(results: BenchResults): string[] {
     if (line !== null) lines.push(line);
   };
   const total = (b: { up: number; down: number } | null): number | null => (b === null ? null : b.up + b.down);
-  push(comparison("p99 latency", rated(list.filter((f) => f.latency.count > 0), (f) => f.latency.p99), ms));
-  push(comparison("Bytes per delivered message (both directions)", rated(list, (f) => total(f.bytesPerMessage)), bytes));
-  push(comparison("HTTP requests per delivered message", rated(list, (f) => f.requestsPerMessage), (v) => v.toFixed(3)));
-  push(comparison(idle ? "Bytes per idle client per second (both directions)" : "Bytes per connected client per second while messages flowed", rated(list, (f) => total(f.bytesPerClientSecond)), bytes));
+  push(
+    comparison(
+      "p99 latency",
+      rated(
+        list.filter((f) => f.latency.count > 0),
+        (f) => f.latency.p99,
+      ),
+      ms,
+    ),
+  );
+  push(
+    comparison(
+      "Bytes per delivered message (both directions)",
+      rated(list, (f) => total(f.bytesPerMessage)),
+      bytes,
+    ),
+  );
+  push(
+    comparison(
+      "HTTP requests per delivered message",
+      rated(list, (f) => f.requestsPerMessage),
+      (v) => v.toFixed(3),
+    ),
+  );
+  push(
+    comparison(
+      idle ? "Bytes per idle client per second (both directions)" : "Bytes per connected client per second while messages flowed",
+      rated(list, (f) => total(f.bytesPerClientSecond)),
+      bytes,
+    ),
+  );
   if (idle) {
     const zeros = list.filter((f) => (spreadAcross(f, (o) => total(o.bytesPerClientSecond))?.min ?? 1) === 0).map((f) => f.label);
     if (zeros.length > 0 && results.idleWindow === undefined) {
-      lines.push(`**⚠ ${joinNames(zeros)} measured 0 B while idle: a window shorter than the transport's periodic cost (heartbeat, long-poll timeout, ping) measures nothing of it.**`);
+      lines.push(
+        `**⚠ ${joinNames(zeros)} measured 0 B while idle: a window shorter than the transport's periodic cost (heartbeat, long-poll timeout, ping) measures nothing of it.**`,
+      );
     }
-    push(comparison("HTTP requests per idle client per second", rated(list, (f) => f.requestsPerClientSecond), (v) => v.toFixed(3)));
-    push(comparison(`Server CPU keeping ${list[0]?.clients ?? 0} idle clients connected over the window`, rated(list, (f) => (f.run.server === null ? null : f.run.server.cpuUserMs + f.run.server.cpuSystemMs)), ms));
+    push(
+      comparison(
+        "HTTP requests per idle client per second",
+        rated(list, (f) => f.requestsPerClientSecond),
+        (v) => v.toFixed(3),
+      ),
+    );
+    push(
+      comparison(
+        `Server CPU keeping ${list[0]?.clients ?? 0} idle clients connected over the window`,
+        rated(list, (f) => (f.run.server === null ? null : f.run.server.cpuUserMs + f.run.server.cpuSystemMs)),
+        ms,
+      ),
+    );
   }
-  push(comparison("Server CPU per 1,000 deliveries", rated(list, (f) => f.serverCpuMsPer1000), ms));
+  push(
+    comparison(
+      "Server CPU per 1,000 deliveries",
+      rated(list, (f) => f.serverCpuMsPer1000),
+      ms,
+    ),
+  );
   const floors = list.flatMap((f) => {
     const s = spreadAcross(f, (one) => one.floorRatio);
     return s === null ? [] : [`${f.label} ${withSpread(s, (v) => `${v.toFixed(2)}×`)}`];

@@ -76,7 +76,9 @@ export function exchangeFloor(transport: Transport, input: ModelInput): Bytes {
       };
     case "ws":
       return {
-        up: byteLength(`${get(`/api/ws?after=${id}`)}Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${"k".repeat(24)}\r\nSec-WebSocket-Version: 13\r\n\r\n`),
+        up: byteLength(
+          `${get(`/api/ws?after=${id}`)}Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${"k".repeat(24)}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+        ),
         down: byteLength(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${"a".repeat(28)}\r\n\r\n`),
       };
   }

@@ -33,7 +33,9 @@ export function rank(items: readonly Rated[]): Ranking | null {
   const nearHigh = sorted.filter((r) => overlaps(r.spread, highest.spread));
   // A member that touches the other group cannot be ranked against it: it is named, not placed.
   const touches = (r: Rated, group: Rated[]): boolean => group.some((g) => overlaps(r.spread, g.spread));
-  const unranked = sorted.filter((r) => r !== lowest && r !== highest && (nearLow.includes(r) || nearHigh.includes(r)) && touches(r, nearLow) && touches(r, nearHigh));
+  const unranked = sorted.filter(
+    (r) => r !== lowest && r !== highest && (nearLow.includes(r) || nearHigh.includes(r)) && touches(r, nearLow) && touches(r, nearHigh),
+  );
   const low = nearLow.filter((r) => !unranked.includes(r));
   const high = nearHigh.filter((r) => !unranked.includes(r));
   return { kind: "ranked", low, high, unranked, ratio };

@@ -11,7 +11,9 @@ export function escapeHtml(text: string): string {
 
 /** Escaped text with the report's two marks: `**loud**` and `` `code` ``. */
 export function inline(text: string): string {
-  return escapeHtml(text).replace(/\*\*(.+?)\*\*/g, "<strong>$1</strong>").replace(/`(.+?)`/g, "<code>$1</code>");
+  return escapeHtml(text)
+    .replace(/\*\*(.+?)\*\*/g, "<strong>$1</strong>")
+    .replace(/`(.+?)`/g, "<code>$1</code>");
 }
 
 /** JSON or script text safe inside a <script> element. */
@@ -40,9 +42,13 @@ export function renderHtml(r: BenchResults, chartJs: string): string {
   const list = allFigures(r);
   const named = charts(r);
   const m = r.machine;
-  const canvases = named.map((c) => `<div class="chart"><canvas id="chart-${c.name}" width="960" height="480" aria-label="${escapeHtml(c.title)}"></canvas></div>`).join("\n");
+  const canvases = named
+    .map((c) => `<div class="chart"><canvas id="chart-${c.name}" width="960" height="480" aria-label="${escapeHtml(c.title)}"></canvas></div>`)
+    .join("\n");
   const data = scriptSafe(JSON.stringify(named.map((c) => ({ id: `chart-${c.name}`, config: c.config }))));
-  const body = sections(r, list).map((s) => `<h2 id="${s.id}">${inline(s.title)}</h2>\n<p>${inline(s.intro)}</p>\n${s.table.rows.length > 0 ? htmlTable(s.table) : ""}`).join("\n");
+  const body = sections(r, list)
+    .map((s) => `<h2 id="${s.id}">${inline(s.title)}</h2>\n<p>${inline(s.intro)}</p>\n${s.table.rows.length > 0 ? htmlTable(s.table) : ""}`)
+    .join("\n");
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -58,14 +64,18 @@ export function renderHtml(r: BenchResults, chartJs: string): string {
 <p>${inline(runNotes(r).join(" "))}</p>
 <h2 id="shows">What this run shows</h2>
 <ul>
-${insights(r).map((line) => `<li>${inline(line)}</li>`).join("\n")}
+${insights(r)
+  .map((line) => `<li>${inline(line)}</li>`)
+  .join("\n")}
 </ul>
 <div class="charts">
 ${canvases}
 </div>
 ${body}
 <h2 id="versions">Versions</h2>
-<p>${Object.entries(r.versions).map(([k, v]) => `${escapeHtml(k)} ${escapeHtml(v)}`).join(", ")}</p>
+<p>${Object.entries(r.versions)
+    .map(([k, v]) => `${escapeHtml(k)} ${escapeHtml(v)}`)
+    .join(", ")}</p>
 <script>${scriptSafe(chartJs)}</script>
 <script>
 for (const { id, config } of ${data}) {

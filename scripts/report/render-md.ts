@@ -14,7 +14,9 @@ function markdownTable(t: Table): string {
 export function renderMarkdown(r: BenchResults): string {
   const list = allFigures(r);
   const m = r.machine;
-  const body = sections(r, list).map((s) => `## ${s.title}\n\n${s.intro}\n\n${markdownTable(s.table)}\n`).join("\n");
+  const body = sections(r, list)
+    .map((s) => `## ${s.title}\n\n${s.intro}\n\n${markdownTable(s.table)}\n`)
+    .join("\n");
   return `# Transport benchmark: \`${r.config.scenario}\` (${r.startedAt})
 
 ${SCENARIOS[r.config.scenario].description}: ${describeWorkload(r)}.
@@ -25,11 +27,15 @@ ${runNotes(r).join(" ")}
 
 ## What this run shows
 
-${insights(r).map((line) => `- ${line}`).join("\n")}
+${insights(r)
+  .map((line) => `- ${line}`)
+  .join("\n")}
 
 ${body}
 ## Versions
 
-${Object.entries(r.versions).map(([k, v]) => `${k} ${v}`).join(", ")}
+${Object.entries(r.versions)
+  .map(([k, v]) => `${k} ${v}`)
+  .join(", ")}
 `;
 }

@@ -128,7 +128,10 @@ function acrossRepeats(whole: TransportFigures, repeats: TransportFigures[]): Tr
   const median = (pick: (one: TransportFigures) => number | null): number | null => spreadAcross(f, pick)?.median ?? null;
   const medianOf = (pick: (one: TransportFigures) => number): number => median(pick) ?? 0;
   const medianBytes = (pick: (one: TransportFigures) => Bytes | null): Bytes | null => {
-    const list = repeats.map(pick).filter((b): b is Bytes => b !== null).sort((a, b) => total(a) - total(b));
+    const list = repeats
+      .map(pick)
+      .filter((b): b is Bytes => b !== null)
+      .sort((a, b) => total(a) - total(b));
     if (list.length === 0) return null;
     const middle = list.length % 2 === 1 ? [list[(list.length - 1) / 2]] : [list[list.length / 2 - 1], list[list.length / 2]];
     const picked = middle.filter((b): b is Bytes => b !== undefined);
@@ -177,5 +180,9 @@ export function deliveryProblems(run: TransportRun): string[] {
 
 /** What makes the CLI exit non-zero: anything but exact, in-order, once-only delivery. */
 export function verdict(results: BenchResults): string[] {
-  return [...results.transports.flatMap(deliveryProblems), ...(results.baseline === undefined ? [] : baselineProblems(results.baseline)), ...(results.scale === undefined ? [] : scaleProblems(results.scale))];
+  return [
+    ...results.transports.flatMap(deliveryProblems),
+    ...(results.baseline === undefined ? [] : baselineProblems(results.baseline)),
+    ...(results.scale === undefined ? [] : scaleProblems(results.scale)),
+  ];
 }

@@ -26,7 +26,10 @@ function cell(f: TransportFigures, pick: (one: TransportFigures) => number | nul
 
 const total = (b: { up: number; down: number } | null | undefined): number | null => (b === null || b === undefined ? null : b.up + b.down);
 const count = (v: number): string => fmt(v);
-const fixed = (digits: number) => (v: number): string => fmt(v, digits);
+const fixed =
+  (digits: number) =>
+  (v: number): string =>
+    fmt(v, digits);
 
 export function describeWorkload(r: BenchResults): string {
   if (r.scale !== undefined) return describeScale(r);
@@ -37,96 +40,199 @@ export function describeWorkload(r: BenchResults): string {
 }
 
 export function latencyTable(list: TransportFigures[]): Table {
-  return table(["transport", "deliveries", "p50", "p90", "p99", "p99.9", "max"], list.map((f) => [
-    f.label, fmt(f.latency.count), cell(f, (o) => o.latency.p50, ms), cell(f, (o) => o.latency.p90, ms), cell(f, (o) => o.latency.p99, ms),
-    cell(f, (o) => o.latency.p999, ms), cell(f, (o) => o.latency.max, ms),
-  ]));
+  return table(
+    ["transport", "deliveries", "p50", "p90", "p99", "p99.9", "max"],
+    list.map((f) => [
+      f.label,
+      fmt(f.latency.count),
+      cell(f, (o) => o.latency.p50, ms),
+      cell(f, (o) => o.latency.p90, ms),
+      cell(f, (o) => o.latency.p99, ms),
+      cell(f, (o) => o.latency.p999, ms),
+      cell(f, (o) => o.latency.max, ms),
+    ]),
+  );
 }
 
 /** Counts that must be exact, summed over the repeats. */
 export function deliveryTable(list: TransportFigures[]): Table {
-  return table(["transport", "expected", "delivered", "lost", "duplicated", "out of order", "resets", "reconnects", "client errors", ""], list.map((f) => {
-    const d = f.run.delivery;
-    return [f.label, fmt(d.expected), fmt(d.delivered), fmt(d.lost), fmt(d.duplicated), fmt(d.outOfOrder), fmt(d.resets), fmt(d.reconnects), fmt(d.protocolErrors), flag(f.deliveryOk)];
-  }));
+  return table(
+    ["transport", "expected", "delivered", "lost", "duplicated", "out of order", "resets", "reconnects", "client errors", ""],
+    list.map((f) => {
+      const d = f.run.delivery;
+      return [
+        f.label,
+        fmt(d.expected),
+        fmt(d.delivered),
+        fmt(d.lost),
+        fmt(d.duplicated),
+        fmt(d.outOfOrder),
+        fmt(d.resets),
+        fmt(d.reconnects),
+        fmt(d.protocolErrors),
+        flag(f.deliveryOk),
+      ];
+    }),
+  );
 }
 
 export function requestTable(list: TransportFigures[]): Table {
-  return table(["transport", "HTTP requests (window)", "per delivered message", "per client per second", "HTTP requests (whole phase)", "TCP connections (client)", "TCP connections (server)"], list.map((f) => [
-    f.label, cell(f, (o) => o.requests, count), cell(f, (o) => o.requestsPerMessage, fixed(3)), cell(f, (o) => o.requestsPerClientSecond, fixed(3)),
-    cell(f, (o) => o.run.phase.client.requests, count), cell(f, (o) => o.connections, count), cell(f, (o) => o.run.phase.server.connections, count),
-  ]));
+  return table(
+    [
+      "transport",
+      "HTTP requests (window)",
+      "per delivered message",
+      "per client per second",
+      "HTTP requests (whole phase)",
+      "TCP connections (client)",
+      "TCP connections (server)",
+    ],
+    list.map((f) => [
+      f.label,
+      cell(f, (o) => o.requests, count),
+      cell(f, (o) => o.requestsPerMessage, fixed(3)),
+      cell(f, (o) => o.requestsPerClientSecond, fixed(3)),
+      cell(f, (o) => o.run.phase.client.requests, count),
+      cell(f, (o) => o.connections, count),
+      cell(f, (o) => o.run.phase.server.connections, count),
+    ]),
+  );
 }
 
 export function bytesTable(list: TransportFigures[]): Table {
-  return table(["transport", "up / msg", "down / msg", "total / msg", "framing floor / msg", "overhead / msg", "measured / floor"], list.map((f) => [
-    f.label,
-    cell(f, (o) => o.bytesPerMessage?.up, bytes),
-    cell(f, (o) => o.bytesPerMessage?.down, bytes),
-    cell(f, (o) => total(o.bytesPerMessage), bytes),
-    cell(f, (o) => total(o.floorPerMessage), bytes),
-    cell(f, (o) => {
-      const m = total(o.bytesPerMessage);
-      const fl = total(o.floorPerMessage);
-      return m === null || fl === null ? null : m - fl;
-    }, bytes),
-    cell(f, (o) => o.floorRatio, (v) => `${v.toFixed(2)}×`),
-  ]));
+  return table(
+    ["transport", "up / msg", "down / msg", "total / msg", "framing floor / msg", "overhead / msg", "measured / floor"],
+    list.map((f) => [
+      f.label,
+      cell(f, (o) => o.bytesPerMessage?.up, bytes),
+      cell(f, (o) => o.bytesPerMessage?.down, bytes),
+      cell(f, (o) => total(o.bytesPerMessage), bytes),
+      cell(f, (o) => total(o.floorPerMessage), bytes),
+      cell(
+        f,
+        (o) => {
+          const m = total(o.bytesPerMessage);
+          const fl = total(o.floorPerMessage);
+          return m === null || fl === null ? null : m - fl;
+        },
+        bytes,
+      ),
+      cell(
+        f,
+        (o) => o.floorRatio,
+        (v) => `${v.toFixed(2)}×`,
+      ),
+    ]),
+  );
 }
 
 export function perClientTable(list: TransportFigures[]): Table {
-  return table(["transport", "up / client / s", "down / client / s", "total / client / s", "floor / client / s", "requests / client / s"], list.map((f) => [
-    f.label, cell(f, (o) => o.bytesPerClientSecond.up, bytes), cell(f, (o) => o.bytesPerClientSecond.down, bytes), cell(f, (o) => total(o.bytesPerClientSecond), bytes),
-    cell(f, (o) => total(o.floorPerClientSecond), bytes), cell(f, (o) => o.requestsPerClientSecond, fixed(3)),
-  ]));
+  return table(
+    ["transport", "up / client / s", "down / client / s", "total / client / s", "floor / client / s", "requests / client / s"],
+    list.map((f) => [
+      f.label,
+      cell(f, (o) => o.bytesPerClientSecond.up, bytes),
+      cell(f, (o) => o.bytesPerClientSecond.down, bytes),
+      cell(f, (o) => total(o.bytesPerClientSecond), bytes),
+      cell(f, (o) => total(o.floorPerClientSecond), bytes),
+      cell(f, (o) => o.requestsPerClientSecond, fixed(3)),
+    ]),
+  );
 }
 
 /** Byte counts summed over the repeats; the differences are the worst repeat's. */
 export function agreementTable(list: TransportFigures[]): Table {
-  return table(["transport", "client sent", "server read", "client read", "server wrote", "difference up", "difference down", ""], list.map((f) => {
-    const p = f.run.phase;
-    return [f.label, bytes(p.client.bytes.up), bytes(p.server.bytes.up), bytes(p.client.bytes.down), bytes(p.server.bytes.down), pct(f.agreement.up), pct(f.agreement.down), flag(f.agreement.ok)];
-  }));
+  return table(
+    ["transport", "client sent", "server read", "client read", "server wrote", "difference up", "difference down", ""],
+    list.map((f) => {
+      const p = f.run.phase;
+      return [
+        f.label,
+        bytes(p.client.bytes.up),
+        bytes(p.server.bytes.up),
+        bytes(p.client.bytes.down),
+        bytes(p.server.bytes.down),
+        pct(f.agreement.up),
+        pct(f.agreement.down),
+        flag(f.agreement.ok),
+      ];
+    }),
+  );
 }
 
 export function publishTable(list: TransportFigures[]): Table {
-  return table(["phase", "published (measured)", "publish errors", "requests", "client sent", "server read", "client read", "server wrote", ""], list.map((f) => {
-    const p = f.run.publish;
-    const measured = cell(f, (o) => o.run.published.measured, count);
-    const requests = cell(f, (o) => o.run.publish.client.requests, count);
-    if (f.run.publishVia === "ws") {
-      const inWs = "in the ws counters";
-      return [`${f.label} (over its WebSocket)`, measured, fmt(f.run.published.errors), requests, bytes(p.client.bytes.up), inWs, bytes(p.client.bytes.down), inWs, "–"];
-    }
-    return [f.label, measured, fmt(f.run.published.errors), requests, bytes(p.client.bytes.up), bytes(p.server.bytes.up), bytes(p.client.bytes.down), bytes(p.server.bytes.down), flag(f.publishAgreement.ok)];
-  }));
+  return table(
+    ["phase", "published (measured)", "publish errors", "requests", "client sent", "server read", "client read", "server wrote", ""],
+    list.map((f) => {
+      const p = f.run.publish;
+      const measured = cell(f, (o) => o.run.published.measured, count);
+      const requests = cell(f, (o) => o.run.publish.client.requests, count);
+      if (f.run.publishVia === "ws") {
+        const inWs = "in the ws counters";
+        return [
+          `${f.label} (over its WebSocket)`,
+          measured,
+          fmt(f.run.published.errors),
+          requests,
+          bytes(p.client.bytes.up),
+          inWs,
+          bytes(p.client.bytes.down),
+          inWs,
+          "–",
+        ];
+      }
+      return [
+        f.label,
+        measured,
+        fmt(f.run.published.errors),
+        requests,
+        bytes(p.client.bytes.up),
+        bytes(p.server.bytes.up),
+        bytes(p.client.bytes.down),
+        bytes(p.server.bytes.down),
+        flag(f.publishAgreement.ok),
+      ];
+    }),
+  );
 }
 
 export function serverTable(list: TransportFigures[]): Table {
-  return table(["transport", "CPU user+sys", "CPU per 1,000 deliveries", "peak RSS", "event-loop delay p99", "event-loop delay max"], list.map((f) => f.run.server === null
-    ? [f.label, "not measured", "–", "–", "–", "–"]
-    : [
-        f.label,
-        cell(f, (o) => (o.run.server === null ? null : o.run.server.cpuUserMs + o.run.server.cpuSystemMs), ms),
-        cell(f, (o) => o.serverCpuMsPer1000, ms),
-        cell(f, (o) => o.run.server?.peakRssBytes, bytes),
-        cell(f, (o) => o.run.server?.eventLoopDelayP99Ms, ms),
-        cell(f, (o) => o.run.server?.eventLoopDelayMaxMs, ms),
-      ]));
+  return table(
+    ["transport", "CPU user+sys", "CPU per 1,000 deliveries", "peak RSS", "event-loop delay p99", "event-loop delay max"],
+    list.map((f) =>
+      f.run.server === null
+        ? [f.label, "not measured", "–", "–", "–", "–"]
+        : [
+            f.label,
+            cell(f, (o) => (o.run.server === null ? null : o.run.server.cpuUserMs + o.run.server.cpuSystemMs), ms),
+            cell(f, (o) => o.serverCpuMsPer1000, ms),
+            cell(f, (o) => o.run.server?.peakRssBytes, bytes),
+            cell(f, (o) => o.run.server?.eventLoopDelayP99Ms, ms),
+            cell(f, (o) => o.run.server?.eventLoopDelayMaxMs, ms),
+          ],
+    ),
+  );
 }
 
 export function generatorTable(list: TransportFigures[]): Table {
-  return table(["transport", "CPU (cores)", "busiest thread ELU", "worst delay p99", "publish lag p99", "saturated"], list.map((f) => {
-    const g = f.run.generator;
-    return [
-      f.label,
-      cell(f, (o) => (o.run.generator.wallMs > 0 ? o.run.generator.cpuMs / o.run.generator.wallMs : 0), fixed(2)),
-      cell(f, (o) => Math.max(...o.run.generator.threads.map((t) => t.elu)), (v) => `${(v * 100).toFixed(0)}%`),
-      cell(f, (o) => Math.max(...o.run.generator.threads.map((t) => t.delayP99Ms)), ms),
-      cell(f, (o) => o.run.generator.publishLagP99Ms, ms),
-      g.saturated ? `**yes**: ${g.reasons.join("; ")}` : "no",
-    ];
-  }));
+  return table(
+    ["transport", "CPU (cores)", "busiest thread ELU", "worst delay p99", "publish lag p99", "saturated"],
+    list.map((f) => {
+      const g = f.run.generator;
+      return [
+        f.label,
+        cell(f, (o) => (o.run.generator.wallMs > 0 ? o.run.generator.cpuMs / o.run.generator.wallMs : 0), fixed(2)),
+        cell(
+          f,
+          (o) => Math.max(...o.run.generator.threads.map((t) => t.elu)),
+          (v) => `${(v * 100).toFixed(0)}%`,
+        ),
+        cell(f, (o) => Math.max(...o.run.generator.threads.map((t) => t.delayP99Ms)), ms),
+        cell(f, (o) => o.run.generator.publishLagP99Ms, ms),
+        g.saturated ? `**yes**: ${g.reasons.join("; ")}` : "no",
+      ];
+    }),
+  );
 }
 
 /** An autocannon figure across its repeats (one run: the value alone). */
@@ -136,12 +242,22 @@ function cannonCell(a: AutocannonRun, pick: (one: AutocannonRun) => number | nul
 }
 
 export function autocannonTable(r: BenchResults): Table {
-  return table(["run", "connections", "target rate", "requests", "requests / s", "p50", "p99", "max", "errors", "non-2xx", "bytes read / request"], r.autocannon.map((a) => [
-    `${a.method} ${a.path.replace(/\?.*/, "")}: ${a.name}`, fmt(a.connections), a.targetRate > 0 ? `${fmt(a.targetRate)}/s` : "max",
-    cannonCell(a, (o) => o.requests, count), cannonCell(a, (o) => o.requestsPerSecond, count),
-    cannonCell(a, (o) => o.latency.p50, ms), cannonCell(a, (o) => o.latency.p99, ms), cannonCell(a, (o) => o.latency.max, ms),
-    fmt(a.errors), fmt(a.non2xx), cannonCell(a, (o) => (o.requests > 0 ? o.bytesRead / o.requests : null), bytes),
-  ]));
+  return table(
+    ["run", "connections", "target rate", "requests", "requests / s", "p50", "p99", "max", "errors", "non-2xx", "bytes read / request"],
+    r.autocannon.map((a) => [
+      `${a.method} ${a.path.replace(/\?.*/, "")}: ${a.name}`,
+      fmt(a.connections),
+      a.targetRate > 0 ? `${fmt(a.targetRate)}/s` : "max",
+      cannonCell(a, (o) => o.requests, count),
+      cannonCell(a, (o) => o.requestsPerSecond, count),
+      cannonCell(a, (o) => o.latency.p50, ms),
+      cannonCell(a, (o) => o.latency.p99, ms),
+      cannonCell(a, (o) => o.latency.max, ms),
+      fmt(a.errors),
+      fmt(a.non2xx),
+      cannonCell(a, (o) => (o.requests > 0 ? o.bytesRead / o.requests : null), bytes),
+    ]),
+  );
 }
 
 export interface Section {
@@ -156,17 +272,24 @@ export function runNotes(r: BenchResults): string[] {
   if (hasScale(r)) return scaleNotes(r);
   const repeats = repeatCount(r);
   const notes: string[] = [];
-  notes.push(repeats > 1
-    ? `Every figure is the median of ${repeats} repeats of each transport's phase, with the range they spanned in brackets (min–max); the repeats went round the transports in turn.`
-    : "One repeat per transport: the figures carry no spread.");
+  notes.push(
+    repeats > 1
+      ? `Every figure is the median of ${repeats} repeats of each transport's phase, with the range they spanned in brackets (min–max); the repeats went round the transports in turn.`
+      : "One repeat per transport: the figures carry no spread.",
+  );
   if (r.target.spawned) {
-    notes.push(r.target.freshPerPhase === true
-      ? "Each phase ran against a fresh server process."
-      : "All phases ran against one server process (made before each phase got its own).");
+    notes.push(
+      r.target.freshPerPhase === true
+        ? "Each phase ran against a fresh server process."
+        : "All phases ran against one server process (made before each phase got its own).",
+    );
   }
   if (r.idleWindow !== undefined) notes.push(describeIdleWindow(r.idleWindow));
   const load = r.machine.loadAverage;
-  if (load !== undefined) notes.push(`Load average (1 min) ${load.start.toFixed(2)} at the start and ${load.end.toFixed(2)} at the end, on ${r.machine.cores} cores: other work on the machine widens the ranges.`);
+  if (load !== undefined)
+    notes.push(
+      `Load average (1 min) ${load.start.toFixed(2)} at the start and ${load.end.toFixed(2)} at the end, on ${r.machine.cores} cores: other work on the machine widens the ranges.`,
+    );
   return notes;
 }
 
@@ -175,7 +298,7 @@ export function runNotes(r: BenchResults): string[] {
  * server's meter handed to the operating system (server/metering/socket-meter.ts).
  */
 export const BYTES_SENT_MEANING =
-  "\"Server wrote\" (\"bytes sent\", `bytesOut` in `/api/stats`) counts the bytes the server handed to the operating system (Node's `socket.bytesWritten` less what still waits in Node's own buffer), not bytes the client received. " +
+  '"Server wrote" ("bytes sent", `bytesOut` in `/api/stats`) counts the bytes the server handed to the operating system (Node\'s `socket.bytesWritten` less what still waits in Node\'s own buffer), not bytes the client received. ' +
   "On a connection that ends normally they all arrive and both ends agree; on one the server cut (a slow consumer, a shutdown, an admin drop) " +
   "the bytes still in the kernel's send buffer when it was destroyed count as sent though they never arrived, so the server's figure can exceed the client's by up to that buffer; " +
   "what was still in Node's buffer is dropped and never counted. Bench clients read as fast as they can and none is cut.";
@@ -191,16 +314,75 @@ export function sections(r: BenchResults, list: TransportFigures[]): Section[] {
       ? `Each phase${repeats > 1 ? " (each repeat of each transport)" : ""} ran against a fresh server process, so peak RSS is that transport's alone.`
       : "**Every phase ran against one server process, so peak RSS grows with the run order and is not comparable across transports** (runs made since --repeat give each phase a fresh process).";
   const all: Section[] = [
-    { id: "latency", title: "End-to-end latency", intro: "From each message's scheduled send time (open loop, so a stall delays every message behind it) until a subscriber had parsed it, on one clock.", table: latencyTable(list) },
-    { id: "delivery", title: "Delivery", intro: `Loss and duplicates judged by the publisher's sequence number, order by the feed's ids, per subscriber${repeats > 1 ? "; summed over the repeats" : ""}.`, table: deliveryTable(list) },
-    { id: "requests", title: "HTTP requests and connections", intro: "Requests in the measured window; TCP connections over the whole phase. Polling clients keep their connection alive, as browsers do.", table: requestTable(list) },
-    { id: "bytes", title: "Bytes on the wire per delivered message", intro: "Measured on the generator's sockets over the window. The floor is the message JSON plus the transport's minimal framing and a minimal HTTP exchange per request made; overhead is everything above it (headers, heartbeats, this server's choices). The floor counts one HTTP chunk per streamed message: below 1× means the server coalesced messages into fewer chunks.", table: bytesTable(list) },
-    { id: "per-client", title: "Bytes per connected client per second", intro: r.config.rate === 0 ? "No messages: this is the cost of staying connected." : "While messages flowed.", table: perClientTable(list) },
-    { id: "agreement", title: "Both ends agree", intro: `Whole phase, TCP socket counters: the generator's own sockets against the server's \`/api/stats\`${repeats > 1 ? ", summed over the repeats; the differences are the worst repeat's" : ""}. A difference over 1% is flagged. ${BYTES_SENT_MEANING}`, table: agreementTable(list) },
-    { id: "publish", title: "Publishing", intro: r.config.publishVia === "ws" ? "HTTP POST /api/messages, except for the WebSocket transport, which published `send` frames over a WebSocket of its own (its bytes are in the agreement table's client columns)." : "HTTP POST /api/messages, the same for every transport.", table: publishTable(list) },
-    { id: "server", title: "Server cost", intro: `Measured inside the server process over the window: CPU time (user+sys), peak RSS, event-loop delay. ${rss}`, table: serverTable(list) },
-    { id: "generator", title: "Load generator", intro: "If the generator is saturated, its figures may measure itself rather than the server.", table: generatorTable(list) },
-    { id: "autocannon", title: "autocannon", intro: r.autocannon.length === 0 ? (r.baseline !== undefined ? "In a baseline run, autocannon's runs are in the baseline sections." : "Skipped (`--autocannon 0`).") : "Request-shaped load: the maximum publish rate, and short polling at a fixed overall rate (autocannon's latency resolution is 1 ms).", table: autocannonTable(r) },
+    {
+      id: "latency",
+      title: "End-to-end latency",
+      intro: "From each message's scheduled send time (open loop, so a stall delays every message behind it) until a subscriber had parsed it, on one clock.",
+      table: latencyTable(list),
+    },
+    {
+      id: "delivery",
+      title: "Delivery",
+      intro: `Loss and duplicates judged by the publisher's sequence number, order by the feed's ids, per subscriber${repeats > 1 ? "; summed over the repeats" : ""}.`,
+      table: deliveryTable(list),
+    },
+    {
+      id: "requests",
+      title: "HTTP requests and connections",
+      intro: "Requests in the measured window; TCP connections over the whole phase. Polling clients keep their connection alive, as browsers do.",
+      table: requestTable(list),
+    },
+    {
+      id: "bytes",
+      title: "Bytes on the wire per delivered message",
+      intro:
+        "Measured on the generator's sockets over the window. The floor is the message JSON plus the transport's minimal framing and a minimal HTTP exchange per request made; overhead is everything above it (headers, heartbeats, this server's choices). The floor counts one HTTP chunk per streamed message: below 1× means the server coalesced messages into fewer chunks.",
+      table: bytesTable(list),
+    },
+    {
+      id: "per-client",
+      title: "Bytes per connected client per second",
+      intro: r.config.rate === 0 ? "No messages: this is the cost of staying connected." : "While messages flowed.",
+      table: perClientTable(list),
+    },
+    {
+      id: "agreement",
+      title: "Both ends agree",
+      intro: `Whole phase, TCP socket counters: the generator's own sockets against the server's \`/api/stats\`${repeats > 1 ? ", summed over the repeats; the differences are the worst repeat's" : ""}. A difference over 1% is flagged. ${BYTES_SENT_MEANING}`,
+      table: agreementTable(list),
+    },
+    {
+      id: "publish",
+      title: "Publishing",
+      intro:
+        r.config.publishVia === "ws"
+          ? "HTTP POST /api/messages, except for the WebSocket transport, which published `send` frames over a WebSocket of its own (its bytes are in the agreement table's client columns)."
+          : "HTTP POST /api/messages, the same for every transport.",
+      table: publishTable(list),
+    },
+    {
+      id: "server",
+      title: "Server cost",
+      intro: `Measured inside the server process over the window: CPU time (user+sys), peak RSS, event-loop delay. ${rss}`,
+      table: serverTable(list),
+    },
+    {
+      id: "generator",
+      title: "Load generator",
+      intro: "If the generator is saturated, its figures may measure itself rather than the server.",
+      table: generatorTable(list),
+    },
+    {
+      id: "autocannon",
+      title: "autocannon",
+      intro:
+        r.autocannon.length === 0
+          ? r.baseline !== undefined
+            ? "In a baseline run, autocannon's runs are in the baseline sections."
+            : "Skipped (`--autocannon 0`)."
+          : "Request-shaped load: the maximum publish rate, and short polling at a fixed overall rate (autocannon's latency resolution is 1 ms).",
+      table: autocannonTable(r),
+    },
   ];
   all.unshift(...baselineSections(r));
   // With nothing published there is no latency and nothing to divide by a message.

@@ -23,9 +23,29 @@ describe("npm run bench (tiny run, every transport)", () => {
   beforeAll(async () => {
     out = await mkdtemp(join(tmpdir(), "bench-"));
     const args = [
-      "--import", "tsx", "scripts/bench/cli.ts",
-      "--scenario", "chat", "--clients", "3", "--rate", "10", "--duration", "2s", "--warmup", "500ms",
-      "--poll-interval", "200", "--workers", "2", "--autocannon", "1s", "--repeat", "2", "--out", out,
+      "--import",
+      "tsx",
+      "scripts/bench/cli.ts",
+      "--scenario",
+      "chat",
+      "--clients",
+      "3",
+      "--rate",
+      "10",
+      "--duration",
+      "2s",
+      "--warmup",
+      "500ms",
+      "--poll-interval",
+      "200",
+      "--workers",
+      "2",
+      "--autocannon",
+      "1s",
+      "--repeat",
+      "2",
+      "--out",
+      out,
     ];
     await new Promise<void>((resolve) => {
       const child = execFile(process.execPath, args, { cwd: ROOT, timeout: 150_000 }, (_error, _stdout, err) => {

@@ -27,7 +27,9 @@ describe("an idle window and the server's periodic costs", () => {
     const check = checkIdleWindow(5_000, periodicCosts(DEFAULTS, defaultConfig("idle")), true);
     expect(check.kind).toBe("refused");
     if (check.kind !== "refused") return;
-    expect(check.message).toContain("--duration 5 s is shorter than the longest periodic cost of an idle connection, the WebSocket ping every 30 s (LAB_WS_PING_MS)");
+    expect(check.message).toContain(
+      "--duration 5 s is shorter than the longest periodic cost of an idle connection, the WebSocket ping every 30 s (LAB_WS_PING_MS)",
+    );
     expect(check.message).toContain("heartbeat every 15 s (LAB_HEARTBEAT_MS)");
     expect(check.message).toContain("Use --duration 30s or more");
   });
@@ -52,7 +54,18 @@ describe("bench options for an idle run", () => {
   });
 
   it("reads the periods as the spawned server will: its environment and --server-env", () => {
-    const short = ["--scenario", "idle", "--duration", "5s", "--long-poll-timeout", "5000", "--server-env", "LAB_WS_PING_MS=5000", "--server-env", "LAB_HEARTBEAT_MS=4000"];
+    const short = [
+      "--scenario",
+      "idle",
+      "--duration",
+      "5s",
+      "--long-poll-timeout",
+      "5000",
+      "--server-env",
+      "LAB_WS_PING_MS=5000",
+      "--server-env",
+      "LAB_HEARTBEAT_MS=4000",
+    ];
     expect(parseCli(short, new Date(), {}).config.durationMs).toBe(5_000);
     expect(() => parseCli(short, new Date(), { LAB_HEARTBEAT_MS: "9000" })).not.toThrow();
     expect(() => parseCli(short.slice(0, -2), new Date(), { LAB_HEARTBEAT_MS: "9000" })).toThrow(/heartbeat every 9 s/);

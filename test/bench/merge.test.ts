@@ -24,7 +24,7 @@ describe("repeats of one phase as one run", () => {
 
   it("sums counts and bytes, merges latency histograms and keeps the repeats", () => {
     expect(merged.delivery.delivered).toBe(300);
-    expect(merged.window.client.bytes.down).toBe(3 * fixture().transports[2]!.window.client.bytes.down);
+    expect(merged.window.client.bytes.down).toBe(3 * (fixture().transports[2]?.window.client.bytes.down ?? Number.NaN));
     expect(merged.latency.summary.count).toBe(300);
     expect(merged.latency.summary.p50).toBeCloseTo(4, 1);
     expect(merged.latency.summary.max).toBeCloseTo(30, 1);
@@ -45,8 +45,18 @@ describe("repeats of one phase as one run", () => {
 describe("autocannon repeats", () => {
   it("keeps the median of each figure and the repeats", () => {
     const run = (rps: number): AutocannonRun => ({
-      name: "publish", method: "POST", path: "/api/messages", connections: 10, targetRate: 0, durationMs: 5000,
-      requests: rps * 5, requestsPerSecond: rps, errors: 0, non2xx: 0, latency: { p50: 1, p90: 2, p99: 3, max: 4, mean: 1 }, bytesRead: rps * 100,
+      name: "publish",
+      method: "POST",
+      path: "/api/messages",
+      connections: 10,
+      targetRate: 0,
+      durationMs: 5000,
+      requests: rps * 5,
+      requestsPerSecond: rps,
+      errors: 0,
+      non2xx: 0,
+      latency: { p50: 1, p90: 2, p99: 3, max: 4, mean: 1 },
+      bytesRead: rps * 100,
     });
     const merged = mergeAutocannon([run(1000), run(3000), run(2000)]);
     expect(merged.requestsPerSecond).toBe(2000);

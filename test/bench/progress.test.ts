@@ -18,11 +18,6 @@ describe("progress display", () => {
     events.log("sse: 3 clients");
     stop();
     events.tick({ transport: "ws", stage: "measuring", fraction: 0.1, delivered: 1, expected: 100 });
-    expect(text.split("\n")).toEqual([
-      "sse       connecting        0% ",
-      "sse       measuring        50% 50/100 deliveries",
-      "sse: 3 clients",
-      "",
-    ]);
+    expect(text.split("\n")).toEqual(["sse       connecting        0% ", "sse       measuring        50% 50/100 deliveries", "sse: 3 clients", ""]);
   });
 });

@@ -16,7 +16,10 @@ function scaled(run: TransportRun, factor: number): TransportRun {
   const c = run.window.client;
   return {
     ...run,
-    latency: { ...run.latency, summary: { ...l, mean: l.mean * factor, p50: l.p50 * factor, p90: l.p90 * factor, p99: l.p99 * factor, p999: l.p999 * factor, max: l.max * factor } },
+    latency: {
+      ...run.latency,
+      summary: { ...l, mean: l.mean * factor, p50: l.p50 * factor, p90: l.p90 * factor, p99: l.p99 * factor, p999: l.p999 * factor, max: l.max * factor },
+    },
     window: { ...run.window, client: { ...c, bytes: { up: c.bytes.up * factor, down: c.bytes.down * factor } } },
     server: run.server === null ? null : { ...run.server, cpuUserMs: run.server.cpuUserMs * factor, cpuSystemMs: run.server.cpuSystemMs * factor },
   };

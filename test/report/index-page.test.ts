@@ -4,7 +4,17 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import type { BenchResults } from "../../scripts/bench/results.js";
-import { compareRuns, defaultPair, differences, indexData, renderIndex, runSummary, settingsOf, writeIndex, type RunSummary } from "../../scripts/report/index-page.js";
+import {
+  compareRuns,
+  defaultPair,
+  differences,
+  indexData,
+  renderIndex,
+  runSummary,
+  settingsOf,
+  writeIndex,
+  type RunSummary,
+} from "../../scripts/report/index-page.js";
 import { fixture } from "./fixture.js";
 
 const RESULTS = fileURLToPath(new URL("../../results/", import.meta.url));
@@ -14,7 +24,12 @@ function run(name: string, change: { scenario?: "chat" | "idle"; cpu?: string; c
   const base = fixture();
   const r: BenchResults = {
     ...base,
-    config: { ...base.config, scenario: change.scenario ?? base.config.scenario, clients: change.clients ?? base.config.clients, rate: change.scenario === "idle" ? 0 : base.config.rate },
+    config: {
+      ...base.config,
+      scenario: change.scenario ?? base.config.scenario,
+      clients: change.clients ?? base.config.clients,
+      rate: change.scenario === "idle" ? 0 : base.config.rate,
+    },
     machine: { ...base.machine, cpuModel: change.cpu ?? base.machine.cpuModel },
   };
   return runSummary(name, r);
@@ -23,8 +38,21 @@ function run(name: string, change: { scenario?: "chat" | "idle"; cpu?: string; c
 describe("what makes two runs comparable", () => {
   it("settings are every config option that shapes the measurement, new ones included, and the server's environment", () => {
     const base = fixture();
-    const settings = settingsOf({ ...base, config: { ...base.config, repeat: 3 } as BenchResults["config"], target: { ...base.target, serverEnv: { LAB_HEARTBEAT_MS: "5000" } } });
-    expect(settings).toMatchObject({ scenario: "chat", clients: "10", rate: "10", durationMs: "10000", transports: "poll,long-poll,stream,sse,ws", repeat: "3", LAB_HEARTBEAT_MS: "5000", server: "own process" });
+    const settings = settingsOf({
+      ...base,
+      config: { ...base.config, repeat: 3 } as BenchResults["config"],
+      target: { ...base.target, serverEnv: { LAB_HEARTBEAT_MS: "5000" } },
+    });
+    expect(settings).toMatchObject({
+      scenario: "chat",
+      clients: "10",
+      rate: "10",
+      durationMs: "10000",
+      transports: "poll,long-poll,stream,sse,ws",
+      repeat: "3",
+      LAB_HEARTBEAT_MS: "5000",
+      server: "own process",
+    });
     // autocannon's side runs and the straggler timeout do not change what the transports' figures measure
     expect(settings).not.toHaveProperty("autocannonMs");
     expect(settings).not.toHaveProperty("drainTimeoutMs");
@@ -64,7 +92,12 @@ describe("the comparison the page opens with", () => {
   });
 
   it("pairs the newest run that has a match with its newest older match, whatever the order given", () => {
-    const runs = [run("2026-01-01T000000-chat"), run("2026-01-04T000000-idle", { scenario: "idle" }), run("2026-01-03T000000-chat"), run("2026-01-02T000000-chat")];
+    const runs = [
+      run("2026-01-01T000000-chat"),
+      run("2026-01-04T000000-idle", { scenario: "idle" }),
+      run("2026-01-03T000000-chat"),
+      run("2026-01-02T000000-chat"),
+    ];
     expect(defaultPair(runs)).toEqual({ a: "2026-01-02T000000-chat", b: "2026-01-03T000000-chat" });
   });
 
@@ -104,13 +137,18 @@ describe("results/index.html", () => {
       for (const name of ["2026-01-01T000000-chat", "2026-01-03T000000-idle", "2026-01-02T000000-chat"]) {
         await mkdir(join(root, name));
         const r = fixture();
-        await writeFile(join(root, name, "results.json"), JSON.stringify(name.endsWith("idle") ? { ...r, config: { ...r.config, scenario: "idle", rate: 0 } } : r));
+        await writeFile(
+          join(root, name, "results.json"),
+          JSON.stringify(name.endsWith("idle") ? { ...r, config: { ...r.config, scenario: "idle", rate: 0 } } : r),
+        );
       }
       await mkdir(join(root, "not-a-run"));
       const first = await readFile(await writeIndex(root), "utf8");
       const second = await readFile(await writeIndex(root), "utf8");
       expect(second).toBe(first);
-      const order = ["2026-01-03T000000-idle", "2026-01-02T000000-chat", "2026-01-01T000000-chat"].map((name) => first.indexOf(`<a href="${name}/report.html">`));
+      const order = ["2026-01-03T000000-idle", "2026-01-02T000000-chat", "2026-01-01T000000-chat"].map((name) =>
+        first.indexOf(`<a href="${name}/report.html">`),
+      );
       expect(order.every((at, i) => at > 0 && (i === 0 || at > (order[i - 1] ?? 0)))).toBe(true);
       expect(first).not.toContain("not-a-run");
       expect(first).toContain('"pair":{"a":"2026-01-01T000000-chat","b":"2026-01-02T000000-chat"}');

@@ -52,7 +52,11 @@ describe("charts", () => {
     const [floor, overhead] = bytes?.config.data.datasets ?? [];
     expect(floor?.data[0]).toBeCloseTo(167.4, 9);
     expect(overhead?.data[0]).toBeCloseTo(472.6, 9);
-    expect(bytes?.config.data.labels).toEqual([["Polling", "640 B"], ["SSE", "200 B"], ["WebSocket", "182 B"]]);
+    expect(bytes?.config.data.labels).toEqual([
+      ["Polling", "640 B"],
+      ["SSE", "200 B"],
+      ["WebSocket", "182 B"],
+    ]);
   });
 });
 
@@ -100,7 +104,9 @@ describe("an idle run's report", () => {
 describe("zeros in charts", () => {
   const idleWithZero = (): BenchResults => {
     const base = fixture();
-    const transports = base.transports.map((run) => (run.transport === "ws" ? { ...run, window: { ...run.window, client: { ...run.window.client, bytes: { up: 0, down: 0 } } } } : run));
+    const transports = base.transports.map((run) =>
+      run.transport === "ws" ? { ...run, window: { ...run.window, client: { ...run.window.client, bytes: { up: 0, down: 0 } } } } : run,
+    );
     return { ...base, config: { ...base.config, scenario: "idle", rate: 0 }, transports };
   };
 

@@ -69,7 +69,9 @@ describe("a run with repeats", () => {
   });
 
   it("ranks only what lies outside the noise, and says so for the rest", () => {
-    expect(lines).toContain("Bytes per delivered message (both directions): lowest WebSocket 182 B (164–218) and SSE 200 B (180–240), within noise of each other; highest Polling 640 B (576–768), 3.5× (2.6–4.7×) the lowest.");
+    expect(lines).toContain(
+      "Bytes per delivered message (both directions): lowest WebSocket 182 B (164–218) and SSE 200 B (180–240), within noise of each other; highest Polling 640 B (576–768), 3.5× (2.6–4.7×) the lowest.",
+    );
     expect(lines).toContain("p99 latency: lowest WebSocket 9.92 ms (8.93–11.9); highest Polling 990 ms (891–1,188), 100× (75–133×) the lowest.");
     expect(lines.some((l) => l.includes("One repeat per transport"))).toBe(false);
   });
@@ -84,13 +86,21 @@ describe("findings among ties and noise", () => {
   const rated = (label: string, median: number, min: number, max: number) => ({ label, spread: { median, min, max, n: 3 } });
 
   it("declares no winner among a tie at zero, and prints the ratio against it", () => {
-    const line = comparison("Bytes per idle client per second", [rated("Polling", 393, 390, 396), rated("Long polling", 0, 0, 0), rated("SSE", 0, 0, 0), rated("WebSocket", 0, 0, 0)], (v) => `${v} B`);
-    expect(line).toBe("Bytes per idle client per second: lowest Long polling, SSE and WebSocket, tied at 0 B (±0); highest Polling 393 B (390–396), ∞× the lowest.");
+    const line = comparison(
+      "Bytes per idle client per second",
+      [rated("Polling", 393, 390, 396), rated("Long polling", 0, 0, 0), rated("SSE", 0, 0, 0), rated("WebSocket", 0, 0, 0)],
+      (v) => `${v} B`,
+    );
+    expect(line).toBe(
+      "Bytes per idle client per second: lowest Long polling, SSE and WebSocket, tied at 0 B (±0); highest Polling 393 B (390–396), ∞× the lowest.",
+    );
   });
 
   it("says within noise when the lowest and highest ranges overlap", () => {
     const line = comparison("p99 latency", [rated("SSE", 4.1, 3.8, 4.6), rated("WebSocket", 3.6, 3.4, 3.9)], (v) => `${v.toFixed(1)} ms`);
-    expect(line).toBe("p99 latency: all within noise of each other, no ranking: WebSocket 3.6 ms (3.4–3.9) and SSE 4.1 ms (3.8–4.6) (highest median over lowest 1.1× (1.0–1.4×)).");
+    expect(line).toBe(
+      "p99 latency: all within noise of each other, no ranking: WebSocket 3.6 ms (3.4–3.9) and SSE 4.1 ms (3.8–4.6) (highest median over lowest 1.1× (1.0–1.4×)).",
+    );
   });
 
   it("names a transport within noise of both ends without placing it", () => {

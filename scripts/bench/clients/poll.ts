@@ -23,8 +23,7 @@ export function startPolling(options: SubscriberOptions, mode: "poll" | "long-po
   let stopped = false;
   let first = true;
 
-  const path = (): string =>
-    mode === "poll" ? `/api/poll?after=${cursor}` : `/api/long-poll?after=${cursor}&timeout=${options.longPollTimeoutMs}`;
+  const path = (): string => (mode === "poll" ? `/api/poll?after=${cursor}` : `/api/long-poll?after=${cursor}&timeout=${options.longPollTimeoutMs}`);
 
   async function ask(): Promise<boolean> {
     counter.requests++;

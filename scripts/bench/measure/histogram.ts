@@ -57,10 +57,12 @@ export function summarize(histogram: hdr.Histogram): LatencySummary {
 
 /** Per-second histograms (keyed by second of the schedule), each encoded, merged across threads. */
 export function timeline(perSecond: ReadonlyMap<number, readonly string[]>): TimelinePoint[] {
-  return [...perSecond.keys()].sort((a, b) => a - b).map((second) => {
-    const merged = mergeEncoded(perSecond.get(second) ?? []);
-    const s = summarize(merged);
-    merged.destroy();
-    return { second, count: s.count, p50: s.p50, p99: s.p99, max: s.max };
-  });
+  return [...perSecond.keys()]
+    .sort((a, b) => a - b)
+    .map((second) => {
+      const merged = mergeEncoded(perSecond.get(second) ?? []);
+      const s = summarize(merged);
+      merged.destroy();
+      return { second, count: s.count, p50: s.p50, p99: s.p99, max: s.max };
+    });
 }

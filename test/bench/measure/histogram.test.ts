@@ -42,8 +42,16 @@ describe("latency histograms", () => {
   });
 
   it("builds a per-second timeline, merged across threads and sorted by second", () => {
-    const points = timeline(new Map([[1, [histogramOf([5]), histogramOf([7])]], [0, [histogramOf([2])]]]));
-    expect(points.map((p) => [p.second, p.count])).toEqual([[0, 1], [1, 2]]);
+    const points = timeline(
+      new Map([
+        [1, [histogramOf([5]), histogramOf([7])]],
+        [0, [histogramOf([2])]],
+      ]),
+    );
+    expect(points.map((p) => [p.second, p.count])).toEqual([
+      [0, 1],
+      [1, 2],
+    ]);
     expect(points[1]?.max).toBeCloseTo(7, 1);
   });
 });
