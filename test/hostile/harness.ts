@@ -110,7 +110,7 @@ export class HealthWatch {
    * Round trips as this process saw them (they include this process's own delays: it runs the
    * attacking clients too), and the server's event-loop delay over the window, measured inside it.
    */
-  async stop(): Promise<{ maxMs: number; medianMs: number; samples: number; peakRssMiB: number; serverLoopDelayMaxMs: number }> {
+  async stop(): Promise<{ maxMs: number; medianMs: number; samples: number; peakRssMiB: number; serverLoopDelayMaxMs: number; serverLoopDelayP99Ms: number }> {
     this.running = false;
     await this.done;
     const last = await this.target.health();
@@ -121,6 +121,7 @@ export class HealthWatch {
       samples: sorted.length,
       peakRssMiB: Math.max(this.peakRssBytes, last.rssBytes) / MiB,
       serverLoopDelayMaxMs: last.eventLoopDelayMs.max,
+      serverLoopDelayP99Ms: last.eventLoopDelayMs.p99,
     };
   }
 }
