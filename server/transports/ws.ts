@@ -1,3 +1,4 @@
+import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { Ajv } from "ajv";
 import type { FastifyInstance } from "fastify";
@@ -9,7 +10,7 @@ import { rawErrorResponse } from "../errors.js";
 import { guardPipelinedUpgrades } from "../limits/upgrade-guard.js";
 import { requestClient, sendFrame, subscribeQuery, type SubscribeQuery, toInteger } from "../schemas.js";
 import { Delivery, type Sink } from "./delivery.js";
-import { assertNoDeflate, tcpSocket, textFrame, writeFrame } from "./ws-frames.js";
+import { assertNoDeflate, textFrame } from "./ws-frames.js";
 
 export const CLOSE_GOING_AWAY = 1001;
 export const CLOSE_POLICY = 1008;
@@ -80,7 +81,8 @@ export async function wsPlugin(app: FastifyInstance, deps: LabDeps): Promise<voi
     { websocket: true, schema: { querystring: subscribeQuery }, config: { transport: "ws" } },
     (socket, request) => {
       const client = requestClient(request.query);
-      const subscription = delivery.subscribe(socketSink(socket), client, toInteger("after", request.query.after));
+      // The TCP socket the upgrade arrived on, which ws now writes to: pre-built frames go straight to it.
+      const subscription = delivery.subscribe(socketSink(socket, request.raw.socket), client, toInteger("after", request.query.after));
       socket.once("close", () => subscription.closed());
       const sendControl = (signal: ControlSignal): void => subscription.send(textFrame(JSON.stringify(signal)));
       const closeForPolicy = (code: number, reason: string): void => {
@@ -156,14 +158,10 @@ export async function wsPlugin(app: FastifyInstance, deps: LabDeps): Promise<voi
   );
 }
 
-/** A WebSocket as a sink: pre-built frames in ws's own queue, paced by the TCP socket under it. */
-function socketSink(socket: WebSocket): Sink {
-  const tcp = tcpSocket(socket);
+/** A WebSocket as a sink: pre-built frames written to its TCP socket, in order with ws's own (ws-frames.ts). */
+function socketSink(socket: WebSocket, tcp: Socket): Sink {
   return {
-    write: (frame) => {
-      writeFrame(socket, frame);
-      return !tcp.writableNeedDrain;
-    },
+    write: (frame) => tcp.write(frame),
     get buffered() {
       return socket.bufferedAmount;
     },
