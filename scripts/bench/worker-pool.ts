@@ -1,6 +1,7 @@
 import { Worker } from "node:worker_threads";
 import type { ClientCounts, ThreadLoad } from "./results.js";
 import type { FromWorker, ToWorker, WorkerFinal, WorkerInit } from "./worker-protocol.js";
+import { awaitReplies } from "./worker-replies.js";
 
 const BOOT = new URL("./worker-boot.mjs", import.meta.url);
 const ENTRY = new URL("./worker.ts", import.meta.url).href;
@@ -70,29 +71,7 @@ export class WorkerPool {
   }
 
   private all(expect: FromWorker["type"], command: ToWorker | undefined, timeoutMs: number): Promise<FromWorker[]> {
-    return Promise.all(
-      this.workers.map(
-        (worker) =>
-          new Promise<FromWorker>((resolve, reject) => {
-            const timer = setTimeout(() => done(new Error(`subscriber thread did not answer "${expect}" within ${timeoutMs} ms`)), timeoutMs);
-            const onMessage = (message: FromWorker): void => {
-              if (message.type === expect) done(null, message);
-              else if (message.type === "fatal") done(new Error(message.message));
-            };
-            const onError = (error: Error): void => done(error);
-            const done = (error: Error | null, message?: FromWorker): void => {
-              clearTimeout(timer);
-              worker.off("message", onMessage);
-              worker.off("error", onError);
-              if (error !== null || message === undefined) reject(error ?? new Error("no answer"));
-              else resolve(message);
-            };
-            worker.on("message", onMessage);
-            worker.on("error", onError);
-            if (command !== undefined) worker.postMessage(command);
-          }),
-      ),
-    );
+    return awaitReplies<FromWorker>(this.workers, () => command, expect, timeoutMs, "subscriber thread");
   }
 }
 

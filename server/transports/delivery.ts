@@ -61,10 +61,6 @@ export class Delivery {
     deps.stats.addRefresher(() => this.flushCounts());
   }
 
-  get size(): number {
-    return this.live.size;
-  }
-
   /** Start delivering to `sink` after `after`; call `closed()` on the result when the connection closes. */
   subscribe(sink: Sink, client: string | undefined, after: number | undefined): Subscription {
     const subscription = new Subscription(this, sink, client, after);

@@ -1,9 +1,10 @@
 import type { IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
-import * as wsModule from "ws";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { AckSignal } from "../../../protocol/types.js";
+// The lab's own frame builder (ws's `Sender.frame`), as the bare HTTP side uses protocol/encode.ts: the same bytes.
+import { textFrame } from "../../../server/transports/ws-frames.js";
 import type { BareEntry, BareFeed } from "./bare-feed.js";
 
 /**
@@ -17,22 +18,6 @@ import type { BareEntry, BareFeed } from "./bare-feed.js";
  * (only string `from` and `text` are required), the publish rate limit, pings, the slow-consumer
  * cut-off, the invalid-frame limit, metering and graceful close codes.
  */
-
-interface FrameOptions {
-  fin: boolean;
-  rsv1: boolean;
-  opcode: number;
-  mask: boolean;
-  readOnly: boolean;
-}
-// ws exports Sender (its ESM wrapper names it); its type declarations leave it out.
-const { Sender } = wsModule as unknown as { Sender: { frame(data: Buffer, options: FrameOptions): Buffer[] } };
-const TEXT: FrameOptions = { fin: true, rsv1: false, opcode: 1, mask: false, readOnly: true };
-
-/** One text frame of `json`, header and payload in one Buffer, as ws itself would send it. */
-export function textFrame(json: string): Buffer {
-  return Buffer.concat(Sender.frame(Buffer.from(json), TEXT));
-}
 
 export interface BareWs {
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;

@@ -3,6 +3,7 @@ import type { ClientCounts, ThreadLoad } from "../results.js";
 import type { WindowCounts } from "./tally.js";
 import { shareAdded } from "./plan.js";
 import type { ErrorTally, FromScaleWorker, ScaleWorkerInit, ToScaleWorker } from "./protocol.js";
+import { awaitReplies } from "../worker-replies.js";
 
 const BOOT = new URL("../worker-boot.mjs", import.meta.url);
 const ENTRY = new URL("./worker.ts", import.meta.url).href;
@@ -105,28 +106,6 @@ export class ScaleGenerator {
   }
 
   private all(command: (index: number) => ToScaleWorker, expect: FromScaleWorker["type"], timeoutMs: number): Promise<FromScaleWorker[]> {
-    return Promise.all(
-      this.workers.map(
-        (worker, index) =>
-          new Promise<FromScaleWorker>((resolve, reject) => {
-            const timer = setTimeout(() => done(new Error(`scale subscriber thread did not answer "${expect}" within ${timeoutMs} ms`)), timeoutMs);
-            const onMessage = (message: FromScaleWorker): void => {
-              if (message.type === expect) done(null, message);
-              else if (message.type === "fatal") done(new Error(message.message));
-            };
-            const onError = (error: Error): void => done(error);
-            const done = (error: Error | null, message?: FromScaleWorker): void => {
-              clearTimeout(timer);
-              worker.off("message", onMessage);
-              worker.off("error", onError);
-              if (error !== null || message === undefined) reject(error ?? new Error("no answer"));
-              else resolve(message);
-            };
-            worker.on("message", onMessage);
-            worker.on("error", onError);
-            worker.postMessage(command(index));
-          }),
-      ),
-    );
+    return awaitReplies<FromScaleWorker>(this.workers, command, expect, timeoutMs, "scale subscriber thread");
   }
 }
