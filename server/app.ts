@@ -3,18 +3,19 @@ import type { LabDeps } from "./deps.js";
 import { adminPlugin } from "./admin.js";
 import type { LabConfig } from "./config.js";
 import { dashboardPlugin } from "./dashboard.js";
-import { answerExpectation, clientErrorHandler, frameworkErrors, installErrorHandlers } from "./errors.js";
+import { answerExpectation, clientErrorHandler, countClientErrors, frameworkErrors, installErrorHandlers } from "./errors.js";
 import { Feed } from "./feed.js";
 import { installHeldConnectionLimits } from "./limits/held-connections.js";
 import { installPublishRateLimit } from "./limits/rate-limit.js";
-import { installUpgradeGuard } from "./limits/upgrade-guard.js";
+import { guardUpgrade } from "./limits/upgrade-guard.js";
 import { healthPlugin } from "./metering/health.js";
 import { installMeter } from "./metering/meter-plugin.js";
-import { installSelfCaptureGuard, SelfCaptures } from "./metering/self-capture.js";
+import { SelfCaptures, selfCaptureCheck } from "./metering/self-capture.js";
 import { SocketMeter } from "./metering/socket-meter.js";
 import { Stats } from "./metering/stats.js";
 import { statsPlugin } from "./metering/stats-routes.js";
-import { installSecurity } from "./security.js";
+import { installRequestGate } from "./request-gate.js";
+import { installCors, securityChecks } from "./security.js";
 import { installShutdownGate, shutdownDrainPlugin } from "./shutdown-gate.js";
 import { longPollPlugin } from "./transports/long-poll.js";
 import { pollPlugin } from "./transports/poll.js";
@@ -55,15 +56,20 @@ export async function buildApp(config: LabConfig, options: BuildOptions = {}): P
   const deps: LabDeps = { selfCaptures, config, feed: new Feed(config.historySize, config.recentLimit), stats, meter: new SocketMeter(stats), closing: false };
 
   app.decorate("lab", deps);
-  installErrorHandlers(app, stats);
-  installMeter(app, deps.meter);
-  installUpgradeGuard(app);
-  installSelfCaptureGuard(app, selfCaptures);
+  installErrorHandlers(app);
+  const identifyForMeter = installMeter(app, deps.meter);
   // Its preClose hook must run before every other one (long polls are answered in theirs).
-  installShutdownGate(app, deps);
-  // Refusals come after metering, so refused requests are counted, and before any route work.
-  await installSecurity(app, deps);
-  installHeldConnectionLimits(app, deps);
+  const shutdownCheck = installShutdownGate(app, deps);
+  const security = securityChecks(deps);
+  const held = installHeldConnectionLimits(app, deps);
+  // Metering first, so refused requests are counted; every refusal before any route work; a held
+  // slot is taken last, once nothing else can refuse.
+  installRequestGate(
+    app,
+    [identifyForMeter, guardUpgrade, selfCaptureCheck(selfCaptures), shutdownCheck, security.host, security.origin, security.nosniff, held.check],
+    [countClientErrors(stats), held.afterResponse],
+  );
+  await installCors(app);
   await installPublishRateLimit(app, deps);
   for (const plugin of [
     adminPlugin,

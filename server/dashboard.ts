@@ -7,6 +7,7 @@ import type { LabDeps } from "./deps.js";
 import { listRuns } from "./dashboard-reports.js";
 import { captureWire, selfAddress } from "./dashboard-wire.js";
 import { apiError } from "./errors.js";
+import { installDocumentSecurity } from "./security.js";
 
 const CLIENT_DIST = fileURLToPath(new URL("../client/dist/", import.meta.url));
 const RESULTS_DIR = fileURLToPath(new URL("../results/", import.meta.url));
@@ -42,6 +43,7 @@ const noQuery = { type: "object", additionalProperties: false, properties: {} } 
 
 /** The browser dashboard: static files, the benchmark reports and the wire echo. */
 export async function dashboardPlugin(app: FastifyInstance, deps: LabDeps): Promise<void> {
+  await installDocumentSecurity(app);
   if (existsSync(`${CLIENT_DIST}index.html`)) {
     await app.register(fastifyStatic, { root: CLIENT_DIST, prefix: "/", wildcard: true });
   } else {

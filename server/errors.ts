@@ -4,6 +4,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import type { ApiError } from "../protocol/types.js";
 import { requestClient } from "./schemas.js";
 import type { Stats } from "./metering/stats.js";
+import type { ResponseStep } from "./request-gate.js";
 
 const ERROR_NAMES: Record<number, string> = {
   400: "bad_request",
@@ -31,13 +32,7 @@ export function apiError(status: number, message: string): ApiError {
  * Every refusal is a 4xx with `{error, message}`; a 5xx only ever means a bug of ours, and then
  * the client gets no internals.
  */
-export function installErrorHandlers(app: FastifyInstance, stats: Stats): void {
-  // A client's mistake is counted against its transport, never logged above debug.
-  app.addHook("onResponse", async (request, reply) => {
-    const transport = request.routeOptions.config.transport;
-    if (transport === undefined || reply.statusCode < 400 || reply.statusCode >= 500 || reply.statusCode === 429) return;
-    stats.add(transport, requestClient(request.query), "clientErrors");
-  });
+export function installErrorHandlers(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error.validation) {
       const where = error.validationContext ?? "request";
@@ -53,6 +48,15 @@ export function installErrorHandlers(app: FastifyInstance, stats: Stats): void {
   app.setNotFoundHandler((request, reply) => {
     reply.code(404).send(apiError(404, `no route for ${request.method} ${request.url.split("?")[0]}`));
   });
+}
+
+/** A client's mistake is counted against its transport (a request-gate step), never logged above debug. */
+export function countClientErrors(stats: Stats): ResponseStep {
+  return (request, reply) => {
+    const transport = request.routeOptions.config.transport;
+    if (transport === undefined || reply.statusCode < 400 || reply.statusCode >= 500 || reply.statusCode === 429) return;
+    stats.add(transport, requestClient(request.query), "clientErrors");
+  };
 }
 
 function describeValidation(error: FastifyError): string {

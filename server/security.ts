@@ -2,11 +2,12 @@ import type { IncomingMessage } from "node:http";
 import { isIP } from "node:net";
 import cors from "@fastify/cors";
 import helmet from "@fastify/helmet";
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance } from "fastify";
 import type { LabDeps } from "./deps.js";
 import type { LabConfig } from "./config.js";
 import { allowedHostList, allowedOriginList } from "./config.js";
 import { refuse } from "./limits/refuse.js";
+import type { RequestCheck } from "./request-gate.js";
 
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
 
@@ -61,27 +62,36 @@ export function allowedHostNames(config: Pick<LabConfig, "host" | "allowedHosts"
  * its own scripts and styles, network only to its own origin), and a page from a foreign origin can
  * neither open a WebSocket with the visitor's browser (cross-site WebSocket hijacking: browsers do
  * not apply CORS to WebSockets, so the upgrade must check Origin itself) nor call the HTTP API.
+ *
+ * Returns the request gate's checks: first of all, HTTP and WebSocket upgrade alike, a request for
+ * another name is not for this server; then a foreign Origin is refused outright, before CORS and
+ * before any route. Every answer gets `nosniff` (no browser may sniff a message's text into HTML);
+ * the document headers are `installDocumentSecurity`'s.
  */
-export async function installSecurity(app: FastifyInstance, { config }: LabDeps): Promise<void> {
+export function securityChecks({ config }: Pick<LabDeps, "config">): { host: RequestCheck; origin: RequestCheck; nosniff: RequestCheck } {
   const extra = allowedOriginList(config);
-  const allowed = (request: FastifyRequest): boolean => originAllowed(request.headers.origin, request.headers.host, extra);
   const hostNames = allowedHostNames(config);
+  return {
+    host: (request, reply) => {
+      if (hostAllowed(request.headers.host, hostNames)) return undefined;
+      return refuse(request, reply, 403, `host ${JSON.stringify(request.headers.host?.slice(0, 100))} is not allowed; see LAB_ALLOWED_HOSTS`);
+    },
+    origin: (request, reply) => {
+      if (originAllowed(request.headers.origin, request.headers.host, extra)) return undefined;
+      return refuse(request, reply, 403, `origin ${JSON.stringify(request.headers.origin)} is not allowed; see LAB_ALLOWED_ORIGINS`);
+    },
+    nosniff: (_request, reply) => {
+      reply.header("x-content-type-options", "nosniff");
+      return undefined;
+    },
+  };
+}
 
-  // First of all, HTTP and WebSocket upgrade alike: a request for another name is not for this server.
-  app.addHook("onRequest", async (request, reply) => {
-    if (hostAllowed(request.headers.host, hostNames)) return;
-    return refuse(request, reply, 403, `host ${JSON.stringify(request.headers.host?.slice(0, 100))} is not allowed; see LAB_ALLOWED_HOSTS`);
-  });
-
-  // Before CORS and before any route: a foreign Origin is refused outright, preflights included.
-  app.addHook("onRequest", async (request, reply) => {
-    if (allowed(request)) return;
-    return refuse(request, reply, 403, `origin ${JSON.stringify(request.headers.origin)} is not allowed; see LAB_ALLOWED_ORIGINS`);
-  });
-
+/** CORS for the allowed origins. Register after the request gate, so that its preflight route is gated too. */
+export async function installCors(app: FastifyInstance): Promise<void> {
   await app.register(cors, {
-    // Only allowed origins reach this point (the hook above refused the others), so each gets its
-    // own origin reflected, never "*". Static options, not a per-request delegator: @fastify/cors
+    // Only allowed origins reach this point (the gate refused the others), so each gets its own
+    // origin reflected, never "*". Static options, not a per-request delegator: @fastify/cors
     // normalizes a delegator's options on every request, 4% of a poll's server CPU.
     origin: true,
     methods: ["GET", "POST"],
@@ -89,7 +99,15 @@ export async function installSecurity(app: FastifyInstance, { config }: LabDeps)
     exposedHeaders: ["retry-after", "x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset"],
     maxAge: 600,
   });
+}
 
+/**
+ * Helmet's headers (about 600 bytes) are for documents: a browser applies CSP, framing and opener
+ * policies to pages, not to the JSON, NDJSON, SSE and upgrade responses of the API. Sent on every
+ * poll they would make polling look costlier than it is, so they are registered in the dashboard's
+ * scope only, for its pages and the reports, and its API routes opt out.
+ */
+export async function installDocumentSecurity(app: FastifyInstance): Promise<void> {
   // Same-origin WebSockets are covered by 'self' in CSP3; the explicit ws: source is for browsers that predate it.
   const sameOriginSocket = (request: IncomingMessage): string => {
     const host = request.headers.host;
@@ -110,16 +128,8 @@ export async function installSecurity(app: FastifyInstance, { config }: LabDeps)
     formAction: ["'none'"],
     objectSrc: ["'none'"],
   };
-  // Helmet's headers (about 600 bytes) are for documents: a browser applies CSP, framing and opener
-  // policies to pages, not to the JSON, NDJSON, SSE and upgrade responses of the API. Sent on every
-  // poll they would make polling look costlier than it is, so the API gets only `nosniff`, the one
-  // that protects a data response (no browser may sniff a message's text into HTML).
-  const isApi = (url: string | undefined): boolean => url !== undefined && (url.startsWith("/api/") || url === "/metrics");
   app.addHook("onRoute", (route) => {
-    if (isApi(route.url)) route.helmet = false;
-  });
-  app.addHook("onRequest", async (request, reply) => {
-    if (isApi(request.routeOptions.url)) reply.header("x-content-type-options", "nosniff");
+    if (route.url.startsWith("/api/")) route.helmet = false;
   });
   // Benchmark reports under /results/ replace this policy with a sandboxed one (server/dashboard.ts).
   await app.register(helmet, {

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { LabDeps } from "./deps.js";
 import { refuse } from "./limits/refuse.js";
+import type { RequestCheck } from "./request-gate.js";
 
 /**
  * From the first moment of shutdown, nothing new is promised. `closing` is set before any other
@@ -17,18 +18,18 @@ import { refuse } from "./limits/refuse.js";
  * Fastify's own `return503OnClosing` is off: its 503 body is not this API's `{error, message}`,
  * and it would turn away those last polls.
  */
-export function installShutdownGate(app: FastifyInstance, deps: LabDeps): void {
+export function installShutdownGate(app: FastifyInstance, deps: LabDeps): RequestCheck {
   app.addHook("preClose", async () => {
     deps.closing = true;
   });
-  app.addHook("onRequest", async (request, reply) => {
-    if (!deps.closing) return;
+  return (request, reply) => {
+    if (!deps.closing) return undefined;
     reply.header("connection", "close");
     const transport = request.routeOptions.config.transport;
     const refused = (transport === "publish" && request.method === "POST") || transport === "stream" || transport === "sse" || transport === "ws";
-    if (!refused) return;
+    if (!refused) return undefined;
     return refuseShuttingDown(request, reply, deps);
-  });
+  };
 }
 
 /** 503 with `Retry-After`: this process is going away. */

@@ -1,10 +1,11 @@
 import type { Socket } from "node:net";
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyInstance } from "fastify";
 import type { Metered } from "../../protocol/types.js";
 import type { LabDeps } from "../deps.js";
 import { requestClient } from "../schemas.js";
 import { clientAddress } from "./client-address.js";
 import { refuse } from "./refuse.js";
+import type { RequestCheck, ResponseStep } from "../request-gate.js";
 
 /** Transports whose request holds a connection open while it waits for messages. */
 const HELD: ReadonlySet<Metered> = new Set<Metered>(["long-poll", "stream", "sse", "ws"]);
@@ -76,22 +77,22 @@ declare module "fastify" {
  * `Retry-After`. @fastify/websocket runs route hooks before upgrading, so a refused upgrade gets
  * the same plain HTTP answer and never becomes a WebSocket.
  */
-export function installHeldConnectionLimits(app: FastifyInstance, { config, stats }: LabDeps): void {
+export function installHeldConnectionLimits(app: FastifyInstance, { config, stats }: LabDeps): { check: RequestCheck; afterResponse: ResponseStep } {
   const held = new HeldConnections(config.maxHeldConnections, config.maxHeldPerIp);
   app.decorate("heldConnections", held);
   /** Sockets holding a slot for an unread answer (one slot each, however many answers are queued). */
   const unread = new WeakSet<Socket>();
 
-  app.addHook("onRequest", async (request: FastifyRequest, reply: FastifyReply) => {
+  const check: RequestCheck = (request, reply) => {
     const transport = request.routeOptions.config.transport;
-    if (transport === undefined || !HELD.has(transport)) return;
+    if (transport === undefined || !HELD.has(transport)) return undefined;
     const upgrade = request.headers.upgrade?.toLowerCase() === "websocket";
     if (transport === "ws" && !upgrade) {
       // Otherwise @fastify/websocket answers a plain GET (or HEAD) with an empty 404.
       return refuse(request, reply.header("upgrade", "websocket"), 426, "this endpoint speaks WebSocket only: send an Upgrade: websocket request");
     }
     // A HEAD is answered at once with the headers alone (Fastify sends no body): it holds nothing.
-    if (request.method === "HEAD") return;
+    if (request.method === "HEAD") return undefined;
     const socket = request.raw.socket;
     const slot = held.acquire(clientAddress(request), socket);
     if (typeof slot === "string") {
@@ -107,13 +108,14 @@ export function installHeldConnectionLimits(app: FastifyInstance, { config, stat
     // and then as long as the client has not read that response.
     if (transport === "ws") socket.once("close", slot.release);
     else reply.raw.once("close", () => releaseWhenRead(socket, slot.release));
-  });
+    return undefined;
+  };
 
   // An answer the client has not read yet is memory held for it, like a held connection: so a
   // socket with unsent bytes after its response (a poll's page to a client that does not read)
   // holds a slot until they are gone, and one over the caps is cut instead. This is what bounds
   // the memory one address can pin with cheap requests to its slots times one page.
-  app.addHook("onResponse", async (request) => {
+  const afterResponse: ResponseStep = (request) => {
     const transport = request.routeOptions.config.transport;
     if (transport !== undefined && HELD.has(transport) && request.method !== "HEAD") return;
     const socket = request.raw.socket;
@@ -129,7 +131,8 @@ export function installHeldConnectionLimits(app: FastifyInstance, { config, stat
       unread.delete(socket);
       slot.release();
     });
-  });
+  };
+  return { check, afterResponse };
 }
 
 /**

@@ -1,5 +1,5 @@
 import rateLimit from "@fastify/rate-limit";
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler } from "fastify";
 import type { LabDeps } from "../deps.js";
 import { apiError } from "../errors.js";
 import { requestClient } from "../schemas.js";
@@ -21,7 +21,7 @@ declare module "fastify" {
  * switching transport does not double it. Keyed by address, not by the self-chosen `client` id,
  * which a flooder could change with every request.
  */
-export async function installPublishRateLimit(app: FastifyInstance, { config, stats }: LabDeps): Promise<void> {
+export async function installPublishRateLimit(app: FastifyInstance, { config }: LabDeps): Promise<void> {
   await app.register(rateLimit, {
     global: false,
     max: config.publishRateMax,
@@ -39,9 +39,14 @@ export async function installPublishRateLimit(app: FastifyInstance, { config, st
     if (result.isAllowed || !result.isExceeded) return { allowed: true };
     return { allowed: false, retryAfterSeconds: Math.max(1, result.ttlInSeconds), close: result.isBanned };
   });
+}
 
-  app.addHook("onRequest", async (request, reply) => {
-    if (request.routeOptions.config.transport !== "publish" || request.method !== "POST") return;
+/**
+ * The publish route's own onRequest hook (a route hook, so no other request pays for it): it runs
+ * after the request gate, so only a publish that passed every other check spends budget.
+ */
+export function publishRateGuard(app: FastifyInstance, { config, stats }: LabDeps): onRequestAsyncHookHandler {
+  return async (request, reply) => {
     const verdict = await app.publishBudget(request);
     if (verdict.allowed) return;
     stats.add("publish", requestClient(request.query), "refused");
@@ -54,5 +59,5 @@ export async function installPublishRateLimit(app: FastifyInstance, { config, st
           `publish rate limit: at most ${config.publishRateMax} messages per ${config.publishRateWindowMs} ms; retry in ${verdict.retryAfterSeconds} s`,
         ),
       );
-  });
+  };
 }

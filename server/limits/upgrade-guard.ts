@@ -1,6 +1,6 @@
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
-import type { FastifyInstance } from "fastify";
+import type { FastifyReply, FastifyRequest } from "fastify";
 import { refuse } from "./refuse.js";
 
 /**
@@ -16,29 +16,28 @@ import { refuse } from "./refuse.js";
  *   answer is written, or at once when the client closes its side. Without this, each such request
  *   left a socket in CLOSE_WAIT, and a held one (a long poll) its connection slot, for good.
  */
-export function installUpgradeGuard(app: FastifyInstance): void {
-  app.addHook("onRequest", async (request, reply) => {
-    if ((request.raw as IncomingMessage & { upgrade?: boolean }).upgrade !== true) return;
-    const toWebSocket = request.routeOptions.config.transport === "ws" && request.headers.upgrade?.toLowerCase() === "websocket";
-    if (toWebSocket) {
-      if (request.headers["sec-websocket-version"] !== "13") {
-        return refuse(
-          request,
-          reply.header("sec-websocket-version", "13"),
-          426,
-          "only WebSocket version 13 (RFC 6455) is supported: send Sec-WebSocket-Version: 13",
-        );
-      }
-      return;
+export function guardUpgrade(request: FastifyRequest, reply: FastifyReply): FastifyReply | undefined {
+  if ((request.raw as IncomingMessage & { upgrade?: boolean }).upgrade !== true) return;
+  const toWebSocket = request.routeOptions.config.transport === "ws" && request.headers.upgrade?.toLowerCase() === "websocket";
+  if (toWebSocket) {
+    if (request.headers["sec-websocket-version"] !== "13") {
+      return refuse(
+        request,
+        reply.header("sec-websocket-version", "13"),
+        426,
+        "only WebSocket version 13 (RFC 6455) is supported: send Sec-WebSocket-Version: 13",
+      );
     }
-    const socket = request.raw.socket;
-    reply.header("connection", "close");
-    reply.raw.once("finish", () => socket.end());
-    // Nothing parses this socket any more: read and drop whatever else comes, so that the client's
-    // FIN is seen, and treat it as the client leaving, as Node does for ordinary requests.
-    socket.once("end", () => socket.destroy());
-    socket.resume();
-  });
+    return undefined;
+  }
+  const socket = request.raw.socket;
+  reply.header("connection", "close");
+  reply.raw.once("finish", () => socket.end());
+  // Nothing parses this socket any more: read and drop whatever else comes, so that the client's
+  // FIN is seen, and treat it as the client leaving, as Node does for ordinary requests.
+  socket.once("end", () => socket.destroy());
+  socket.resume();
+  return undefined;
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import type { FastifyInstance } from "fastify";
+import type { RequestCheck } from "../request-gate.js";
 import type { Metered } from "../../protocol/types.js";
 import type { MeteredRequest, RequestSize, SocketMeter } from "./socket-meter.js";
 import { requestClient } from "../schemas.js";
@@ -15,12 +16,12 @@ declare module "fastify" {
 /**
  * Hands every request to the meter the moment Node has parsed it: the server's own `request` and
  * `upgrade` events come in exactly the order Node will answer in, which is what lets the meter
- * keep a queue per socket for pipelined requests. Fastify's onRequest hook then names the
- * request's transport; it runs first, before validation, so a refused request is metered too: a
- * transport's cost includes the requests it gets wrong. (Requests that never touch a socket,
- * `app.inject`, are not metered.)
+ * keep a queue per socket for pipelined requests. The returned check then names the request's
+ * transport; it is the request gate's first, before validation, so a refused request is metered
+ * too: a transport's cost includes the requests it gets wrong. (Requests that never touch a
+ * socket, `app.inject`, are not metered.)
  */
-export function installMeter(app: FastifyInstance, meter: SocketMeter): void {
+export function installMeter(app: FastifyInstance, meter: SocketMeter): RequestCheck {
   const requests = new WeakMap<IncomingMessage, MeteredRequest>();
 
   app.server.prependListener("request", (req: IncomingMessage, res: ServerResponse) => {
@@ -36,13 +37,14 @@ export function installMeter(app: FastifyInstance, meter: SocketMeter): void {
     requests.set(req, meter.claim(socket, requestSize(req, true)));
   });
 
-  app.addHook("onRequest", async (request, reply) => {
+  return (request, reply) => {
     const metered = requests.get(request.raw);
     if (metered === undefined) return;
     metered.identify(request.routeOptions.config.transport ?? null, requestClient(request.query));
     // An upgrade answered with plain HTTP (refused, or not a WebSocket route) ends with that answer.
     if (request.raw.headers.upgrade !== undefined) reply.raw.prependListener("finish", () => metered.end());
-  });
+    return undefined;
+  };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { Socket } from "node:net";
-import type { FastifyInstance } from "fastify";
+import type { RequestCheck } from "../request-gate.js";
 import { requestClient } from "../schemas.js";
 import { refuse } from "../limits/refuse.js";
 
@@ -33,9 +33,9 @@ function isLoopback(address: string | undefined): boolean {
 }
 
 /** Refuses the capture's client id from anyone but a capture socket. */
-export function installSelfCaptureGuard(app: FastifyInstance, captures: SelfCaptures): void {
-  app.addHook("onRequest", async (request, reply) => {
-    if (requestClient(request.query) !== captures.client || captures.isCapture(request.raw.socket)) return;
+export function selfCaptureCheck(captures: SelfCaptures): RequestCheck {
+  return (request, reply) => {
+    if (requestClient(request.query) !== captures.client || captures.isCapture(request.raw.socket)) return undefined;
     return refuse(request, reply, 400, "this client id is reserved for the server's own wire captures");
-  });
+  };
 }

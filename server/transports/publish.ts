@@ -2,13 +2,15 @@ import type { FastifyInstance } from "fastify";
 import type { PublishRequest } from "../../protocol/types.js";
 import type { LabDeps } from "../deps.js";
 import { refuseShuttingDown } from "../shutdown-gate.js";
+import { publishRateGuard } from "../limits/rate-limit.js";
 import { clientQuery, publishBody } from "../schemas.js";
 
 /** `POST /api/messages`: store a message and answer with it, byte for byte as subscribers get it. */
-export async function publishPlugin(app: FastifyInstance, { feed, config }: LabDeps): Promise<void> {
+export async function publishPlugin(app: FastifyInstance, deps: LabDeps): Promise<void> {
+  const { feed, config } = deps;
   app.post<{ Body: PublishRequest; Querystring: { client?: string } }>(
     "/api/messages",
-    { schema: { body: publishBody(config), querystring: clientQuery }, config: { transport: "publish" } },
+    { schema: { body: publishBody(config), querystring: clientQuery }, config: { transport: "publish" }, onRequest: publishRateGuard(app, deps) },
     async (request, reply) => {
       // Checked again here: the request may have passed the shutdown gate before shutdown began and
       // waited for its rate-limit verdict since; nothing is acknowledged once it has begun.
