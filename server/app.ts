@@ -16,6 +16,8 @@ import { Stats } from "./metering/stats.js";
 import { statsPlugin } from "./metering/stats-routes.js";
 import { installRequestGate } from "./request-gate.js";
 import { installCors, securityChecks } from "./security.js";
+import type { Certificate } from "./tls/certificate.js";
+import { SecureListener } from "./tls/secure-listener.js";
 import { installShutdownGate, shutdownDrainPlugin } from "./shutdown-gate.js";
 import { longPollPlugin } from "./transports/long-poll.js";
 import { pollPlugin } from "./transports/poll.js";
@@ -26,6 +28,15 @@ import { wsPlugin } from "./transports/ws.js";
 
 export interface BuildOptions {
   logger?: FastifyServerOptions["logger"];
+  /** Serve the app over TLS too (HTTP/2 and HTTP/1.1): `app.secure.listen()` then opens the port. */
+  certificate?: Certificate;
+}
+
+declare module "fastify" {
+  interface FastifyInstance {
+    /** The TLS listener, when built with a certificate. */
+    secure: SecureListener | null;
+  }
 }
 
 /** The whole server, not yet listening: `main.ts` listens, tests listen on port 0. */
@@ -56,6 +67,10 @@ export async function buildApp(config: LabConfig, options: BuildOptions = {}): P
   const deps: LabDeps = { selfCaptures, config, feed: new Feed(config.historySize, config.recentLimit), stats, meter: new SocketMeter(stats), closing: false };
 
   app.decorate("lab", deps);
+  const secure = options.certificate === undefined ? null : new SecureListener(app, options.certificate, config.headersTimeoutMs);
+  app.decorate("secure", secure);
+  // After the plain listener has closed (long polls answered, streams ended): HTTP/2 clients get GOAWAY.
+  if (secure !== null) app.addHook("onClose", () => secure.close());
   installErrorHandlers(app);
   const identifyForMeter = installMeter(app, deps.meter);
   // Its preClose hook must run before every other one (long polls are answered in theirs).

@@ -6,6 +6,11 @@
 export interface LabConfig {
   host: string;
   port: number;
+  /** The TLS listener's port (HTTP/2 and HTTP/1.1 by ALPN, the same app); 0 turns it off. */
+  tlsPort: number;
+  /** PEM certificate and key files for the TLS listener; empty: a development certificate made on first start. */
+  tlsCert: string;
+  tlsKey: string;
   /** Messages kept for cursor resume. */
   historySize: number;
   /** Messages a subscriber without a cursor (or after a reset) gets before live ones. */
@@ -82,6 +87,9 @@ export interface LabConfig {
 export const DEFAULTS: LabConfig = {
   host: "127.0.0.1",
   port: 3000,
+  tlsPort: 3443,
+  tlsCert: "",
+  tlsKey: "",
   historySize: 10_000,
   recentLimit: 50,
   pollPageLimit: 1_000,
@@ -118,6 +126,9 @@ export const DEFAULTS: LabConfig = {
 export const ENV_NAMES: Record<keyof LabConfig, string> = {
   host: "HOST",
   port: "PORT",
+  tlsPort: "LAB_TLS_PORT",
+  tlsCert: "LAB_TLS_CERT",
+  tlsKey: "LAB_TLS_KEY",
   historySize: "LAB_HISTORY_SIZE",
   recentLimit: "LAB_RECENT_LIMIT",
   pollPageLimit: "LAB_POLL_PAGE_LIMIT",
@@ -223,6 +234,10 @@ function check(config: LabConfig): void {
   if (!Number.isSafeInteger(config.port) || config.port < 0 || config.port > 65_535) {
     throw new ConfigError(`PORT must be 0..65535, got ${config.port}`);
   }
+  if (!Number.isSafeInteger(config.tlsPort) || config.tlsPort < 0 || config.tlsPort > 65_535) {
+    throw new ConfigError(`LAB_TLS_PORT must be 0..65535 (0: no TLS listener), got ${config.tlsPort}`);
+  }
+  if ((config.tlsCert === "") !== (config.tlsKey === "")) throw new ConfigError("LAB_TLS_CERT and LAB_TLS_KEY go together: set both, or neither");
   if (config.wsMaxPayload > 1024 * 1024) throw new ConfigError("LAB_WS_MAX_PAYLOAD must be at most 1 MiB (1048576)");
   if (config.recentLimit > config.historySize) throw new ConfigError("LAB_RECENT_LIMIT must not exceed LAB_HISTORY_SIZE");
   // Node refuses a headers timeout longer than the whole-request timeout.

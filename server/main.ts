@@ -1,5 +1,6 @@
 import { buildApp } from "./app.js";
 import { ConfigError, type LabConfig, resolveConfig } from "./config.js";
+import { loadCertificate } from "./tls/certificate.js";
 
 /** Start the lab from the environment; stop cleanly on SIGINT/SIGTERM within the grace time. */
 async function main(): Promise<void> {
@@ -13,9 +14,20 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const app = await buildApp(config, { logger: { level: process.env.LOG_LEVEL ?? "warn" } });
+  const certificate = config.tlsPort > 0 ? await loadCertificate(config) : undefined;
+  const app = await buildApp(config, { logger: { level: process.env.LOG_LEVEL ?? "warn" }, certificate });
   const address = await app.listen({ host: config.host, port: config.port });
-  console.log(`transport lab listening on ${address}`);
+  console.log(`transport lab listening on ${address} (HTTP/1.1)`);
+  if (app.secure !== null && certificate !== undefined) {
+    const secure = await app.secure.listen(config.host, config.tlsPort);
+    console.log(`transport lab listening on ${secure.url} (HTTP/2 and HTTP/1.1 over TLS, by ALPN)`);
+    if (certificate.origin === "configured") console.log(`  certificate: ${certificate.path}`);
+    else {
+      console.log(`  certificate: a self-signed development certificate (${certificate.origin === "created" ? "created now" : "reused"}: ${certificate.path})`);
+      console.log("  a browser will warn that it is not trusted (NET::ERR_CERT_AUTHORITY_INVALID): expected on loopback;");
+      console.log(`  accept it once, or trust that file. SHA-256 ${certificate.fingerprint}`);
+    }
+  }
 
   let stopping = false;
   const stop = (signal: string): void => {
@@ -25,6 +37,7 @@ async function main(): Promise<void> {
     // Whatever still hangs on after the grace time is cut, so the process always exits within ~2 s.
     setTimeout(() => {
       app.server.closeAllConnections();
+      app.secure?.destroyAll();
       process.exit(0);
     }, config.shutdownGraceMs).unref();
     app.close().then(

@@ -2,7 +2,7 @@ import type { IncomingMessage } from "node:http";
 import { isIP } from "node:net";
 import cors from "@fastify/cors";
 import helmet from "@fastify/helmet";
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { LabDeps } from "./deps.js";
 import type { LabConfig } from "./config.js";
 import { allowedHostList, allowedOriginList } from "./config.js";
@@ -50,6 +50,12 @@ export function hostAllowed(hostHeader: string | undefined, allowedNames: Readon
   return allowedNames.has(name);
 }
 
+/** The authority a request names: `Host` on HTTP/1.1, the `:authority` pseudo-header on HTTP/2. */
+export function requestHost(request: FastifyRequest): string | undefined {
+  const authority = request.headers[":authority"];
+  return request.headers.host ?? (typeof authority === "string" ? authority : undefined);
+}
+
 /** The host names `hostAllowed` accepts besides IP literals and localhost. */
 export function allowedHostNames(config: Pick<LabConfig, "host" | "allowedHosts">): Set<string> {
   const names = new Set(allowedHostList(config).map((name) => name.replace(/\.$/, "")));
@@ -73,11 +79,12 @@ export function securityChecks({ config }: Pick<LabDeps, "config">): { host: Req
   const hostNames = allowedHostNames(config);
   return {
     host: (request, reply) => {
-      if (hostAllowed(request.headers.host, hostNames)) return undefined;
-      return refuse(request, reply, 403, `host ${JSON.stringify(request.headers.host?.slice(0, 100))} is not allowed; see LAB_ALLOWED_HOSTS`);
+      const host = requestHost(request);
+      if (hostAllowed(host, hostNames)) return undefined;
+      return refuse(request, reply, 403, `host ${JSON.stringify(host?.slice(0, 100))} is not allowed; see LAB_ALLOWED_HOSTS`);
     },
     origin: (request, reply) => {
-      if (originAllowed(request.headers.origin, request.headers.host, extra)) return undefined;
+      if (originAllowed(request.headers.origin, requestHost(request), extra)) return undefined;
       return refuse(request, reply, 403, `origin ${JSON.stringify(request.headers.origin)} is not allowed; see LAB_ALLOWED_ORIGINS`);
     },
     nosniff: (_request, reply) => {

@@ -24,7 +24,8 @@ export function installShutdownGate(app: FastifyInstance, deps: LabDeps): Reques
   });
   return (request, reply) => {
     if (!deps.closing) return undefined;
-    reply.header("connection", "close");
+    // HTTP/2 has no Connection header (it is an error there): its sessions get GOAWAY instead.
+    if (request.raw.httpVersionMajor !== 2) reply.header("connection", "close");
     const transport = request.routeOptions.config.transport;
     const refused = (transport === "publish" && request.method === "POST") || transport === "stream" || transport === "sse" || transport === "ws";
     if (!refused) return undefined;

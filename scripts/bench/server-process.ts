@@ -39,7 +39,7 @@ export async function startServer(env: Record<string, string>, entry = "server/m
   const port = await freePort();
   const child = spawn(process.execPath, ["--import", "tsx", "--import", PROBE, entry], {
     cwd: ROOT,
-    env: { ...process.env, NODE_ENV: "production", ...env, HOST: "127.0.0.1", PORT: String(port) },
+    env: { ...process.env, NODE_ENV: "production", LAB_TLS_PORT: "0", ...env, HOST: "127.0.0.1", PORT: String(port) },
     stdio: ["ignore", "pipe", "pipe", "ipc"],
   });
   let output = "";

@@ -1,4 +1,5 @@
 import type { FastifyRequest } from "fastify";
+import { http2Peer } from "../tls/secure-listener.js";
 
 /**
  * The client's address, which per-address limits are keyed by. `request.ip` is undefined once the
@@ -6,5 +7,5 @@ import type { FastifyRequest } from "fastify";
  * its own reset into an error-level log line), so a request already gone gets a fixed key.
  */
 export function clientAddress(request: FastifyRequest): string {
-  return request.ip ?? request.raw.socket?.remoteAddress ?? "gone";
+  return request.ip ?? request.raw.socket?.remoteAddress ?? http2Peer(request.raw)?.address ?? "gone";
 }

@@ -29,7 +29,7 @@ export function freePort(): Promise<number> {
 export function startChildServer(port: number, env: Record<string, string> = {}, nodeFlags: string[] = []): Promise<ChildServer> {
   const child = spawn(process.execPath, [...nodeFlags, "--import", "tsx", "server/main.ts"], {
     cwd: ROOT,
-    env: { ...process.env, HOST: "127.0.0.1", PORT: String(port), LOG_LEVEL: "error", ...env },
+    env: { ...process.env, HOST: "127.0.0.1", PORT: String(port), LOG_LEVEL: "error", LAB_TLS_PORT: "0", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";

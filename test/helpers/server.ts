@@ -1,22 +1,26 @@
 import type { FastifyInstance } from "fastify";
 import { buildApp } from "../../server/app.js";
 import { resolveConfig, type LabConfig } from "../../server/config.js";
+import { loadCertificate } from "../../server/tls/certificate.js";
 
 export interface TestServer {
   app: FastifyInstance;
   /** e.g. http://127.0.0.1:40123 */
   url: string;
   port: number;
+  /** e.g. https://127.0.0.1:40124 (HTTP/2 and HTTP/1.1 by ALPN): only when started with `{ tls: true }`. */
+  secureUrl: string | null;
   config: LabConfig;
   close(): Promise<void>;
 }
 
 /** A real server listening on 127.0.0.1 on a free port, with any config overrides. */
-export async function startServer(overrides: Partial<LabConfig> = {}): Promise<TestServer> {
+export async function startServer(overrides: Partial<LabConfig> = {}, options: { tls?: boolean } = {}): Promise<TestServer> {
   // No shutdown drain unless a test asks for it: every test closes its server, and waits for it.
   const config = resolveConfig({ port: 0, shutdownDrainMs: 0, ...overrides });
-  const app = await buildApp(config);
+  const app = await buildApp(config, options.tls === true ? { certificate: await loadCertificate(config) } : {});
   await app.listen({ host: "127.0.0.1", port: 0 });
+  const secure = app.secure === null ? null : await app.secure.listen("127.0.0.1", 0);
   const address = app.server.address();
   if (address === null || typeof address === "string") throw new Error("server did not bind a TCP port");
   return {
@@ -24,6 +28,7 @@ export async function startServer(overrides: Partial<LabConfig> = {}): Promise<T
     config,
     port: address.port,
     url: `http://127.0.0.1:${address.port}`,
+    secureUrl: secure?.url ?? null,
     close: () => app.close(),
   };
 }

@@ -31,7 +31,7 @@ export class Target {
     const child = spawn(process.execPath, ["--expose-gc", "--import", "tsx", "server/main.ts"], {
       cwd: ROOT,
       // `info` so that anything a client can make the server say is visible to `errorLines`.
-      env: { ...process.env, HOST: "127.0.0.1", PORT: String(port), LOG_LEVEL: "info", ...env },
+      env: { ...process.env, HOST: "127.0.0.1", PORT: String(port), LOG_LEVEL: "info", LAB_TLS_PORT: "0", ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });
     const target = new Target(child, port);

@@ -18,14 +18,14 @@ async function freePort(): Promise<number> {
 /** The real entry point, as `npm start` runs it, in its own process. */
 async function startMain(port: number): Promise<{ child: ChildProcess; output: () => string; exited: Promise<number | null> }> {
   const child = spawn(process.execPath, ["--import", "tsx", "server/main.ts"], {
-    env: { ...process.env, PORT: String(port), HOST: "127.0.0.1" },
+    env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", LAB_TLS_PORT: String(await freePort()) },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
   child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  await waitFor(() => output.includes("listening on"), `the server to start (output: ${output})`, 15_000);
+  await waitFor(() => output.includes("over TLS"), `the server to start on both ports (output: ${output})`, 15_000);
   return { child, output: () => output, exited };
 }
 
@@ -72,7 +72,7 @@ describe("SIGTERM / SIGINT", () => {
 
   it("refuses to start with a readable error on a bad setting", async () => {
     const child = spawn(process.execPath, ["--import", "tsx", "server/main.ts"], {
-      env: { ...process.env, PORT: "3000", LAB_HISTORY_SIZE: "lots" },
+      env: { ...process.env, PORT: "3000", LAB_TLS_PORT: "0", LAB_HISTORY_SIZE: "lots" },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stderr = "";
