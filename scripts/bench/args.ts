@@ -4,6 +4,7 @@ import { ConfigError, resolveConfig } from "../../server/config.js";
 import { checkIdleWindow, periodicCosts, type IdleWindow } from "./idle-window.js";
 import { parseSteps, planSteps } from "./scale/plan.js";
 import { defaultConfig, SCENARIO_NAMES, SCENARIOS, serverEnvFor, type BenchConfig, type ScenarioName } from "./scenarios.js";
+import { parseHttp } from "./wire.js";
 
 export class UsageError extends Error {
   override name = "UsageError";
@@ -51,6 +52,17 @@ Options:
   --server-env KEY=VALUE  extra environment for the spawned server (repeatable)
   --steps LIST            scale only: subscribers per transport at each step, e.g. 1000,2500,5000,10000
                           (default: 1-2.5-5 steps from a tenth of --clients up to it)
+  --http 1.1|2|both       the HTTP version every transport runs over (default 1.1); both: every
+                          transport on HTTP/1.1, then on HTTP/2, in the same run, for a side-by-side
+                          report. HTTP/2 is always over TLS (the server's TLS listener, on a free
+                          port, with its self-signed development certificate). WebSocket has no
+                          HTTP/2 here (RFC 8441 is not offered): its HTTP/2 phase runs over
+                          HTTP/1.1+TLS, as a browser's would, and the report says so
+  --tls                   HTTP/1.1 over TLS instead of plaintext (bytes counted on the TCP socket
+                          under TLS, records included, at both ends)
+  --h2-shared             HTTP/2 clients multiplex their streams on one connection per subscriber
+                          thread, as one browser tab's would (default: one connection per client,
+                          as separate browsers)
   --baseline              alternate every phase with the bare reference servers (node:http + ws,
                           scripts/bench/baselines/): ratios project / bare for max-rate deliveries/s,
                           CPU per 1,000 deliveries, p99, and polling requests/s under autocannon
@@ -132,6 +144,9 @@ export function parseCli(argv: string[], now = new Date(), env: Record<string, s
         repeat: { type: "string" },
         baseline: { type: "boolean" },
         steps: { type: "string" },
+        http: { type: "string" },
+        tls: { type: "boolean" },
+        "h2-shared": { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -161,6 +176,20 @@ export function parseCli(argv: string[], now = new Date(), env: Record<string, s
     config.publishVia = via;
   }
   if (v.baseline === true) config.baseline = true;
+  if (v.http !== undefined) {
+    const versions = parseHttp(v.http);
+    if (typeof versions === "string") throw new UsageError(`--http: ${versions}`);
+    config.http = versions;
+  }
+  const versions = config.http ?? ["1.1"];
+  if (v.tls === true) {
+    if (!versions.includes("1.1")) throw new UsageError("--tls: HTTP/2 is always over TLS; --tls puts HTTP/1.1 over TLS, so it needs --http 1.1 or both");
+    config.tls = true;
+  }
+  if (v["h2-shared"] === true) {
+    if (!versions.includes("2")) throw new UsageError("--h2-shared: multiplexing needs HTTP/2 (--http 2 or both)");
+    config.h2Shared = true;
+  }
   if (v.steps !== undefined) {
     if (scenario !== "scale") throw new UsageError("--steps: only for --scenario scale");
     const steps = parseSteps(v.steps);
@@ -189,7 +218,19 @@ export function parseCli(argv: string[], now = new Date(), env: Record<string, s
     throw new UsageError("--baseline starts its own server processes (the lab's and the bare one); it cannot target --url");
   if (scenario === "scale" && url !== undefined)
     throw new UsageError("--scenario scale starts a server process per transport and measures it from inside; it cannot target --url");
+  const overTls = config.tls === true || versions.includes("2");
+  if (overTls && url !== undefined)
+    throw new UsageError(
+      "--http 2 and --tls need the server's TLS listener, which the bench starts on a port of its own; they cannot target --url (a plaintext URL)",
+    );
+  if (overTls && config.baseline === true)
+    throw new UsageError("--baseline compares with bare servers that speak plaintext HTTP/1.1 only; run it without --http 2 or --tls");
+  if (overTls && scenario === "scale") throw new UsageError("--scenario scale runs over plaintext HTTP/1.1 only; run it without --http 2 or --tls");
   const notices: string[] = [];
+  if (versions.includes("2") && config.transports.includes("ws"))
+    notices.push(
+      "WebSocket has no HTTP/2 on this server (RFC 8441 is not offered): in the HTTP/2 phase it runs over HTTP/1.1+TLS, as a browser on an HTTP/2 page would.",
+    );
   let idleWindow: IdleWindow | undefined;
   if (config.rate === 0) {
     let server;

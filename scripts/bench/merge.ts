@@ -17,6 +17,7 @@ export function mergeRepeats(repeats: readonly TransportRun[]): TransportRun {
   const jsonCount = sum((r) => r.delivery.delivered);
   const merged: TransportRun = {
     transport: first.transport,
+    ...(first.wire !== undefined ? { wire: first.wire } : {}),
     publishVia: first.publishVia,
     clients: first.clients,
     workers: first.workers,
@@ -64,15 +65,23 @@ export function mergeRepeats(repeats: readonly TransportRun[]): TransportRun {
 const addBytes = (a: Bytes, b: Bytes): Bytes => ({ up: a.up + b.up, down: a.down + b.down });
 
 function sumClient(list: ClientCounts[]): ClientCounts {
-  return list.reduce((a, c) => ({ bytes: addBytes(a.bytes, c.bytes), requests: a.requests + c.requests, connections: a.connections + c.connections }), {
+  const summed = list.reduce((a, c) => ({ bytes: addBytes(a.bytes, c.bytes), requests: a.requests + c.requests, connections: a.connections + c.connections }), {
     bytes: { up: 0, down: 0 },
     requests: 0,
     connections: 0,
   });
+  // Runs made before bodies were counted have none: a sum of some would be a wrong figure.
+  return list.every((c) => c.body !== undefined) ? { ...summed, body: list.reduce((n, c) => n + (c.body ?? 0), 0) } : summed;
 }
 
 function sumServer(list: ServerCounts[]): ServerCounts {
-  return list.reduce((a, c) => ({ ...sumClient([a, c]), delivered: a.delivered + c.delivered }), {
+  const add = (a: ServerCounts, c: ServerCounts): ServerCounts => ({
+    bytes: addBytes(a.bytes, c.bytes),
+    requests: a.requests + c.requests,
+    connections: a.connections + c.connections,
+    delivered: a.delivered + c.delivered,
+  });
+  return list.reduce(add, {
     bytes: { up: 0, down: 0 },
     requests: 0,
     connections: 0,

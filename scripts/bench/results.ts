@@ -3,6 +3,7 @@ import type { BaselineResults } from "./baselines/types.js";
 import type { IdleWindow } from "./idle-window.js";
 import type { ScaleResults } from "./scale/results.js";
 import type { BenchConfig } from "./scenarios.js";
+import type { Wire } from "./wire.js";
 
 /**
  * The shape of `results.json`: every raw figure a report needs, so a report can always be rebuilt
@@ -41,6 +42,11 @@ export interface ClientCounts {
   bytes: Bytes;
   requests: number;
   connections: number;
+  /**
+   * Bytes of response bodies and WebSocket payloads the clients read (their application's share of
+   * `bytes.down`; the rest is headers, framing and TLS). Absent in runs made before it was counted.
+   */
+  body?: number;
 }
 
 /** What the server's `/api/stats` counters moved by over the same span. */
@@ -92,6 +98,8 @@ export interface Delivery {
 
 export interface TransportRun {
   transport: Transport;
+  /** What the clients spoke (`--http`, `--tls`); absent: plaintext HTTP/1.1, as every run before `--http`. */
+  wire?: Wire;
   clients: number;
   workers: number;
   /** Measured window: from its start until every expected message arrived (or the drain timed out). */

@@ -11,12 +11,15 @@ import { messageCount, workerCount, type BenchConfig } from "./scenarios.js";
 import type { ServerHandle } from "./server-process.js";
 import { fetchStats, serverDelta, waitForOpen } from "./server-stats.js";
 import { splitClients, WorkerPool } from "./worker-pool.js";
+import type { Wire } from "./wire.js";
 
 export interface PhaseContext {
   config: BenchConfig;
   server: ServerHandle;
   cores: number;
   events: BenchEvents;
+  /** What the subscribers speak; absent: plaintext HTTP/1.1 (publishing and stats always are). */
+  wire?: Wire;
 }
 
 /** Transports whose clients hold a request or connection open, visible in the server's `open` count. */
@@ -30,8 +33,11 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  * what both ends counted.
  */
 export async function runTransport(ctx: PhaseContext, transport: Transport): Promise<TransportRun> {
-  const { config, server, events } = ctx;
+  const { config, server, events, wire } = ctx;
+  // Publishing and the bench's own stats requests stay on the plain listener, the same in every phase.
   const url = server.url;
+  const origin = wire?.tls === true ? server.secureUrl : url;
+  if (origin === undefined) throw new Error(`${transport}: the phase needs TLS, but the server was started without its TLS listener`);
   const measuredCount = messageCount(config, config.durationMs);
   const warmupCount = messageCount(config, config.warmupMs);
   const shares = splitClients(config.clients, workerCount(config, ctx.cores));
@@ -39,7 +45,8 @@ export async function runTransport(ctx: PhaseContext, transport: Transport): Pro
   const baselineOpen = before.transports[transport].open;
   const pool = new WorkerPool(shares, {
     transport,
-    origin: url,
+    origin,
+    ...(wire !== undefined ? { wire } : {}),
     after: before.feed.lastId,
     measuredCount,
     pollIntervalMs: config.pollIntervalMs,
@@ -130,6 +137,7 @@ export async function runTransport(ctx: PhaseContext, transport: Transport): Pro
     const subscriberCounts = finals.map((f) => f.counts);
     const run: TransportRun = {
       transport,
+      ...(wire !== undefined ? { wire } : {}),
       publishVia,
       clients: config.clients,
       workers: shares.length,

@@ -7,15 +7,19 @@ import { machine, versions } from "./machine.js";
 import { mergeAutocannon, mergeRepeats } from "./merge.js";
 import { RESULTS_SCHEMA, type AutocannonRun, type BenchResults, type TransportRun } from "./results.js";
 import { runTransport } from "./run-transport.js";
-import { serverEnvFor } from "./scenarios.js";
+import { httpVersionsOf, serverEnvFor } from "./scenarios.js";
 import { externalServer, startServer, type ServerHandle } from "./server-process.js";
+import { phaseName, wireFor, type HttpVersion } from "./wire.js";
 
 /**
  * A whole run: each transport's phase `repeat` times with the same workload, then autocannon.
  * Every phase gets a fresh server process, so its peak RSS is that transport's alone (one process
  * serving phase after phase only grows, and the last transport would look worst). The repeats go
  * round the transports (poll, ..., ws, poll, ..., ws) rather than one transport's repeats in a row,
- * so a slow stretch of the machine is spread over every transport instead of landing on one.
+ * so a slow stretch of the machine is spread over every transport instead of landing on one. With
+ * `--http both` each round goes through every transport on HTTP/1.1, then on HTTP/2, so both
+ * versions of a transport share the machine's stretch too; a phase that needs TLS gets a server
+ * with its TLS listener on.
  */
 export async function runBench(options: CliOptions, events: BenchEvents, command: string): Promise<BenchResults> {
   const startedAt = new Date().toISOString();
@@ -27,9 +31,9 @@ export async function runBench(options: CliOptions, events: BenchEvents, command
   // The framing floor counts the Host header, so results.json keeps a URL: the first server's
   // (fresh servers get ports of the same length, from the ephemeral range).
   let firstUrl: string | undefined;
-  const withServer = async <T>(work: (server: ServerHandle) => Promise<T>): Promise<T> => {
+  const withServer = async <T>(work: (server: ServerHandle) => Promise<T>, tls = false): Promise<T> => {
     events.tick({ transport: null, stage: "starting server", fraction: 0, delivered: 0, expected: 0 });
-    const server = options.url !== undefined ? externalServer(options.url) : await startServer(serverEnv);
+    const server = options.url !== undefined ? externalServer(options.url) : await startServer(serverEnv, undefined, { tls });
     firstUrl ??= server.url;
     try {
       return await work(server);
@@ -38,13 +42,22 @@ export async function runBench(options: CliOptions, events: BenchEvents, command
     }
   };
 
-  const repeats = new Map<Transport, TransportRun[]>(config.transports.map((t) => [t, []]));
+  const httpVersions = httpVersionsOf(config);
+  // A run made without --http or --tls records no wire, as every run before them did.
+  const plainOnly = config.http === undefined && config.tls !== true;
+  const wireOptions = { tls: config.tls === true, h2Shared: config.h2Shared === true };
+  const key = (version: HttpVersion, transport: Transport): string => `${version} ${transport}`;
+  const repeats = new Map<string, TransportRun[]>();
   for (let i = 1; i <= config.repeat; i++) {
-    for (const transport of config.transports) {
-      const of = config.repeat > 1 ? `, repeat ${i} of ${config.repeat}` : "";
-      events.log(`${transport}: ${config.clients} clients, ${config.rate} msg/s, ${config.durationMs / 1000} s${of}`);
-      const run = await withServer((server) => runTransport({ config, server, cores, events }, transport));
-      repeats.get(transport)?.push(run);
+    for (const version of httpVersions) {
+      for (const transport of config.transports) {
+        const wire = wireFor(transport, version, wireOptions);
+        const of = config.repeat > 1 ? `, repeat ${i} of ${config.repeat}` : "";
+        const over = plainOnly ? "" : ` over ${phaseName(wire)}`;
+        events.log(`${transport}${over}: ${config.clients} clients, ${config.rate} msg/s, ${config.durationMs / 1000} s${of}`);
+        const run = await withServer((server) => runTransport({ config, server, cores, events, ...(plainOnly ? {} : { wire }) }, transport), wire.tls);
+        repeats.set(key(version, transport), [...(repeats.get(key(version, transport)) ?? []), run]);
+      }
     }
   }
   const cannons: AutocannonRun[][] = [];
@@ -62,7 +75,7 @@ export async function runBench(options: CliOptions, events: BenchEvents, command
     target: { url: firstUrl ?? options.url ?? "http://127.0.0.1", spawned, serverEnv: spawned ? serverEnv : {}, freshPerPhase: spawned },
     machine: { ...machine(), loadAverage: { start: loadAtStart, end: loadavg()[0] ?? 0 } },
     versions: await versions(),
-    transports: config.transports.map((t) => mergeRepeats(repeats.get(t) ?? [])),
+    transports: httpVersions.flatMap((version) => config.transports.map((t) => mergeRepeats(repeats.get(key(version, t)) ?? []))),
     autocannon,
     ...(options.idleWindow !== undefined ? { idleWindow: options.idleWindow } : {}),
   };

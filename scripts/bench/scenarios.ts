@@ -1,4 +1,5 @@
 import { TRANSPORTS, type Transport } from "../../protocol/types.js";
+import type { HttpVersion } from "./wire.js";
 
 export const SCENARIO_NAMES = ["idle", "chat", "burst", "fanout", "large", "scale"] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
@@ -38,6 +39,17 @@ export interface BenchConfig extends Workload {
   steps?: number[];
   /** `--baseline`: every phase alternated with the bare reference servers (scripts/bench/baselines/). */
   baseline?: boolean;
+  /** `--http`: the HTTP versions every transport runs over, in order; absent: HTTP/1.1 alone. */
+  http?: HttpVersion[];
+  /** `--tls`: HTTP/1.1 over TLS instead of plaintext (HTTP/2 is always over TLS); absent: plaintext. */
+  tls?: boolean;
+  /** `--h2-shared`: the HTTP/2 clients of each subscriber thread share one connection, as one tab's streams do. */
+  h2Shared?: boolean;
+}
+
+/** The versions a run goes through: HTTP/1.1 alone for runs made before `--http`. */
+export function httpVersionsOf(config: Pick<BenchConfig, "http">): HttpVersion[] {
+  return config.http ?? ["1.1"];
 }
 
 export const SCENARIOS: Record<ScenarioName, { description: string; workload: Workload }> = {

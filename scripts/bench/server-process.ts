@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
+import { connect, createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { request } from "undici";
 import type { ProbeCommand, ProbeSample } from "./server-probe.js";
@@ -9,6 +9,8 @@ const PROBE = new URL("./server-probe.ts", import.meta.url).href;
 
 export interface ServerHandle {
   url: string;
+  /** The TLS listener (HTTP/2 and HTTP/1.1 by ALPN), when the server was started with one. */
+  secureUrl?: string;
   /** Null when targeting a server the bench did not start: its process cannot be observed. */
   probe: ServerProbe | null;
   stop(): Promise<void>;
@@ -33,13 +35,23 @@ export async function freePort(): Promise<number> {
 
 /**
  * Starts server/main.ts in its own process, as `npm start` would, with the probe preloaded;
- * `entry` names another server to start the same way (the bare baselines).
+ * `entry` names another server to start the same way (the bare baselines). With `tls`, its TLS
+ * listener gets a free port too; otherwise it is off unless `env` says otherwise.
  */
-export async function startServer(env: Record<string, string>, entry = "server/main.ts"): Promise<ServerHandle> {
+export async function startServer(env: Record<string, string>, entry = "server/main.ts", options: { tls?: boolean } = {}): Promise<ServerHandle> {
   const port = await freePort();
+  const tlsPort = options.tls === true ? await freePort() : 0;
   const child = spawn(process.execPath, ["--import", "tsx", "--import", PROBE, entry], {
     cwd: ROOT,
-    env: { ...process.env, NODE_ENV: "production", LAB_TLS_PORT: "0", ...env, HOST: "127.0.0.1", PORT: String(port) },
+    env: {
+      ...process.env,
+      NODE_ENV: "production",
+      LAB_TLS_PORT: "0",
+      ...env,
+      ...(tlsPort > 0 ? { LAB_TLS_PORT: String(tlsPort) } : {}),
+      HOST: "127.0.0.1",
+      PORT: String(port),
+    },
     stdio: ["ignore", "pipe", "pipe", "ipc"],
   });
   let output = "";
@@ -57,11 +69,36 @@ export async function startServer(env: Record<string, string>, entry = "server/m
   const url = `http://127.0.0.1:${port}`;
   try {
     await waitUntilUp(url, child, () => output);
+    // The TLS listener starts after the plain one: a client that connected too early would be refused.
+    if (tlsPort > 0) await waitUntilAccepting(tlsPort, child, () => output);
   } catch (error) {
     child.kill("SIGKILL");
     throw error;
   }
-  return { url, probe: probeOf(child), stop: () => stopChild(child) };
+  return {
+    url,
+    ...(tlsPort > 0 ? { secureUrl: `https://127.0.0.1:${tlsPort}` } : {}),
+    probe: probeOf(child),
+    stop: () => stopChild(child),
+  };
+}
+
+async function waitUntilAccepting(port: number, child: ChildProcess, output: () => string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`the server exited with code ${child.exitCode} before its TLS listener was up:\n${output()}`);
+    const up = await new Promise<boolean>((resolve) => {
+      const socket = connect({ host: "127.0.0.1", port });
+      socket.once("connect", () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once("error", () => resolve(false));
+    });
+    if (up) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`the server's TLS listener did not accept on port ${port} within 30 s:\n${output()}`);
 }
 
 async function waitUntilUp(url: string, child: ChildProcess, output: () => string): Promise<void> {

@@ -76,7 +76,7 @@ export class WorkerPool {
 }
 
 function zero(): ClientCounts {
-  return { bytes: { up: 0, down: 0 }, requests: 0, connections: 0 };
+  return { bytes: { up: 0, down: 0 }, requests: 0, connections: 0, body: 0 };
 }
 
 /** Clients spread as evenly as possible over `threads`. */

@@ -1,5 +1,6 @@
 import type { Transport } from "../../protocol/types.js";
 import type { ClientCounts, ThreadLoad } from "./results.js";
+import type { Wire } from "./wire.js";
 
 /** Messages between the bench's main thread and its subscriber threads. */
 
@@ -9,7 +10,10 @@ export interface WorkerInit {
   name: string;
   transport: Transport;
   clients: number;
+  /** The server's origin for this wire: its TLS listener's when `wire.tls`. */
   origin: string;
+  /** What the clients speak; absent: plaintext HTTP/1.1. */
+  wire?: Wire;
   after: number;
   pollIntervalMs: number;
   longPollTimeoutMs: number;

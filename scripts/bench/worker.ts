@@ -1,4 +1,5 @@
 import { parentPort, workerData } from "node:worker_threads";
+import { openHttpClient } from "./clients/http-client.js";
 import { startSubscriber } from "./clients/index.js";
 import type { Subscriber, SubscriberSink } from "./clients/subscriber.js";
 import { encode } from "./measure/histogram.js";
@@ -35,11 +36,19 @@ function sinkFor(index: number): SubscriberSink {
   };
 }
 
+// `--h2-shared`: one HTTP/2 connection for every client of this thread, as one tab multiplexes its streams.
+const shared =
+  init.wire?.shared === true && init.transport !== "ws"
+    ? openHttpClient(init.origin, init.wire, counter, init.transport, { longPollTimeoutMs: init.longPollTimeoutMs, streams: init.clients })
+    : undefined;
+
 const subscribers: Subscriber[] = [];
 for (let i = 0; i < init.clients; i++) {
   subscribers.push(
     startSubscriber(init.transport, {
       origin: init.origin,
+      ...(init.wire !== undefined ? { wire: init.wire } : {}),
+      ...(shared !== undefined ? { shared } : {}),
       after: init.after,
       counter,
       sink: sinkFor(i),
@@ -75,6 +84,7 @@ port.on("message", (message: ToWorker) => {
 async function stop(): Promise<void> {
   clearInterval(progress);
   await Promise.all(subscribers.map((s) => s.stop()));
+  await shared?.destroy();
   load.stop();
   send({
     type: "final",

@@ -1,5 +1,5 @@
-import { Client } from "undici";
 import type { PollResponse } from "../../../protocol/types.js";
+import { openHttpClient } from "./http-client.js";
 import { RETRY_MS, signal, Sleeper, type Subscriber, type SubscriberOptions } from "./subscriber.js";
 
 /**
@@ -9,13 +9,7 @@ import { RETRY_MS, signal, Sleeper, type Subscriber, type SubscriberOptions } fr
  */
 export function startPolling(options: SubscriberOptions, mode: "poll" | "long-poll"): Subscriber {
   const { counter, sink } = options;
-  const client = new Client(options.origin, {
-    connect: counter.connector(),
-    keepAliveTimeout: 600_000,
-    keepAliveMaxTimeout: 600_000,
-    headersTimeout: options.longPollTimeoutMs + 30_000,
-    localAddress: options.localAddress,
-  });
+  const client = options.shared ?? openHttpClient(options.origin, options.wire, counter, mode, options);
   const abort = new AbortController();
   const sleeper = new Sleeper();
   const ready = signal();
@@ -29,6 +23,7 @@ export function startPolling(options: SubscriberOptions, mode: "poll" | "long-po
     counter.requests++;
     const response = await client.request({ method: "GET", path: path(), signal: abort.signal });
     const text = await response.body.text();
+    counter.body += Buffer.byteLength(text);
     if (response.statusCode !== 200) throw new Error(`${mode}: HTTP ${response.statusCode}: ${text.slice(0, 200)}`);
     const body = JSON.parse(text) as PollResponse;
     if (body.reset !== undefined) sink.reset(body.reset);
@@ -59,8 +54,10 @@ export function startPolling(options: SubscriberOptions, mode: "poll" | "long-po
     }
   }
 
-  // A long poll has no answer until a message comes: it is ready once its connection is up.
-  if (mode === "long-poll") client.once("connect", () => ready.resolve());
+  // A long poll has no answer until a message comes: it is ready once its connection is up (on a
+  // shared connection, once asked: the phase then waits for the server to count it open).
+  if (mode === "long-poll" && options.shared !== undefined) ready.resolve();
+  else if (mode === "long-poll") client.once("connect", () => ready.resolve());
   const running = loop();
 
   return {
@@ -70,7 +67,7 @@ export function startPolling(options: SubscriberOptions, mode: "poll" | "long-po
       sleeper.cancel();
       abort.abort();
       await running;
-      await client.destroy();
+      if (options.shared === undefined) await client.destroy();
     },
   };
 }

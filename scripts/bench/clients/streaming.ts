@@ -1,7 +1,7 @@
-import { Client } from "undici";
 import { NdjsonParser } from "../../../protocol/ndjson.js";
 import { SseParser } from "../../../protocol/sse.js";
 import { isControl, type ChatMessage, type ResetSignal, type ServerFrame } from "../../../protocol/types.js";
+import { openHttpClient } from "./http-client.js";
 import { RETRY_MS, signal, Sleeper, type Subscriber, type SubscriberOptions } from "./subscriber.js";
 
 /** Turns raw body bytes into messages and resets; one per connection, since parsers keep state. */
@@ -45,11 +45,11 @@ function collect(frame: ServerFrame, messages: ChatMessage[], resets: ResetSigna
 /**
  * HTTP streaming (NDJSON) and Server-Sent Events: one long response per client, parsed chunk by
  * chunk with the protocol's tested parsers. A stream the server ends is reopened from the cursor,
- * as EventSource would.
+ * as EventSource would. Over HTTP/2 each is a stream of its connection (or of the thread's shared one).
  */
 export function startStreaming(options: SubscriberOptions, mode: "stream" | "sse"): Subscriber {
   const { counter, sink } = options;
-  const client = new Client(options.origin, { connect: counter.connector(), bodyTimeout: 0, localAddress: options.localAddress });
+  const client = options.shared ?? openHttpClient(options.origin, options.wire, counter, mode, options);
   const abort = new AbortController();
   const sleeper = new Sleeper();
   const ready = signal();
@@ -68,6 +68,7 @@ export function startStreaming(options: SubscriberOptions, mode: "stream" | "sse
     ready.resolve();
     const decoder = mode === "sse" ? sseDecoder() : ndjsonDecoder();
     for await (const chunk of response.body) {
+      counter.body += (chunk as Buffer).length;
       const { messages, resets } = decoder.push(chunk as Buffer);
       for (const reset of resets) {
         sink.reset(reset);
@@ -102,7 +103,7 @@ export function startStreaming(options: SubscriberOptions, mode: "stream" | "sse
       sleeper.cancel();
       abort.abort();
       await running;
-      await client.destroy();
+      if (options.shared === undefined) await client.destroy();
     },
   };
 }

@@ -1,5 +1,7 @@
 import type { ChatMessage, ResetSignal } from "../../../protocol/types.js";
+import type { Client } from "undici";
 import type { SocketCounter } from "../measure/socket-counter.js";
+import type { Wire } from "../wire.js";
 
 /** Where a subscriber hands what it parsed; the worker's tally decides what counts. */
 export interface SubscriberSink {
@@ -17,6 +19,10 @@ export interface SubscriberOptions {
   sink: SubscriberSink;
   pollIntervalMs: number;
   longPollTimeoutMs: number;
+  /** What to speak; absent: plaintext HTTP/1.1. `origin` is then the server's TLS origin when `wire.tls`. */
+  wire?: Wire;
+  /** `--h2-shared`: the thread's one HTTP/2 connection, which the thread owns and closes; absent: a connection of the subscriber's own. */
+  shared?: Client;
   /** Loopback source address to connect from (the scale ramp spreads clients over several); the system's choice when absent. */
   localAddress?: string;
 }
