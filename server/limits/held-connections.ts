@@ -6,11 +6,17 @@ import { requestClient } from "../schemas.js";
 import { clientAddress } from "./client-address.js";
 import { refuse } from "./refuse.js";
 import type { RequestCheck, ResponseStep } from "../request-gate.js";
+import { cancelStream, http2Stream, isHttp2 } from "../transports/http2-stream.js";
 
 /** Transports whose request holds a connection open while it waits for messages. */
 const HELD: ReadonlySet<Metered> = new Set<Metered>(["long-poll", "stream", "sse", "ws"]);
 
 export type HeldRefusal = "global" | "per-ip";
+
+/** What a held slot can be dropped through. */
+export interface Droppable {
+  destroy(): void;
+}
 
 /**
  * Counts held connections, in total and per IP address, and refuses one over either cap. A slot is
@@ -19,7 +25,7 @@ export type HeldRefusal = "global" | "per-ip";
  */
 export class HeldConnections {
   private readonly byIp = new Map<string, number>();
-  private readonly sockets = new Set<Socket>();
+  private readonly connections = new Set<Droppable>();
   private total = 0;
 
   constructor(
@@ -31,21 +37,24 @@ export class HeldConnections {
     return this.total;
   }
 
-  /** Take a slot for `ip`, or say which cap refuses it. `release` gives the slot back (once). */
-  acquire(ip: string, socket: Socket): { release: () => void } | HeldRefusal {
+  /**
+   * Take a slot for `ip`, or say which cap refuses it. `release` gives the slot back (once);
+   * `connection` is what `destroySockets` drops: a TCP socket, or one HTTP/2 stream.
+   */
+  acquire(ip: string, connection: Droppable): { release: () => void } | HeldRefusal {
     if (this.total >= this.maxTotal) return "global";
     const fromIp = this.byIp.get(ip) ?? 0;
     if (fromIp >= this.maxPerIp) return "per-ip";
     this.total++;
     this.byIp.set(ip, fromIp + 1);
-    this.sockets.add(socket);
+    this.connections.add(connection);
     let released = false;
     return {
       release: () => {
         if (released) return;
         released = true;
         this.total--;
-        this.sockets.delete(socket);
+        this.connections.delete(connection);
         const left = (this.byIp.get(ip) ?? 1) - 1;
         if (left === 0) this.byIp.delete(ip);
         else this.byIp.set(ip, left);
@@ -53,12 +62,12 @@ export class HeldConnections {
     };
   }
 
-  /** Destroy the TCP sockets of held connections (server-side fault injection); returns how many. */
+  /** Drop held connections, TCP sockets or HTTP/2 streams (server-side fault injection); returns how many. */
   destroySockets(fraction = 1): number {
     let dropped = 0;
-    for (const socket of [...this.sockets]) {
+    for (const connection of [...this.connections]) {
       if (fraction < 1 && Math.random() >= fraction) continue;
-      socket.destroy();
+      connection.destroy();
       dropped++;
     }
     return dropped;
@@ -88,13 +97,20 @@ export function installHeldConnectionLimits(app: FastifyInstance, { config, stat
     if (transport === undefined || !HELD.has(transport)) return undefined;
     const upgrade = request.headers.upgrade?.toLowerCase() === "websocket";
     if (transport === "ws" && !upgrade) {
+      // HTTP/2 forbids the Upgrade header (RFC 9113, 8.2.2), and WebSocket over HTTP/2 (RFC 8441,
+      // extended CONNECT) is not offered: the browser opens an HTTP/1.1 connection for it.
+      if (isHttp2(request.raw))
+        return refuse(request, reply, 426, "WebSocket needs HTTP/1.1 here: connect to this endpoint over HTTP/1.1 (RFC 8441 is not offered)");
       // Otherwise @fastify/websocket answers a plain GET (or HEAD) with an empty 404.
       return refuse(request, reply.header("upgrade", "websocket"), 426, "this endpoint speaks WebSocket only: send an Upgrade: websocket request");
     }
     // A HEAD is answered at once with the headers alone (Fastify sends no body): it holds nothing.
     if (request.method === "HEAD") return undefined;
+    // On HTTP/2 the held thing is one stream: `request.raw.socket` would be a proxy whose
+    // `destroy` sends RST_STREAM NO_ERROR, a clean-looking end, so the stream is cancelled instead.
+    const stream = http2Stream(reply.raw);
     const socket = request.raw.socket;
-    const slot = held.acquire(clientAddress(request), socket);
+    const slot = held.acquire(clientAddress(request), stream === null ? socket : { destroy: () => cancelStream(stream) });
     if (typeof slot === "string") {
       stats.add(transport, requestClient(request.query), "refused");
       const status = slot === "global" ? 503 : 429;
@@ -106,7 +122,10 @@ export function installHeldConnectionLimits(app: FastifyInstance, { config, stat
     }
     // A WebSocket lives as long as its TCP socket; an HTTP held request as long as its response,
     // and then as long as the client has not read that response.
+    // On HTTP/2 the response closes with its stream, whose bytes are then all sent or dropped: what
+    // is still queued belongs to the connection and its other streams.
     if (transport === "ws") socket.once("close", slot.release);
+    else if (stream !== null) reply.raw.once("close", slot.release);
     else reply.raw.once("close", () => releaseWhenRead(socket, slot.release));
     return undefined;
   };
@@ -118,6 +137,11 @@ export function installHeldConnectionLimits(app: FastifyInstance, { config, stat
   const afterResponse: ResponseStep = (request) => {
     const transport = request.routeOptions.config.transport;
     if (transport !== undefined && HELD.has(transport) && request.method !== "HEAD") return;
+    // On HTTP/2 this step runs only once the stream has closed (Node's compatibility layer emits
+    // the response's `finish` then), so none of its bytes are left; and `request.raw.socket` would
+    // answer for the whole connection. What one HTTP/2 connection can pin is bounded by Node's
+    // `maxSessionMemory` (test/server/h2-limits.test.ts).
+    if (isHttp2(request.raw)) return;
     const socket = request.raw.socket;
     if (socket.destroyed || !socket.writableNeedDrain || unread.has(socket)) return;
     const slot = held.acquire(clientAddress(request), socket);

@@ -2,6 +2,7 @@ import type { OutgoingHttpHeaders, ServerResponse } from "node:http";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { requestClient } from "../schemas.js";
 import type { Delivery, Sink } from "./delivery.js";
+import { cancelStream, http2Stream } from "./http2-stream.js";
 
 /**
  * NDJSON streaming and SSE: one long HTTP response per subscriber, fed by the delivery core. What
@@ -27,8 +28,29 @@ export function serveHeldStream(request: FastifyRequest, reply: FastifyReply, de
   res.once("close", () => subscription.closed());
 }
 
-/** A chunked HTTP response as a sink: each write one chunk. */
+/**
+ * An HTTP response as a sink: each write one chunk (HTTP/1.1) or DATA frames (HTTP/2). On HTTP/2
+ * what is buffered is the stream's own queue, which holds what the client's flow-control window has
+ * not let through yet; a cut resets that stream alone, never the connection its neighbours share.
+ */
 function responseSink(res: ServerResponse): Sink {
+  const stream = http2Stream(res);
+  if (stream !== null) {
+    return {
+      write: (bytes) => res.write(bytes),
+      get buffered() {
+        return stream.writableLength;
+      },
+      get writable() {
+        return !stream.destroyed && !stream.writableEnded;
+      },
+      onDrain: (listener) => res.once("drain", listener),
+      ready: () => res.flushHeaders(),
+      cut: () => cancelStream(stream),
+      // END_STREAM: the client sees a clean end of this stream.
+      end: () => res.end(),
+    };
+  }
   return {
     write: (bytes) => res.write(bytes),
     get buffered() {
