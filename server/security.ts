@@ -115,10 +115,14 @@ export async function installCors(app: FastifyInstance): Promise<void> {
  * scope only, for its pages and the reports, and its API routes opt out.
  */
 export async function installDocumentSecurity(app: FastifyInstance): Promise<void> {
-  // Same-origin WebSockets are covered by 'self' in CSP3; the explicit ws: source is for browsers that predate it.
+  // Same-origin WebSockets are covered by 'self' in CSP3; the explicit source is for browsers that
+  // predate it: ws: for a page over plain HTTP, wss: for one over TLS (HTTP/1.1 on a TLS socket, or
+  // HTTP/2, which the lab serves over TLS only). HTTP/2 names the host in `:authority`.
   const sameOriginSocket = (request: IncomingMessage): string => {
-    const host = request.headers.host;
-    return host !== undefined && /^[A-Za-z0-9.:[\]-]+$/.test(host) ? `ws://${host}` : "'self'";
+    const authority = request.headers[":authority"];
+    const host = request.headers.host ?? (typeof authority === "string" ? authority : undefined);
+    const secure = (request.socket as { encrypted?: boolean } | null)?.encrypted === true || request.httpVersionMajor === 2;
+    return host !== undefined && /^[A-Za-z0-9.:[\]-]+$/.test(host) ? `${secure ? "wss" : "ws"}://${host}` : "'self'";
   };
   const directives = {
     defaultSrc: ["'none'"],

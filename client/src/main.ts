@@ -1,8 +1,11 @@
 import "./style.css";
+import { fetchStats } from "./api.js";
+import { NegotiatedVersions } from "./http-version.js";
 import { setUpChat } from "./views/chat.js";
 import { setUpCost } from "./views/cost.js";
 import { setUpRace } from "./views/race.js";
 import { setUpReports } from "./views/reports.js";
+import { setUpSixConnections } from "./views/six-connections.js";
 import { setUpWire } from "./views/wire.js";
 
 /** A view that wants to know when it becomes visible (to start polling, resize charts, refresh). */
@@ -17,13 +20,16 @@ function panel(name: string): HTMLElement {
   return element;
 }
 
-const chat = setUpChat(panel("chat"));
+const versions = new NegotiatedVersions(fetchStats);
+const chat = setUpChat(panel("chat"), versions);
+const race = setUpRace(panel("race"), versions);
 const views: Record<string, Shown> = {
   chat: {},
-  race: setUpRace(panel("race")),
+  race,
   cost: setUpCost(panel("cost")),
   wire: setUpWire(panel("wire"), chat),
   reports: setUpReports(panel("reports")),
+  six: setUpSixConnections(panel("six"), [chat, race]),
 };
 
 const tabs = [...document.querySelectorAll<HTMLButtonElement>("#tabs [role=tab]")];

@@ -13,9 +13,13 @@ export interface Lab {
   close(): Promise<void>;
 }
 
-/** The real server on a free loopback port and Debian's Chromium with a fresh temporary profile. */
-export async function startLab(): Promise<Lab> {
-  const server = await startServer();
+/**
+ * The real server on a free loopback port and Debian's Chromium with a fresh temporary profile.
+ * With `tls`, the server also listens on a TLS port (HTTP/2 and HTTP/1.1 by ALPN, `server.secureUrl`)
+ * with the lab's self-signed development certificate, which the pages' contexts accept.
+ */
+export async function startLab(options: { tls?: boolean } = {}): Promise<Lab> {
+  const server = await startServer({}, { tls: options.tls === true });
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
     headless: true,
@@ -43,8 +47,16 @@ export async function startLab(): Promise<Lab> {
 }
 
 /** A page on the dashboard; `errors` collects page and console errors (an XSS payload or a CSP violation would show there). */
-export async function openDashboard(lab: Lab, view = "chat", width = 1280): Promise<{ page: Page; errors: string[]; dialogs: string[] }> {
-  const context = await lab.browser.newContext({ viewport: { width, height: 900 } });
+export async function openDashboard(
+  lab: Lab,
+  view = "chat",
+  width = 1280,
+  options: { secure?: boolean } = {},
+): Promise<{ page: Page; errors: string[]; dialogs: string[] }> {
+  const base = options.secure === true ? lab.server.secureUrl : lab.server.url;
+  if (base === null) throw new Error("the lab was started without TLS: startLab({ tls: true })");
+  // The development certificate is signed by nobody Chromium trusts; a person clicks through the warning once.
+  const context = await lab.browser.newContext({ viewport: { width, height: 900 }, ignoreHTTPSErrors: options.secure === true });
   const page = await context.newPage();
   const errors: string[] = [];
   const dialogs: string[] = [];
@@ -57,7 +69,7 @@ export async function openDashboard(lab: Lab, view = "chat", width = 1280): Prom
     dialogs.push(dialog.message());
     void dialog.dismiss();
   });
-  await page.goto(`${lab.server.url}/#${view}`);
+  await page.goto(`${base}/#${view}`);
   return { page, errors, dialogs };
 }
 

@@ -1,5 +1,6 @@
 import { TRANSPORT_LABELS, TRANSPORTS } from "../../../protocol/types.js";
 import { el } from "../format.js";
+import { versionBadge, type NegotiatedVersions } from "../http-version.js";
 
 export interface ChatShell {
   nickname: HTMLInputElement;
@@ -8,6 +9,8 @@ export interface ChatShell {
   interval: HTMLInputElement;
   intervalNote: HTMLElement;
   state: HTMLElement;
+  /** The active transport's negotiated HTTP version, beside its state. */
+  activeVersion: HTMLElement;
   counters: HTMLElement;
   duplicates: HTMLElement;
   gaps: HTMLElement;
@@ -26,7 +29,7 @@ function labelled(labelText: string, input: HTMLInputElement): HTMLLabelElement 
 }
 
 /** The chat's static markup; the behaviour lives in chat.ts. */
-export function renderChatShell(element: HTMLElement, initial = "ws"): ChatShell {
+export function renderChatShell(element: HTMLElement, versions: NegotiatedVersions, initial = "ws"): ChatShell {
   element.replaceChildren();
   element.classList.add("chat");
 
@@ -40,8 +43,10 @@ export function renderChatShell(element: HTMLElement, initial = "ws"): ChatShell
   const state = el("span", "", "state");
   state.setAttribute("role", "status");
   state.id = "chat-state";
+  const activeVersion = el("span", "", "active-version");
+  activeVersion.id = "chat-http-version";
   const identity = el("div", undefined, "row");
-  identity.append(labelled("Nickname", nickname), connectButton, state);
+  identity.append(labelled("Nickname", nickname), connectButton, state, activeVersion);
 
   const switcher = el("fieldset", undefined, "switcher");
   switcher.setAttribute("role", "radiogroup");
@@ -53,8 +58,15 @@ export function renderChatShell(element: HTMLElement, initial = "ws"): ChatShell
     input.name = "chat-transport";
     input.value = transport;
     input.checked = transport === initial;
+    // The radio is named by its transport alone; the version it negotiated describes it.
+    const name = el("span", TRANSPORT_LABELS[transport]);
+    name.id = `chat-transport-${transport}`;
+    const badge = versionBadge(versions, transport);
+    badge.id = `chat-version-${transport}`;
+    input.setAttribute("aria-labelledby", name.id);
+    input.setAttribute("aria-describedby", badge.id);
     const label = el("label", undefined, "choice");
-    label.append(input, el("span", TRANSPORT_LABELS[transport]));
+    label.append(input, name, badge);
     switcher.append(label);
   }
 
@@ -109,5 +121,22 @@ export function renderChatShell(element: HTMLElement, initial = "ws"): ChatShell
   status.setAttribute("role", "status");
 
   element.append(identity, switcher, options, counters, log, sendForm, status);
-  return { nickname, connectButton, switcher, interval, intervalNote, state, counters, duplicates, gaps, delivered, switches, log, sendForm, text, status };
+  return {
+    nickname,
+    connectButton,
+    switcher,
+    interval,
+    intervalNote,
+    state,
+    activeVersion,
+    counters,
+    duplicates,
+    gaps,
+    delivered,
+    switches,
+    log,
+    sendForm,
+    text,
+    status,
+  };
 }

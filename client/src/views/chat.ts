@@ -2,6 +2,7 @@ import { CursorTracker } from "../../../protocol/cursor.js";
 import { TRANSPORT_LABELS, TRANSPORTS, type ChatMessage, type Transport } from "../../../protocol/types.js";
 import { CLIENT_ID, newNonce, publishHttp } from "../api.js";
 import { el, formatClock } from "../format.js";
+import type { NegotiatedVersions } from "../http-version.js";
 import { arrivalDelay, markSent, recordDelay } from "../latency.js";
 import { createTransport, PollTransport, WsTransport, type TransportClient, type TransportState } from "../transports/index.js";
 import { renderChatShell } from "./chat-shell.js";
@@ -30,6 +31,10 @@ export interface ChatView {
   /** The transport the chat uses now (the wire view follows it). */
   readonly transport: Transport;
   onTransportChange(listener: (transport: Transport) => void): void;
+  /** Close the chat's subscription for a while (the six-connections experiment wants the connections to itself). */
+  pause(): void;
+  /** Resume after the last id shown, if the chat was connected when paused. */
+  resume(): void;
 }
 
 /**
@@ -37,13 +42,14 @@ export interface ChatView {
  * every switch or reconnect resumes after the last id shown, and any duplicate or gap the
  * transports let through is counted on screen instead of hidden.
  */
-export function setUpChat(element: HTMLElement): ChatView {
-  const ui = renderChatShell(element);
+export function setUpChat(element: HTMLElement, versions: NegotiatedVersions): ChatView {
+  const ui = renderChatShell(element, versions);
   const tracker = new CursorTracker();
   const listeners: ((transport: Transport) => void)[] = [];
   let kind: Transport = "ws";
   let active: TransportClient | undefined;
   let connected = false;
+  let paused = false;
   let delivered = 0;
   let switches = 0;
   /** The interval in effect: the field's value only once the field accepts it. */
@@ -57,10 +63,20 @@ export function setUpChat(element: HTMLElement): ChatView {
     ui.counters.dataset.clean = String(tracker.duplicates === 0 && tracker.gaps === 0);
   };
 
+  const showVersion = (): void => {
+    const negotiated = versions.of(kind);
+    ui.activeVersion.textContent = negotiated.source === "none" ? "" : `over ${negotiated.label}`;
+    ui.activeVersion.title = negotiated.detail;
+  };
+  versions.onChange(showVersion);
+
   const showState = (state: TransportState): void => {
-    ui.state.textContent = `${TRANSPORT_LABELS[kind]}: ${state}`;
+    ui.state.textContent = `${TRANSPORT_LABELS[kind]}: ${paused ? "paused by the six-connections experiment" : state}`;
     ui.state.dataset.state = state;
     ui.connectButton.textContent = connected ? "Disconnect" : "Connect";
+    // The server has counted the request by the time it answers: ask it which version that was.
+    if (state === "open") void versions.refreshFromServer();
+    showVersion();
   };
 
   const append = (message: ChatMessage, via: Transport, subscribedAt: number): void => {
@@ -111,7 +127,7 @@ export function setUpChat(element: HTMLElement): ChatView {
     kind = next;
     switches++;
     showCounters();
-    if (connected) start();
+    if (connected && !paused) start();
     else showState("closed");
     for (const listener of listeners) listener(kind);
   };
@@ -137,7 +153,8 @@ export function setUpChat(element: HTMLElement): ChatView {
 
   ui.connectButton.addEventListener("click", () => {
     connected = !connected;
-    if (connected) start();
+    if (paused) showState("closed");
+    else if (connected) start();
     else {
       active?.close();
       active = undefined;
@@ -173,5 +190,18 @@ export function setUpChat(element: HTMLElement): ChatView {
       return kind;
     },
     onTransportChange: (listener) => listeners.push(listener),
+    pause: () => {
+      if (paused) return;
+      paused = true;
+      active?.close();
+      active = undefined;
+      showState("closed");
+    },
+    resume: () => {
+      if (!paused) return;
+      paused = false;
+      if (connected) start();
+      else showState("closed");
+    },
   };
 }

@@ -2,6 +2,7 @@ import { TRANSPORT_LABELS, TRANSPORTS, type ChatMessage, type Transport } from "
 import { CLIENT_ID, fetchStats, newNonce, publishHttp } from "../api.js";
 import { Chart, TRANSPORT_COLORS } from "../charts.js";
 import { el, formatMs } from "../format.js";
+import { versionBadge, type NegotiatedVersions } from "../http-version.js";
 import { arrivalDelay, markSent, recordDelay } from "../latency.js";
 import { createTransport, type TransportClient } from "../transports/index.js";
 
@@ -15,7 +16,15 @@ interface Lap {
 }
 
 /** Five transports subscribed at once; each message's arrival delay per transport, side by side. */
-export function setUpRace(element: HTMLElement): { show(): void } {
+export interface RaceView {
+  show(): void;
+  /** Stop the race's subscriptions for a while, if it runs (the six-connections experiment wants the connections). */
+  pause(): void;
+  /** Start it again if it ran when paused. */
+  resume(): void;
+}
+
+export function setUpRace(element: HTMLElement, versions: NegotiatedVersions): RaceView {
   element.classList.add("race");
   const intro = el(
     "p",
@@ -36,7 +45,7 @@ export function setUpRace(element: HTMLElement): { show(): void } {
     item.dataset.transport = transport;
     const state = el("span", "closed", "state");
     state.dataset.state = "closed";
-    item.append(el("span", TRANSPORT_LABELS[transport], "name"), " ", state);
+    item.append(el("span", TRANSPORT_LABELS[transport], "name"), " ", state, " ", versionBadge(versions, transport));
     item.style.setProperty("--swatch", TRANSPORT_COLORS[transport]);
     states.append(item);
     stateOf.set(transport, state);
@@ -80,6 +89,7 @@ export function setUpRace(element: HTMLElement): { show(): void } {
   const laps = new Map<number, Lap>();
   let clients: TransportClient[] = [];
   let started = false;
+  let pausedWhileRunning = false;
 
   const render = (): void => {
     const recent = [...laps.values()].slice(-KEEP);
@@ -149,6 +159,7 @@ export function setUpRace(element: HTMLElement): { show(): void } {
             badge.textContent = state;
             badge.dataset.state = state;
           }
+          if (state === "open") void versions.refreshFromServer();
         },
       });
       client.connect(after);
@@ -163,7 +174,11 @@ export function setUpRace(element: HTMLElement): { show(): void } {
     clients = [];
   };
 
-  toggle.addEventListener("click", () => (started ? stop() : void start()));
+  toggle.addEventListener("click", () => {
+    pausedWhileRunning = false;
+    if (started) stop();
+    else void start();
+  });
   sendButton.addEventListener("click", () => {
     const nonce = newNonce();
     markSent(nonce);
@@ -171,6 +186,16 @@ export function setUpRace(element: HTMLElement): { show(): void } {
   });
 
   return {
+    pause: () => {
+      if (!started) return;
+      pausedWhileRunning = true;
+      stop();
+    },
+    resume: () => {
+      if (!pausedWhileRunning) return;
+      pausedWhileRunning = false;
+      void start();
+    },
     // The race starts the first time the view is opened and runs until stopped.
     show: () => {
       if (!started && clients.length === 0 && toggle.dataset.auto !== "done") {

@@ -1,0 +1,175 @@
+import { SUBSCRIBE_PATHS } from "../../protocol/endpoints.js";
+import { TRANSPORTS, type StatsResponse, type Transport } from "../../protocol/types.js";
+
+/** What one transport's requests went over, and who measured it. */
+export interface Negotiated {
+  /** "HTTP/1.1", "HTTP/2", "HTTP/1.1 (upgrade)", or "–" while nothing was measured yet. */
+  label: string;
+  /** "browser": Resource Timing's `nextHopProtocol`; "server": the server's count of this tab's requests by version. */
+  source: "browser" | "server" | "protocol" | "none";
+  detail: string;
+}
+
+/**
+ * The per-version counts the server adds to `/api/stats` (`versions`, `connections`). Read as
+ * optional: a server without HTTP/2 metering does not send them, and the dashboard then says so.
+ */
+export interface VersionedStats {
+  transports?: Partial<Record<string, { versions?: Partial<Record<string, number>> }>>;
+  client?: { transports?: Partial<Record<string, { versions?: Partial<Record<string, number>> }>> };
+  connections?: { http1?: { open?: number; tls?: number }; h2?: { open?: number; streams?: number } };
+}
+
+export function versioned(stats: StatsResponse): VersionedStats {
+  return stats as unknown as VersionedStats;
+}
+
+/** `nextHopProtocol` as people write it; "" (unknown, or a request that never got a connection) stays unknown. */
+export function protocolLabel(nextHopProtocol: string): string | undefined {
+  switch (nextHopProtocol) {
+    case "http/1.1":
+    case "http/1.0":
+      return "HTTP/1.1";
+    case "h2":
+      return "HTTP/2";
+    case "h3":
+      return "HTTP/3";
+    default:
+      return undefined;
+  }
+}
+
+/** The protocol the page itself was loaded over (the navigation's `nextHopProtocol`), or "" when unknown. */
+export function pageProtocol(): string {
+  const navigation = performance.getEntriesByType("navigation")[0] as PerformanceNavigationTiming | undefined;
+  return navigation?.nextHopProtocol ?? "";
+}
+
+/** Which transport a request URL belongs to, by its subscribe path; undefined for any other request. */
+function transportOf(url: string): Transport | undefined {
+  let pathname: string;
+  try {
+    pathname = new URL(url, location.href).pathname;
+  } catch {
+    return undefined;
+  }
+  return TRANSPORTS.find((transport) => SUBSCRIBE_PATHS[transport] === pathname);
+}
+
+/**
+ * The HTTP version each transport's requests actually went over, as measured:
+ * - by the browser: Resource Timing's `nextHopProtocol` of the transport's latest finished request
+ *   (Chromium adds the entry when a response ends, so a poll or long poll has one after its first
+ *   answer, and an SSE or NDJSON stream only once a connection of it has closed);
+ * - else by the server: this tab's requests per version (`/api/stats?client=`, `versions`), which
+ *   covers a stream that is still open;
+ * - a WebSocket is always an HTTP/1.1 upgrade: the lab does not offer WebSockets over HTTP/2 (RFC 8441).
+ */
+export class NegotiatedVersions {
+  private readonly browser = new Map<Transport, string>();
+  private readonly server = new Map<Transport, string>();
+  private readonly listeners = new Set<() => void>();
+  private refreshing: Promise<void> | undefined;
+  private again = false;
+
+  constructor(private readonly loadStats: () => Promise<StatsResponse>) {
+    for (const entry of performance.getEntriesByType("resource")) this.record(entry as PerformanceResourceTiming);
+    // An observer sees every entry even once the timeline's buffer (250 entries by default) is full.
+    new PerformanceObserver((list) => {
+      let changed = false;
+      for (const entry of list.getEntries()) changed = this.record(entry as PerformanceResourceTiming) || changed;
+      if (changed) this.notify();
+    }).observe({ type: "resource" });
+    // Polls would fill the buffer in minutes; nobody reads it but this module, which has what it needs.
+    performance.addEventListener("resourcetimingbufferfull", () => performance.clearResourceTimings());
+  }
+
+  of(transport: Transport): Negotiated {
+    if (transport === "ws") {
+      return {
+        label: "HTTP/1.1 (upgrade)",
+        source: "protocol",
+        detail: "A WebSocket starts with an HTTP/1.1 Upgrade; WebSocket over HTTP/2 (RFC 8441) is not offered.",
+      };
+    }
+    const browser = this.browser.get(transport);
+    if (browser !== undefined) return { label: browser, source: "browser", detail: "nextHopProtocol of its latest finished request (Resource Timing)" };
+    const server = this.server.get(transport);
+    if (server !== undefined) return { label: server, source: "server", detail: "this tab's requests by HTTP version, counted by the server" };
+    return { label: "–", source: "none", detail: "not measured yet" };
+  }
+
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Ask the server how this tab's requests came in; calls during a refresh coalesce into one more. */
+  refreshFromServer(): Promise<void> {
+    if (this.refreshing !== undefined) {
+      this.again = true;
+      return this.refreshing;
+    }
+    this.refreshing = this.loadStats()
+      .then(
+        (stats) => this.recordServer(stats),
+        () => undefined,
+      )
+      .finally(() => {
+        this.refreshing = undefined;
+        if (this.again) {
+          this.again = false;
+          void this.refreshFromServer();
+        }
+      });
+    return this.refreshing;
+  }
+
+  private recordServer(stats: StatsResponse): void {
+    const counts = versioned(stats).client?.transports;
+    if (counts === undefined) return;
+    let changed = false;
+    for (const transport of TRANSPORTS) {
+      const versions = counts[transport]?.versions;
+      if (versions === undefined) continue;
+      const seen = Object.entries(versions)
+        .filter(([, requests]) => (requests ?? 0) > 0)
+        .map(([version]) => `HTTP/${version}`);
+      if (seen.length === 0) continue;
+      const label = seen.join(" + ");
+      if (this.server.get(transport) !== label) {
+        this.server.set(transport, label);
+        changed = true;
+      }
+    }
+    if (changed) this.notify();
+  }
+
+  private record(entry: PerformanceResourceTiming): boolean {
+    const transport = transportOf(entry.name);
+    const label = protocolLabel(entry.nextHopProtocol);
+    if (transport === undefined || label === undefined || this.browser.get(transport) === label) return false;
+    this.browser.set(transport, label);
+    return true;
+  }
+
+  private notify(): void {
+    for (const listener of this.listeners) listener();
+  }
+}
+
+/** A small label of one transport's negotiated version, kept current; the source goes in `title` and `data-source`. */
+export function versionBadge(versions: NegotiatedVersions, transport: Transport): HTMLElement {
+  const badge = document.createElement("span");
+  badge.className = "http-version";
+  badge.dataset.httpVersion = transport;
+  const show = (): void => {
+    const negotiated = versions.of(transport);
+    badge.textContent = negotiated.label;
+    badge.dataset.source = negotiated.source;
+    badge.title = `${negotiated.label}: ${negotiated.detail}`;
+  };
+  show();
+  versions.onChange(show);
+  return badge;
+}
