@@ -129,6 +129,25 @@ export interface TransportCounters {
    * WebSocket frames and WebSocket protocol errors. Counted, never logged above debug.
    */
   clientErrors: number;
+  /**
+   * `requests` by the HTTP version they came over: "1.1" for HTTP/1.x (plain or TLS; the rare 1.0
+   * request counts here too), "2" for HTTP/2 streams.
+   */
+  versions: Record<HttpVersion, number>;
+  /** Requests that came over TLS (HTTP/1.1 on the TLS port, and every HTTP/2 stream). */
+  tls: number;
+}
+
+/** The HTTP versions the lab serves: HTTP/1.1 plain or over TLS, HTTP/2 over TLS (ALPN `h2`). */
+export const HTTP_VERSIONS = ["1.1", "2"] as const;
+export type HttpVersion = (typeof HTTP_VERSIONS)[number];
+
+/** The TCP connections the server holds now, by the HTTP version they carry. */
+export interface ConnectionCounts {
+  /** Connections carrying HTTP/1.1 (an upgraded WebSocket's too), plain or TLS; `tls`: of which over TLS. */
+  http1: { open: number; tls: number };
+  /** HTTP/2 connections, and the streams open on them (every route's, metered or not). */
+  h2: { open: number; streams: number };
 }
 
 export type CountersByTransport = Record<Metered, TransportCounters>;
@@ -137,6 +156,7 @@ export interface StatsResponse {
   uptimeMs: number;
   feed: { lastId: number; oldestId: number; retained: number; subscribers: number };
   transports: CountersByTransport;
+  connections: ConnectionCounts;
   /** Present when `?client=ID` was asked: the same counters for that client's requests alone. */
   client?: { id: string; transports: CountersByTransport };
 }

@@ -3,8 +3,11 @@ import type { Socket } from "node:net";
 import type { FastifyInstance } from "fastify";
 import type { RequestCheck } from "../request-gate.js";
 import type { Metered } from "../../protocol/types.js";
-import type { MeteredRequest, RequestSize, SocketMeter } from "./socket-meter.js";
+import type { MeteredRequest } from "./counted-request.js";
+import type { RequestSize, SocketMeter } from "./socket-meter.js";
+import type { Http2StreamLike } from "./h2-meter.js";
 import { requestClient } from "../schemas.js";
+import { http2Wire, tcpSocket } from "../tls/secure-listener.js";
 
 declare module "fastify" {
   interface FastifyContextConfig {
@@ -20,12 +23,18 @@ declare module "fastify" {
  * transport; it is the request gate's first, before validation, so a refused request is metered
  * too: a transport's cost includes the requests it gets wrong. (Requests that never touch a
  * socket, `app.inject`, are not metered.)
+ *
+ * HTTP/1.1 over TLS reaches the same `app.server` events on a TLS socket: the meter is handed the
+ * TCP socket under it too, whose counters are the wire's. HTTP/2 requests never pass through
+ * `app.server`: each HTTP/2 connection is watched from the TLS listener's hook, and the check
+ * claims a request's stream on it instead of a socket.
  */
 export function installMeter(app: FastifyInstance, meter: SocketMeter): RequestCheck {
   const requests = new WeakMap<IncomingMessage, MeteredRequest>();
 
+  app.server.on("connection", (socket: Socket) => meter.connectionOpened(socket, tcpSocket(socket) !== socket));
   app.server.prependListener("request", (req: IncomingMessage, res: ServerResponse) => {
-    const metered = meter.claim(req.socket, requestSize(req, false));
+    const metered = meter.claim(req.socket, requestSize(req, false), tcpSocket(req.socket));
     requests.set(req, metered);
     // Before Node's own listener, which hands the socket to the next queued response and so
     // writes that response's first bytes: what was written up to here is this response's alone.
@@ -34,17 +43,25 @@ export function installMeter(app: FastifyInstance, meter: SocketMeter): RequestC
   });
   app.server.prependListener("upgrade", (req: IncomingMessage, socket: Socket) => {
     // A WebSocket owns its socket until the socket closes; the meter sees that close itself.
-    requests.set(req, meter.claim(socket, requestSize(req, true)));
+    requests.set(req, meter.claim(socket, requestSize(req, true), tcpSocket(socket)));
   });
+  if (app.secure !== null) app.secure.onHttp2Connection = (wire, tcp) => meter.watchHttp2(wire, tcp);
 
   return (request, reply) => {
-    const metered = requests.get(request.raw);
+    const metered = requests.get(request.raw) ?? claimStream(meter, request.raw);
     if (metered === undefined) return;
     metered.identify(request.routeOptions.config.transport ?? null, requestClient(request.query));
     // An upgrade answered with plain HTTP (refused, or not a WebSocket route) ends with that answer.
     if (request.raw.headers.upgrade !== undefined) reply.raw.prependListener("finish", () => metered.end());
     return undefined;
   };
+}
+
+/** An HTTP/2 request's stream, on a connection the meter watches. */
+function claimStream(meter: SocketMeter, raw: unknown): MeteredRequest | undefined {
+  const stream = (raw as { stream?: Http2StreamLike }).stream;
+  const wire = http2Wire(raw);
+  return stream === undefined || wire === undefined ? undefined : meter.claimStream(wire, stream);
 }
 
 /**

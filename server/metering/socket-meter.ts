@@ -1,6 +1,8 @@
 import type { Socket } from "node:net";
-import type { Metered } from "../../protocol/types.js";
+import { CountedRequest, type MeteredRequest } from "./counted-request.js";
+import { type Http2Plaintext, Http2ConnectionMeter, type Http2StreamLike } from "./h2-meter.js";
 import type { Stats } from "./stats.js";
+import { type ByteCounter, WireLedger } from "./wire-ledger.js";
 
 /** How many bytes a request occupies on the wire, as far as its parsed head tells. */
 export interface RequestSize {
@@ -13,41 +15,32 @@ export interface RequestSize {
   body: number | "chunked" | "rest";
 }
 
-/** One request on a socket, from its parse to the end of its response. */
-export interface MeteredRequest {
-  /** Its route is known: count it for `transport` (null: not metered) and `client`. Once. */
-  identify(transport: Metered | null, client: string | undefined): void;
-  /** Its response has been handed to the socket in full, or will never be. Idempotent. */
-  end(): void;
-}
-
-class Claim implements MeteredRequest {
-  /** undefined until identified: bytes meanwhile wait in `held`. */
-  transport: Metered | null | undefined = undefined;
-  client: string | undefined = undefined;
-  ended = false;
-  readonly held = { bytesIn: 0, bytesOut: 0 };
-
+class Claim extends CountedRequest {
   constructor(
     private readonly meter: SocketMeter,
+    stats: Stats,
     readonly socket: Socket,
     /** Bytes of the request still to come off the wire; Infinity while unknown (chunked, upgrade). */
     public unread: number,
     readonly upgrade: boolean,
-    readonly firstOnSocket: boolean,
-  ) {}
-
-  identify(transport: Metered | null, client: string | undefined): void {
-    this.meter.identify(this, transport, client);
+    tls: boolean,
+    firstOnSocket: boolean,
+  ) {
+    super(stats, "1.1", tls, firstOnSocket);
   }
 
-  end(): void {
+  override end(): void {
     this.meter.end(this);
   }
 }
 
 interface Tracked {
-  /** socket.bytesRead / bytesWritten already attributed. */
+  /** The TCP socket under `socket`: itself, or the socket under TLS, whose counters are the wire's. */
+  wire: Socket;
+  /** Plaintext to wire bytes, each direction; null without TLS, where the two are the same. */
+  inLedger: WireLedger | null;
+  outLedger: WireLedger | null;
+  /** socket.bytesRead / bytesWritten (plaintext) already attributed. */
   read: number;
   written: number;
   /** Bytes read beyond every request parsed so far: the start of the next one. */
@@ -86,50 +79,98 @@ interface Tracked {
  * A request is `open` from its parse until its response is handed over in full, or its socket
  * closes: a WebSocket, or a request queued behind a held stream, stays open until then. Open
  * sockets are read live at every snapshot, so the dashboard sees held connections grow.
+ *
+ * Over TLS the requests are parsed from the TLS socket's plaintext, but what crosses the network
+ * is the TCP socket's bytes under it: records (5-byte headers, authentication tags), the handshake,
+ * alerts. The plaintext is shared out as above and paid from the TCP counters (wire-ledger.ts);
+ * the difference, the TLS overhead, goes to the request being read, or written, at that moment.
+ * So a connection's first request carries the handshake, as it carries the TCP connection, and
+ * a socket's totals are its TCP socket's counters exactly.
+ *
+ * HTTP/2 connections (h2-meter.ts) are metered here too, per stream.
  */
 export class SocketMeter {
   private readonly sockets = new Map<Socket, Tracked>();
+  private readonly http2 = new Map<object, Http2ConnectionMeter>();
 
   constructor(private readonly stats: Stats) {}
 
-  /** A request has been parsed on `socket` (its head is complete): it joins the socket's queue. */
-  claim(socket: Socket, size: RequestSize): MeteredRequest {
+  /**
+   * A connection that will carry HTTP/1.1 was accepted (plain, or a TLS socket that chose it by
+   * ALPN): it counts as open until it closes, whatever it carries, a WebSocket included.
+   */
+  connectionOpened(socket: Socket, tls: boolean): void {
+    const counts = this.stats.connections.http1;
+    counts.open += 1;
+    if (tls) counts.tls += 1;
+    socket.once("close", () => {
+      counts.open -= 1;
+      if (tls) counts.tls -= 1;
+    });
+  }
+
+  /**
+   * A request has been parsed on `socket` (its head is complete): it joins the socket's queue.
+   * `wire`: the TCP socket under `socket` when `socket` is a TLS socket.
+   */
+  claim(socket: Socket, size: RequestSize, wire: Socket = socket): MeteredRequest {
     let tracked = this.sockets.get(socket);
     if (tracked === undefined) {
-      // Counters start at 0, not at the socket's current count: the first head is already read.
-      tracked = { read: 0, written: 0, spare: 0, readers: [], writers: [], last: null };
+      const tls = wire !== socket;
+      // Counters start at 0, not at the socket's current count: the first head is already read
+      // (and over TLS the handshake: both go to the first request).
+      tracked = {
+        wire,
+        inLedger: tls ? new WireLedger("bytesIn") : null,
+        outLedger: tls ? new WireLedger("bytesOut") : null,
+        read: 0,
+        written: 0,
+        spare: 0,
+        readers: [],
+        writers: [],
+        last: null,
+      };
       this.sockets.set(socket, tracked);
       socket.once("close", () => this.forget(socket));
     }
     const unread = typeof size.body === "number" ? size.head + size.body : Number.POSITIVE_INFINITY;
-    const claim = new Claim(this, socket, unread, size.body === "rest", tracked.last === null);
+    const claim = new Claim(this, this.stats, socket, unread, size.body === "rest", tracked.inLedger !== null, tracked.last === null);
     this.readInto(socket, tracked, size.head);
     tracked.readers.push(claim);
     tracked.writers.push(claim);
     tracked.last = claim;
     this.shareRead(tracked, 0);
+    this.settleRead(tracked);
     return claim;
   }
 
-  /** Bring every open socket's counters up to date (before reading stats). */
+  /**
+   * An HTTP/2 connection: `plaintext` is its stream of frames (both directions, before the
+   * session reads them), `tcp` the socket under its TLS.
+   */
+  watchHttp2(plaintext: Http2Plaintext, tcp: Socket): void {
+    const connection = new Http2ConnectionMeter(this.stats, tcp);
+    this.http2.set(plaintext, connection);
+    plaintext.onData = (direction, chunk) => connection.data(direction, chunk);
+    plaintext.once("close", () => {
+      connection.close();
+      this.http2.delete(plaintext);
+    });
+  }
+
+  /** The request on `stream` of the HTTP/2 connection `plaintext` (watched by `watchHttp2`), if it is watched. */
+  claimStream(plaintext: object, stream: Http2StreamLike): MeteredRequest | undefined {
+    return this.http2.get(plaintext)?.claim(stream);
+  }
+
+  /** Bring every open connection's counters up to date (before reading stats). */
   flushAll(): void {
     for (const [socket, tracked] of this.sockets) {
       this.readInto(socket, tracked, 0);
+      this.settleRead(tracked);
       this.writeInto(socket, tracked);
     }
-  }
-
-  /** @internal Claim.identify */
-  identify(claim: Claim, transport: Metered | null, client: string | undefined): void {
-    if (claim.transport !== undefined) return;
-    claim.transport = transport;
-    claim.client = client;
-    if (transport === null) return;
-    this.stats.add(transport, client, "requests");
-    if (claim.firstOnSocket) this.stats.add(transport, client, "connections");
-    if (!claim.ended) this.stats.add(transport, client, "open");
-    this.credit(claim, "bytesIn", claim.held.bytesIn);
-    this.credit(claim, "bytesOut", claim.held.bytesOut);
+    for (const connection of this.http2.values()) connection.flush();
   }
 
   /** @internal Claim.end */
@@ -142,8 +183,7 @@ export class SocketMeter {
       const index = tracked.writers.indexOf(claim);
       if (index !== -1) tracked.writers.splice(index, 1);
     }
-    claim.ended = true;
-    if (claim.transport != null) this.stats.add(claim.transport, claim.client, "open", -1);
+    claim.markEnded();
   }
 
   /** Bytes read since the last look: to the requests they belong to, in parse order. */
@@ -152,6 +192,16 @@ export class SocketMeter {
     tracked.spare += read - tracked.read;
     tracked.read = read;
     this.shareRead(tracked, nextHead);
+  }
+
+  /**
+   * Over TLS: pay the plaintext shares from the TCP socket's count. Spare bytes (the start of a
+   * request not parsed yet) are no one's yet: the records that carried them are left for that
+   * request to pay, rather than counted now as overhead of the request before it.
+   */
+  private settleRead(tracked: Tracked): void {
+    const owner = tracked.readers[0] ?? tracked.last;
+    if (tracked.inLedger !== null && owner !== null) tracked.inLedger.settle(tracked.wire.bytesRead - tracked.spare, owner);
   }
 
   /**
@@ -164,13 +214,13 @@ export class SocketMeter {
       const reader = tracked.readers[0] as Claim;
       const open = reader.unread === Number.POSITIVE_INFINITY;
       if (open && nextHead > 0 && !reader.upgrade) {
-        this.credit(reader, "bytesIn", Math.max(0, tracked.spare - nextHead));
+        this.owe(tracked, reader, "bytesIn", Math.max(0, tracked.spare - nextHead));
         tracked.spare = Math.min(tracked.spare, nextHead);
         tracked.readers.shift();
         continue;
       }
       const take = Math.min(tracked.spare, reader.unread);
-      this.credit(reader, "bytesIn", take);
+      this.owe(tracked, reader, "bytesIn", take);
       tracked.spare -= take;
       reader.unread -= take;
       if (reader.unread > 0) return;
@@ -183,16 +233,19 @@ export class SocketMeter {
     // Bytes handed to the operating system: Node's bytesWritten also counts what still waits in
     // Node's own buffer, which a cut (slow consumer) discards, so that part is left out until it
     // leaves. Kept monotonic, as a counter must be, whatever a destroyed socket reports.
-    const written = Math.max(tracked.written, (socket.bytesWritten ?? 0) - socket.writableLength);
+    const written = Math.max(tracked.written, handedOver(socket));
     const owner = tracked.writers[0] ?? tracked.last;
-    if (owner !== null) this.credit(owner, "bytesOut", written - tracked.written);
+    if (owner === null) return;
+    this.owe(tracked, owner, "bytesOut", written - tracked.written);
     tracked.written = written;
+    tracked.outLedger?.settle(handedOver(tracked.wire), owner);
   }
 
-  private credit(claim: Claim, counter: "bytesIn" | "bytesOut", amount: number): void {
-    if (amount === 0) return;
-    if (claim.transport === undefined) claim.held[counter] += amount;
-    else if (claim.transport !== null) this.stats.add(claim.transport, claim.client, counter, amount);
+  /** Plaintext bytes of `claim`: credited now without TLS, once the TCP socket has carried them with it. */
+  private owe(tracked: Tracked, claim: Claim, counter: ByteCounter, amount: number): void {
+    const ledger = counter === "bytesIn" ? tracked.inLedger : tracked.outLedger;
+    if (ledger === null) claim.credit(counter, amount);
+    else ledger.owe(claim, amount);
   }
 
   /** The socket closed: its last bytes are counted and every request still on it ends. */
@@ -200,12 +253,18 @@ export class SocketMeter {
     const tracked = this.sockets.get(socket);
     if (tracked === undefined) return;
     this.readInto(socket, tracked, 0);
+    if (tracked.last !== null) this.owe(tracked, tracked.last, "bytesIn", tracked.spare);
+    tracked.spare = 0;
+    this.settleRead(tracked);
     this.writeInto(socket, tracked);
-    if (tracked.last !== null) this.credit(tracked.last, "bytesIn", tracked.spare);
+    tracked.inLedger?.clear();
+    tracked.outLedger?.clear();
     this.sockets.delete(socket);
-    for (const claim of tracked.writers) {
-      claim.ended = true;
-      if (claim.transport != null) this.stats.add(claim.transport, claim.client, "open", -1);
-    }
+    for (const claim of tracked.writers) claim.markEnded();
   }
+}
+
+/** Bytes a socket has handed to the operating system (its own buffer left out). */
+export function handedOver(socket: Socket): number {
+  return (socket.bytesWritten ?? 0) - socket.writableLength;
 }

@@ -1,9 +1,25 @@
-import { METERED, type CountersByTransport, type Metered, type TransportCounters } from "../../protocol/types.js";
+import { METERED, type ConnectionCounts, type CountersByTransport, type HttpVersion, type Metered, type TransportCounters } from "../../protocol/types.js";
 
-export type CounterName = keyof TransportCounters;
+/** The counters that are plain numbers (requests are counted with their version by `addRequest`). */
+export type CounterName = Exclude<keyof TransportCounters, "versions" | "tls" | "requests">;
+/** Every counter of a transport that is one number. */
+export type NumericCounter = Exclude<keyof TransportCounters, "versions">;
 
 export function emptyCounters(): TransportCounters {
-  return { open: 0, connections: 0, requests: 0, delivered: 0, bytesIn: 0, bytesOut: 0, disconnects: 0, cutoffs: 0, refused: 0, clientErrors: 0 };
+  return {
+    open: 0,
+    connections: 0,
+    requests: 0,
+    delivered: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    disconnects: 0,
+    cutoffs: 0,
+    refused: 0,
+    clientErrors: 0,
+    versions: { "1.1": 0, "2": 0 },
+    tls: 0,
+  };
 }
 
 export function emptyByTransport(): CountersByTransport {
@@ -17,6 +33,8 @@ export function emptyByTransport(): CountersByTransport {
  */
 export class Stats {
   readonly transports = emptyByTransport();
+  /** Kept by the meter as connections open and close; not per transport (a connection serves many). */
+  readonly connections: ConnectionCounts = { http1: { open: 0, tls: 0 }, h2: { open: 0, streams: 0 } };
   private readonly clients = new Map<string, CountersByTransport>();
   private readonly started = Date.now();
 
@@ -44,6 +62,13 @@ export class Stats {
     if (client !== undefined) this.clientCounters(client)[transport][name] += amount;
   }
 
+  /** One request (an HTTP/1.1 request, an HTTP/2 stream, a WebSocket's upgrade), with how it came. */
+  addRequest(transport: Metered, client: string | undefined, version: HttpVersion, tls: boolean): void {
+    if (client !== undefined && client === this.unmetered) return;
+    countRequest(this.transports[transport], version, tls);
+    if (client !== undefined) countRequest(this.clientCounters(client)[transport], version, tls);
+  }
+
   client(id: string): CountersByTransport | undefined {
     return this.clients.get(id);
   }
@@ -66,4 +91,10 @@ export class Stats {
     this.clients.set(id, counters);
     return counters;
   }
+}
+
+function countRequest(counters: TransportCounters, version: HttpVersion, tls: boolean): void {
+  counters.requests += 1;
+  counters.versions[version] += 1;
+  if (tls) counters.tls += 1;
 }

@@ -10,6 +10,8 @@ import type { Certificate } from "./certificate.js";
 const tcpOf = new WeakMap<object, Socket>();
 /** The client address of an HTTP/2 connection (its session's socket is a stream of ours, with none). */
 const peerOf = new WeakMap<Http2Session, { address: string; port: number }>();
+/** The plaintext stream an HTTP/2 session reads, where the meter sees its frames. */
+const wireOf = new WeakMap<Http2Session, H2Wire>();
 
 /** The TCP socket under a TLS socket this listener accepted; the socket itself for plain TCP. */
 export function tcpSocket(socket: Socket): Socket {
@@ -20,6 +22,12 @@ export function tcpSocket(socket: Socket): Socket {
 export function http2Peer(raw: unknown): { address: string; port: number } | undefined {
   const session = (raw as Partial<Http2ServerRequest>).stream?.session;
   return session === undefined ? undefined : peerOf.get(session);
+}
+
+/** The plaintext stream of an HTTP/2 request's connection (`request.raw`), for the meter to find its frames' counts. */
+export function http2Wire(raw: unknown): H2Wire | undefined {
+  const session = (raw as Partial<Http2ServerRequest>).stream?.session;
+  return session === undefined ? undefined : wireOf.get(session);
 }
 
 export interface SecureAddress {
@@ -45,6 +53,7 @@ export class SecureListener {
   private readonly sessions = new Set<Http2Session>();
   private readonly sockets = new Set<Socket>();
   private pendingPeer: { address: string; port: number } | undefined;
+  private pendingWire: H2Wire | undefined;
   /** Called with each HTTP/2 connection's plaintext stream, before the session reads from it. */
   onHttp2Connection: ((wire: H2Wire, tcp: Socket) => void) | null = null;
 
@@ -57,6 +66,7 @@ export class SecureListener {
     this.h2 = http2.createServer({ settings: { enableConnectProtocol: false } });
     this.h2.on("session", (session) => {
       if (this.pendingPeer !== undefined) peerOf.set(session, this.pendingPeer);
+      if (this.pendingWire !== undefined) wireOf.set(session, this.pendingWire);
       this.sessions.add(session);
       session.once("close", () => this.sessions.delete(session));
       session.on("error", () => session.destroy());
@@ -82,8 +92,10 @@ export class SecureListener {
         tcpOf.set(wire, socket);
         this.onHttp2Connection?.(wire, socket);
         this.pendingPeer = { address: socket.remoteAddress ?? "gone", port: socket.remotePort ?? 0 };
+        this.pendingWire = wire;
         this.h2.emit("connection", wire);
         this.pendingPeer = undefined;
+        this.pendingWire = undefined;
       } else {
         this.app.server.emit("connection", secure);
       }

@@ -165,11 +165,14 @@ export function bareHttp(feed: BareFeed): BareHttp {
       cutoffs: 0,
       refused: 0,
       clientErrors: 0,
+      versions: { "1.1": 0, "2": 0 },
+      tls: 0,
     });
     const body: StatsResponse = {
       uptimeMs: Math.round(process.uptime() * 1000),
       feed: { lastId: feed.last, oldestId: feed.oldestId, retained: feed.last - feed.oldestId + 1, subscribers: feed.subscribers },
       transports: Object.fromEntries(METERED.map((k) => [k, zero(k)])) as Record<Metered, TransportCounters>,
+      connections: { http1: { open: 0, tls: 0 }, h2: { open: 0, streams: 0 } },
     };
     json(res, 200, JSON.stringify(body));
   };
