@@ -5,6 +5,7 @@ import { rank, ratioText, type Rated } from "./rank.js";
 import { hasScale, scaleInsights } from "./scale.js";
 import { withSpread } from "./spread.js";
 import { allFigures, repeatCount, spreadAcross, verdict, type TransportFigures } from "./summary.js";
+import { versionInsights } from "./versions.js";
 
 export function joinNames(names: string[]): string {
   return names.length <= 1 ? (names[0] ?? "") : `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}`;
@@ -62,6 +63,7 @@ export function insights(results: BenchResults): string[] {
     if (f.run.generator.saturated)
       lines.push(`**⚠ ${f.label}: the load generator was saturated (${f.run.generator.reasons.join("; ")}); its latency figures may measure the generator.**`);
   }
+  lines.push(...versionInsights(list));
   if (repeatCount(results) <= 1) {
     lines.push("**⚠ One repeat per transport: no spread was measured, so the differences below may be noise (`--repeat 3` measures it).**");
   }

@@ -9,6 +9,24 @@ import type { Bytes } from "../bench/results.js";
  * each message when it is published does; coalescing can go below it — a comma in a poll answer), and each request
  * costs a minimal HTTP exchange: request line and Host only, status line and the one header the
  * body needs. Measured minus floor is what headers, heartbeats and this server's choices add.
+ *
+ * HTTP/2 (RFC 9113, RFC 7541), under these assumptions, stated so a reader can check them:
+ * - every frame has a 9-byte header; a streamed message is one DATA frame (no chunk framing);
+ * - HPACK with a warm dynamic table: a header field repeated with the same value on the connection
+ *   (`:authority`, `accept`) costs one byte, a static-table pair (`:method GET`, `:scheme https`,
+ *   `:status 200`) one byte; a field whose value changes on every request (`:path`, which carries
+ *   the cursor) is a literal with an indexed name, its value Huffman-coded, which takes at least
+ *   5 bits a character (the shortest code in RFC 7541 Appendix B): ceil(5n/8) bytes is its floor;
+ * - a response needs `:status` only (HTTP/2 frames its body, no Content-Length), an SSE response
+ *   its `content-type` too, as a literal (one per connection, never warm);
+ * - no connection-level frames: SETTINGS, PING and WINDOW_UPDATE depend on the peers' settings
+ *   (a receiver with a large window sends almost none) and are overhead above the floor.
+ *
+ * TLS (1.3 with AES-GCM, as Node negotiates by default): each record adds a 5-byte header, a
+ * 1-byte inner content type and a 16-byte tag, 22 bytes, for at most 16 KiB of plaintext. The floor
+ * counts one record per message written on a held connection (stream, SSE, WebSocket) and one per
+ * request and per response (a poll answer in one record, headers and body together). The handshake
+ * is not in it: connections are opened before the measured window.
  */
 
 export interface ModelInput {
@@ -18,7 +36,44 @@ export interface ModelInput {
   sampleId: number;
   host: string;
   longPollTimeoutMs: number;
+  /** What the clients spoke; absent: plaintext HTTP/1.1. */
+  wire?: { version: "1.1" | "2"; tls: boolean };
 }
+
+/** HTTP/2 frame header (RFC 9113 §4.1). */
+export const H2_FRAME_HEADER = 9;
+/** TLS 1.3 AES-GCM record overhead: 5-byte header, 1-byte inner content type, 16-byte tag. */
+export const TLS_RECORD_OVERHEAD = 22;
+/** Most plaintext one TLS record carries. */
+export const TLS_RECORD_MAX = 16_384;
+
+/** TLS overhead for `n` bytes written at once: one record per 16 KiB started. */
+export function tlsRecords(n: number): number {
+  return Math.max(1, Math.ceil(n / TLS_RECORD_MAX)) * TLS_RECORD_OVERHEAD;
+}
+
+/** HPACK integer with an `prefix`-bit prefix (RFC 7541 §5.1): its size in bytes. */
+export function hpackInteger(value: number, prefix: number): number {
+  const max = 2 ** prefix - 1;
+  if (value < max) return 1;
+  let bytes = 2;
+  for (let rest = value - max; rest >= 128; rest = Math.floor(rest / 128)) bytes++;
+  return bytes;
+}
+
+/** Fewest bytes a Huffman-coded HPACK string of `n` characters takes: 5 bits a character, plus its length. */
+export function hpackStringFloor(n: number): number {
+  const coded = Math.ceil((5 * n) / 8);
+  return hpackInteger(coded, 7) + coded;
+}
+
+/** A literal header field with an indexed name (one byte for the static index) and a new value. */
+export function hpackLiteralFloor(value: string): number {
+  return 1 + hpackStringFloor(byteLength(value));
+}
+
+const h2 = (input: ModelInput): boolean => input.wire?.version === "2";
+const tls = (input: ModelInput): boolean => input.wire?.tls === true || h2(input);
 
 const byteLength = (s: string): number => Buffer.byteLength(s, "utf8");
 
@@ -38,25 +93,58 @@ export function wsHeader(n: number): number {
 /** Bytes one delivered message costs on the way down, framing included, apart from its request. */
 export function messageFloor(transport: Transport, input: ModelInput): number {
   const json = jsonOf(input.jsonBytes);
+  // A message in a held response: an HTTP/1.1 chunk, or an HTTP/2 DATA frame; in a record of its own under TLS.
+  const held = (payload: number): number => {
+    const framed = payload + (h2(input) ? H2_FRAME_HEADER : chunkFraming(payload));
+    return framed + (tls(input) ? tlsRecords(framed) : 0);
+  };
   switch (transport) {
-    case "ws":
-      return byteLength(json) + wsHeader(byteLength(json));
-    case "sse": {
-      const event = byteLength(encodeSseEvent(json, { id: input.sampleId }));
-      return event + chunkFraming(event);
+    case "ws": {
+      const frame = byteLength(json) + wsHeader(byteLength(json));
+      return frame + (tls(input) ? tlsRecords(frame) : 0);
     }
-    case "stream": {
-      const line = byteLength(encodeNdjsonLine(json));
-      return line + chunkFraming(line);
-    }
+    case "sse":
+      return held(byteLength(encodeSseEvent(json, { id: input.sampleId })));
+    case "stream":
+      return held(byteLength(encodeNdjsonLine(json)));
     case "poll":
     case "long-poll":
       return byteLength(json) + 1;
   }
 }
 
+/** The minimal HTTP/2 request and response for opening one poll, stream or SSE, before TLS. */
+function h2ExchangeFloor(transport: Exclude<Transport, "ws">, input: ModelInput): Bytes {
+  const id = input.sampleId;
+  const path =
+    transport === "poll"
+      ? `/api/poll?after=${id}`
+      : transport === "long-poll"
+        ? `/api/long-poll?after=${id}&timeout=${input.longPollTimeoutMs}`
+        : `/api/${transport}?after=${id}`;
+  // :method, :scheme and :authority a byte each (static table, warm dynamic table), :path a literal.
+  const up = H2_FRAME_HEADER + 3 + hpackLiteralFloor(path);
+  const status = H2_FRAME_HEADER + 1;
+  switch (transport) {
+    case "poll":
+    case "long-poll": {
+      const body = `{"messages":[],"cursor":${id},"more":false}`;
+      return { up, down: status + H2_FRAME_HEADER + byteLength(body) };
+    }
+    case "stream":
+      return { up, down: status };
+    case "sse":
+      return { up, down: status + hpackLiteralFloor("text/event-stream") };
+  }
+}
+
 /** The minimal request and response for opening one poll, stream, SSE or WebSocket. */
 export function exchangeFloor(transport: Transport, input: ModelInput): Bytes {
+  const plain = transport !== "ws" && h2(input) ? h2ExchangeFloor(transport, input) : http1ExchangeFloor(transport, input);
+  return tls(input) ? { up: plain.up + tlsRecords(plain.up), down: plain.down + tlsRecords(plain.down) } : plain;
+}
+
+function http1ExchangeFloor(transport: Transport, input: ModelInput): Bytes {
   const host = `Host: ${input.host}\r\n`;
   const id = input.sampleId;
   const get = (path: string): string => `GET ${path} HTTP/1.1\r\n${host}`;

@@ -1,5 +1,6 @@
 import { TRANSPORT_LABELS, type Transport } from "../../protocol/types.js";
 import type { BenchResults, Bytes, ClientCounts, LatencySummary, ServerCounts, TransportRun } from "../bench/results.js";
+import { wireName } from "../bench/wire.js";
 import { windowFloor, type ModelInput } from "./model.js";
 import { spreadOf, type Spread } from "./spread.js";
 import { baselineProblems } from "./baseline.js";
@@ -30,6 +31,11 @@ export interface TransportFigures {
   connections: number;
   /** Measured by the generator's sockets over the window, per delivered message. */
   bytesPerMessage: Bytes | null;
+  /**
+   * Share of the bytes down that were not body (response bodies, WebSocket payloads, as the
+   * clients read them): headers, framing, heartbeats and TLS. Null for runs that did not count bodies.
+   */
+  overheadShareDown: number | null;
   floorPerMessage: Bytes | null;
   /** measured / floor, both directions together. */
   floorRatio: number | null;
@@ -73,7 +79,19 @@ export function modelInput(results: BenchResults, run: TransportRun): ModelInput
     sampleId: Date.parse(results.startedAt) * 1000,
     host: new URL(results.target.url).host,
     longPollTimeoutMs: results.config.longPollTimeoutMs,
+    ...(run.wire !== undefined ? { wire: { version: run.wire.version, tls: run.wire.tls } } : {}),
   };
+}
+
+/**
+ * A run's name in every table: the transport, and what it ran over when the run chose (`--http`,
+ * `--tls`); WebSocket in an HTTP/2 phase names the HTTP/1.1+TLS it really spoke.
+ */
+export function runLabel(run: Pick<TransportRun, "transport" | "wire">): string {
+  const name = TRANSPORT_LABELS[run.transport];
+  if (run.wire === undefined) return name;
+  const over = wireName(run.wire);
+  return run.wire.phase === "2" && run.wire.version !== "2" ? `${name} · ${over} (HTTP/2 phase)` : `${name} · ${over}`;
 }
 
 const per = (b: Bytes, n: number): Bytes => ({ up: b.up / n, down: b.down / n });
@@ -91,7 +109,7 @@ export function figures(results: BenchResults, run: TransportRun): TransportFigu
   const cpu = run.server === null ? null : run.server.cpuUserMs + run.server.cpuSystemMs;
   return {
     transport: run.transport,
-    label: TRANSPORT_LABELS[run.transport],
+    label: runLabel(run),
     clients: run.clients,
     windowSeconds: seconds,
     latency: run.latency.summary,
@@ -102,6 +120,7 @@ export function figures(results: BenchResults, run: TransportRun): TransportFigu
     requestsPerClientSecond: clientSeconds > 0 ? win.requests / clientSeconds : 0,
     connections: run.phase.client.connections,
     bytesPerMessage,
+    overheadShareDown: win.body !== undefined && win.bytes.down > 0 ? Math.max(0, 1 - win.body / win.bytes.down) : null,
     floorPerMessage,
     floorRatio: bytesPerMessage !== null && floorPerMessage !== null && total(floorPerMessage) > 0 ? total(bytesPerMessage) / total(floorPerMessage) : null,
     bytesPerClientSecond: clientSeconds > 0 ? per(win.bytes, clientSeconds) : { up: 0, down: 0 },
@@ -151,6 +170,7 @@ function acrossRepeats(whole: TransportFigures, repeats: TransportFigures[]): Tr
     requestsPerClientSecond: medianOf((one) => one.requestsPerClientSecond),
     connections: medianOf((one) => one.connections),
     bytesPerMessage: medianBytes((one) => one.bytesPerMessage),
+    overheadShareDown: median((one) => one.overheadShareDown),
     floorPerMessage: medianBytes((one) => one.floorPerMessage),
     floorRatio: median((one) => one.floorRatio),
     bytesPerClientSecond: medianBytes((one) => one.bytesPerClientSecond) ?? { up: 0, down: 0 },
@@ -168,7 +188,7 @@ export function repeatCount(results: BenchResults): number {
 
 export function deliveryProblems(run: TransportRun): string[] {
   const d = run.delivery;
-  const name = TRANSPORT_LABELS[run.transport];
+  const name = runLabel(run);
   const problems: string[] = [];
   if (d.lost > 0) problems.push(`${name}: ${d.lost} of ${d.expected} deliveries lost`);
   if (d.duplicated > 0) problems.push(`${name}: ${d.duplicated} duplicate deliveries`);

@@ -5,6 +5,7 @@ import { bytes, fmt, ms, pct } from "./format.js";
 import { describeScale, hasScale, scaleNotes, scaleSections } from "./scale.js";
 import { spreadOf, withSpread } from "./spread.js";
 import { repeatCount, spreadAcross, type TransportFigures } from "./summary.js";
+import { hasVersions, versionNotes, versionPairs, versionTable } from "./versions.js";
 
 /** A table as data: the Markdown and HTML renderers draw the same cells. `**x**` marks a loud cell. */
 export interface Table {
@@ -385,6 +386,14 @@ export function sections(r: BenchResults, list: TransportFigures[]): Section[] {
     },
   ];
   all.unshift(...baselineSections(r));
+  if (hasVersions(r) && r.config.rate > 0) {
+    all.unshift({
+      id: "http-versions",
+      title: "HTTP/1.1 and HTTP/2 side by side",
+      intro: `${versionNotes(r)} Each cell is the median of the repeats with their range; the last column is HTTP/2's median over HTTP/1.1's, "within noise" when the ranges overlap.`,
+      table: versionTable(versionPairs(list)),
+    });
+  }
   // With nothing published there is no latency and nothing to divide by a message.
   return r.config.rate === 0 ? all.filter((s) => s.id !== "latency" && s.id !== "bytes") : all;
 }

@@ -1,0 +1,162 @@
+import { TRANSPORT_LABELS, type Transport } from "../../protocol/types.js";
+import type { BenchResults } from "../bench/results.js";
+import { httpVersionsOf } from "../bench/scenarios.js";
+import { wireName } from "../bench/wire.js";
+import { bytes, fmt, ms } from "./format.js";
+import { comparison } from "./insights.js";
+import { overlaps, ratioOf, withSpread, type Spread } from "./spread.js";
+import { spreadAcross, type TransportFigures } from "./summary.js";
+
+/** One transport measured on both HTTP versions of a run: its HTTP/1.1 phase and its HTTP/2 phase. */
+export interface VersionPair {
+  transport: Transport;
+  label: string;
+  h1: TransportFigures;
+  h2: TransportFigures;
+}
+
+/** A run that compared HTTP versions (`--http both`). */
+export function hasVersions(r: BenchResults): boolean {
+  return httpVersionsOf(r.config).length > 1;
+}
+
+/** Each transport's two phases, in the run's transport order; a transport missing either is left out. */
+export function versionPairs(list: readonly TransportFigures[]): VersionPair[] {
+  const phase = (f: TransportFigures): string | undefined => f.run.wire?.phase;
+  return list.flatMap((h1) => {
+    if (phase(h1) !== "1.1") return [];
+    const h2 = list.find((f) => f.transport === h1.transport && phase(f) === "2");
+    return h2 === undefined ? [] : [{ transport: h1.transport, label: TRANSPORT_LABELS[h1.transport], h1, h2 }];
+  });
+}
+
+type Pick = (f: TransportFigures) => number | null | undefined;
+
+/** A figure's median and range, "–" when the phase did not measure it. */
+function shown(f: TransportFigures, pick: Pick, show: (v: number) => string): string {
+  const s = spreadAcross(f, pick);
+  return s === null ? "–" : withSpread(s, show);
+}
+
+/**
+ * HTTP/2 over HTTP/1.1, as a ratio of the medians; "within noise" when the repeats' ranges
+ * overlap, so the column never claims a difference the repeats do not support.
+ */
+export function versionRatio(h1: Spread | null, h2: Spread | null): string {
+  if (h1 === null || h2 === null) return "–";
+  const r = ratioOf(h2, h1).median;
+  const text = r === Number.POSITIVE_INFINITY ? "∞×" : `${r.toFixed(2)}×`;
+  return h1.n > 1 && overlaps(h1, h2) ? `${text}, within noise` : text;
+}
+
+const total = (b: { up: number; down: number } | null | undefined): number | null => (b === null || b === undefined ? null : b.up + b.down);
+const percent = (v: number): string => `${Math.round(v * 100)}%`;
+const fixed3 = (v: number): string => v.toFixed(3);
+const count = (v: number): string => fmt(v);
+const ratio = (v: number): string => `${v.toFixed(2)}×`;
+
+interface Figure {
+  name: string;
+  pick: Pick;
+  show: (v: number) => string;
+}
+
+const FIGURES: Figure[] = [
+  { name: "bytes up / message", pick: (f) => f.bytesPerMessage?.up, show: bytes },
+  { name: "bytes down / message", pick: (f) => f.bytesPerMessage?.down, show: bytes },
+  { name: "of the bytes down: headers, framing, TLS", pick: (f) => f.overheadShareDown, show: percent },
+  { name: "framing floor / message", pick: (f) => total(f.floorPerMessage), show: bytes },
+  { name: "measured / floor", pick: (f) => f.floorRatio, show: ratio },
+  { name: "HTTP requests / message", pick: (f) => f.requestsPerMessage, show: fixed3 },
+  { name: "TCP connections (client, whole phase)", pick: (f) => f.run.phase.client.connections, show: count },
+  { name: "TCP connections (server, whole phase)", pick: (f) => f.run.phase.server.connections, show: count },
+  { name: "latency p50", pick: (f) => (f.latency.count > 0 ? f.latency.p50 : null), show: ms },
+  { name: "latency p99", pick: (f) => (f.latency.count > 0 ? f.latency.p99 : null), show: ms },
+  { name: "server CPU / 1,000 deliveries", pick: (f) => f.serverCpuMsPer1000, show: ms },
+];
+
+/** What each phase ran over, for the table's head: "HTTP/1.1" or "HTTP/1.1+TLS", "HTTP/2". */
+function phaseHeads(pairs: readonly VersionPair[]): [string, string] {
+  const first = pairs.find((p) => p.transport !== "ws") ?? pairs[0];
+  const name = (f: TransportFigures | undefined): string => (f?.run.wire === undefined ? "HTTP/1.1" : wireName(f.run.wire));
+  return [name(first?.h1), name(first?.h2)];
+}
+
+/** The side-by-side table as data: one block of rows per transport, one row per figure. */
+export function versionTable(pairs: readonly VersionPair[]): { head: string[]; rows: string[][] } {
+  const [h1, h2] = phaseHeads(pairs);
+  const rows = pairs.flatMap((p) =>
+    FIGURES.map((figure, i) => [
+      i === 0 ? (p.transport === "ws" ? `**${p.label}** (HTTP/2 phase over HTTP/1.1+TLS)` : `**${p.label}**`) : "",
+      figure.name,
+      shown(p.h1, figure.pick, figure.show),
+      shown(p.h2, figure.pick, figure.show),
+      versionRatio(spreadAcross(p.h1, figure.pick), spreadAcross(p.h2, figure.pick)),
+    ]),
+  );
+  return { head: ["transport", "figure", h1, h2, "HTTP/2 ÷ HTTP/1.1"], rows };
+}
+
+/** How each phase was made, for the section's introduction. */
+export function versionNotes(r: BenchResults): string {
+  const shared = r.config.h2Shared === true;
+  return [
+    `Every transport ran on ${r.config.tls === true ? "HTTP/1.1 over TLS" : "plaintext HTTP/1.1"}, then on HTTP/2 over TLS (the server's TLS listener, ALPN \`h2\` only), each phase against a fresh server process.`,
+    shared
+      ? "In the HTTP/2 phases the clients of each subscriber thread multiplexed their streams on one connection, as one browser tab's would (`--h2-shared`)."
+      : "Each client opened its own connection in both phases, as separate browsers would.",
+    "WebSocket has no HTTP/2 on this server (RFC 8441 is not offered): its HTTP/2 phase ran over HTTP/1.1+TLS, as a browser's WebSocket on an HTTP/2 page does, so its second column measures TLS, not HTTP/2.",
+    "Bytes are counted at the TCP socket at both ends (under TLS: ciphertext, records included); the share of the bytes down that is not body is what the clients read on the socket less the bodies and WebSocket payloads they read.",
+    "Publishing and the bench's own stats requests went over plaintext HTTP/1.1 in every phase, so they are the same on both sides.",
+    "The floor of each phase is its own version's (HTTP/2: 9-byte frame headers, HPACK with a warm table; TLS: 22 bytes per record); `scripts/report/model.ts` states every assumption.",
+  ].join(" ");
+}
+
+/**
+ * Sentences for "What this run shows": what HTTP/2 changed for polling, and how close SSE over
+ * HTTP/2 came to WebSocket. Each comparison claims only what the repeats' ranges support.
+ */
+export function versionInsights(list: readonly TransportFigures[]): string[] {
+  const pairs = versionPairs(list);
+  const lines: string[] = [];
+  const bytesOf: Pick = (f) => total(f.bytesPerMessage);
+  for (const p of pairs.filter((pair) => pair.transport === "poll" || pair.transport === "long-poll")) {
+    const b1 = spreadAcross(p.h1, bytesOf);
+    const b2 = spreadAcross(p.h2, bytesOf);
+    const up1 = spreadAcross(p.h1, (f) => f.bytesPerMessage?.up);
+    const up2 = spreadAcross(p.h2, (f) => f.bytesPerMessage?.up);
+    const q1 = spreadAcross(p.h1, (f) => f.requestsPerMessage);
+    const q2 = spreadAcross(p.h2, (f) => f.requestsPerMessage);
+    if (b1 === null || b2 === null) continue;
+    const [n1, n2] = [
+      wireName(p.h1.run.wire ?? { version: "1.1", tls: false, shared: false }),
+      wireName(p.h2.run.wire ?? { version: "2", tls: true, shared: false }),
+    ];
+    const requests = q1 !== null && q2 !== null ? `, over ${withSpread(q2, fixed3)} against ${withSpread(q1, fixed3)} requests per message` : "";
+    const up =
+      up1 !== null && up2 !== null ? ` (requests: ${withSpread(up2, bytes)} against ${withSpread(up1, bytes)} per message, ${versionRatio(up1, up2)})` : "";
+    lines.push(
+      `${p.label} on ${n2}: ${withSpread(b2, bytes)} per delivered message against ${withSpread(b1, bytes)} on ${n1}, ${versionRatio(b1, b2)}${up}${requests}.`,
+    );
+  }
+  const sse = pairs.find((p) => p.transport === "sse")?.h2;
+  const ws = pairs.find((p) => p.transport === "ws")?.h2;
+  if (sse !== undefined && ws !== undefined) {
+    const both = [sse, ws];
+    const rated = (pick: Pick) =>
+      both.flatMap((f) => {
+        const spread = spreadAcross(f, pick);
+        return spread === null ? [] : [{ label: f.label, spread }];
+      });
+    const checks: [string, Pick, (v: number) => string][] = [
+      ["SSE over HTTP/2 against WebSocket (HTTP/1.1+TLS), p99 latency", (f) => (f.latency.count > 0 ? f.latency.p99 : null), ms],
+      ["SSE over HTTP/2 against WebSocket (HTTP/1.1+TLS), bytes per delivered message", bytesOf, bytes],
+      ["SSE over HTTP/2 against WebSocket (HTTP/1.1+TLS), server CPU per 1,000 deliveries", (f) => f.serverCpuMsPer1000, ms],
+    ];
+    for (const [what, pick, show] of checks) {
+      const line = comparison(what, rated(pick), show);
+      if (line !== null) lines.push(line);
+    }
+  }
+  return lines;
+}
