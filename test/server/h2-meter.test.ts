@@ -1,4 +1,4 @@
-import type http2 from "node:http2";
+import http2 from "node:http2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { METERED, type StatsResponse, type TransportCounters } from "../../protocol/types.js";
 import { countedHttp2 } from "../helpers/counted-tls.js";
@@ -85,6 +85,9 @@ describe("HTTP/2 metering: one connection's streams, shared out by their frames"
     const sum = (name: "bytesIn" | "bytesOut"): number => METERED.reduce((total, t) => total + counters[t][name], 0);
     expect({ bytesIn: sum("bytesIn"), bytesOut: sum("bytesOut") }).toEqual({ bytesIn: tcp.bytesWritten, bytesOut: tcp.bytesRead });
     expect(after.connections.h2).toEqual({ open: 0, streams: 0 });
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    expect(metrics).toContain('lab_http_version_requests_total{transport="poll",http_version="2"} 2');
+    expect(metrics).toContain('lab_tcp_connections_open{http_version="2",tls="true"} 0');
 
     // Each transport's share: its requests, counted as HTTP/2 over TLS, and at least the payload it carried.
     const pick = (c: TransportCounters) => ({ requests: c.requests, versions: c.versions, tls: c.tls, open: c.open });
@@ -124,5 +127,26 @@ describe("HTTP/2 metering: one connection's streams, shared out by their frames"
     session.close();
     await closed;
     await waitFor(() => server.app.lab.stats.connections.h2.open === 0, "the connection to close");
+  });
+});
+
+describe("HTTP/2 metering: streams reset by the client", () => {
+  it("a poll reset right after its HEADERS is still counted, and the totals stay exact", async () => {
+    const { tcp, session, closed } = countedHttp2(port);
+    const first = request(session, "/api/poll?client=h2r");
+    await first.ended;
+    for (let i = 0; i < 5; i++) {
+      const reset = request(session, "/api/poll?client=h2r");
+      reset.stream.close(http2.constants.NGHTTP2_CANCEL);
+      await reset.ended;
+    }
+    const last = request(session, "/api/poll?client=h2r");
+    await last.ended;
+    session.close();
+    await closed;
+    await waitFor(() => server.app.lab.stats.connections.h2.open === 0, "the connection to close");
+    const poll = (await statsOf("h2r")).client?.transports.poll;
+    expect(poll).toMatchObject({ requests: 7, connections: 1, open: 0, versions: { "1.1": 0, "2": 7 } });
+    expect({ bytesIn: poll?.bytesIn, bytesOut: poll?.bytesOut }).toEqual({ bytesIn: tcp.bytesWritten, bytesOut: tcp.bytesRead });
   });
 });
