@@ -1,4 +1,5 @@
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from "node:http";
+import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import type { Socket } from "node:net";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { ApiError } from "../protocol/types.js";
@@ -103,10 +104,15 @@ export function clientErrorHandler(error: Error & { code?: string }, socket: Soc
   socket.destroy();
 }
 
-/** An `Expect` other than `100-continue`: 417, in the same shape as every other refusal. */
-export function answerExpectation(request: IncomingMessage, response: ServerResponse): void {
+/**
+ * An `Expect` other than `100-continue`: 417, in the same shape as every other refusal. Node answers
+ * it before any route, on HTTP/1.1 (closing the connection) and on HTTP/2 (that stream alone: a
+ * `Connection` header is not allowed there).
+ */
+export function answerExpectation(request: IncomingMessage | Http2ServerRequest, response: ServerResponse | Http2ServerResponse): void {
   const body = JSON.stringify(apiError(417, `"expect: ${String(request.headers.expect).slice(0, 64)}" is not supported; only 100-continue is`));
-  response.writeHead(417, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(body), connection: "close" });
+  const head = { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(body) };
+  response.writeHead(417, request.httpVersionMajor === 2 ? head : { ...head, connection: "close" });
   response.end(body);
 }
 

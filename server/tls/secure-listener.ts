@@ -4,6 +4,7 @@ import net, { type AddressInfo, type Socket } from "node:net";
 import { Duplex } from "node:stream";
 import tls, { type TLSSocket } from "node:tls";
 import type { FastifyInstance } from "fastify";
+import { answerExpectation } from "../errors.js";
 import type { Certificate } from "./certificate.js";
 
 /** What `HTTP/2` sockets really are underneath, for the meter: the TCP socket, where ciphertext passes. */
@@ -71,6 +72,7 @@ export class SecureListener {
       session.once("close", () => this.sessions.delete(session));
       session.on("error", () => session.destroy());
     });
+    this.h2.on("checkExpectation", answerExpectation);
     this.h2.on("request", (request, response) => app.routing(request as unknown as IncomingMessage, response as unknown as ServerResponse));
     this.tcp = net.createServer((socket) => this.accept(socket, secureContext));
   }

@@ -188,6 +188,51 @@ describe("Origin and WebSocket on HTTP/2", () => {
   });
 });
 
+describe("refusals before any route on HTTP/2", () => {
+  it("an Expect other than 100-continue gets a 417 JSON answer on its stream, with no connection header", async () => {
+    const server = await start();
+    const client = await connect(server);
+    const warnings: string[] = [];
+    const onWarning = (warning: Error): void => void warnings.push(warning.message);
+    process.on("warning", onWarning);
+    try {
+      const answer = await client.post("/api/messages", { from: "a", text: "b" }, { expect: "the-unexpected" });
+      expect(answer.status).toBe(417);
+      expect(JSON.parse(answer.body)).toMatchObject({ error: "expectation_failed" });
+      expect((await client.get("/api/poll")).status).toBe(200);
+    } finally {
+      process.off("warning", onWarning);
+    }
+    // Node drops a Connection header on HTTP/2 with a warning: none was set.
+    expect(warnings).toEqual([]);
+  });
+
+  it("a long poll whose client resets its stream releases its slot and counts a disconnect", async () => {
+    const server = await start({ longPollDefaultMs: 60_000 });
+    const client = await connect(server);
+    const stream = client.session.request({ ":path": `/api/long-poll?after=${server.app.lab.feed.lastId}` });
+    stream.on("error", () => undefined);
+    await waitFor(() => server.app.heldConnections.size === 1, "the long poll to be held");
+    stream.close(http2.constants.NGHTTP2_CANCEL);
+    await waitFor(() => server.app.heldConnections.size === 0, "the long poll's slot to be released");
+    await waitFor(() => server.app.lab.stats.transports["long-poll"].disconnects === 1, "the disconnect to be counted");
+    expect(server.app.lab.feed.subscriberCount).toBe(0);
+    expect((await client.get("/api/poll")).status).toBe(200);
+    expect(server.errors).toEqual([]);
+  });
+
+  it("a HEAD on a held route is answered at once and holds nothing", async () => {
+    const server = await start();
+    const client = await connect(server);
+    for (const path of ["/api/sse", "/api/stream", "/api/long-poll"]) {
+      const answer = await client.request("HEAD", path);
+      expect(answer.status, path).toBe(200);
+      expect(answer.body).toBe("");
+    }
+    expect(server.app.heldConnections.size).toBe(0);
+  });
+});
+
 describe("shutdown on HTTP/2", () => {
   it("answers the long poll, ends the streams cleanly, refuses publishing with 503, then sends GOAWAY", async () => {
     const server = await start({ shutdownDrainMs: 2_000, shutdownGraceMs: 10_000, longPollDefaultMs: 60_000 });
