@@ -1,5 +1,5 @@
 import { SUBSCRIBE_PATHS } from "../../protocol/endpoints.js";
-import { TRANSPORTS, type StatsResponse, type Transport } from "../../protocol/types.js";
+import { HTTP_VERSIONS, TRANSPORTS, type StatsResponse, type Transport } from "../../protocol/types.js";
 
 /** What one transport's requests went over, and who measured it. */
 export interface Negotiated {
@@ -8,20 +8,6 @@ export interface Negotiated {
   /** "browser": Resource Timing's `nextHopProtocol`; "server": the server's count of this tab's requests by version. */
   source: "browser" | "server" | "protocol" | "none";
   detail: string;
-}
-
-/**
- * The per-version counts the server adds to `/api/stats` (`versions`, `connections`). Read as
- * optional: a server without HTTP/2 metering does not send them, and the dashboard then says so.
- */
-export interface VersionedStats {
-  transports?: Partial<Record<string, { versions?: Partial<Record<string, number>> }>>;
-  client?: { transports?: Partial<Record<string, { versions?: Partial<Record<string, number>> }>> };
-  connections?: { http1?: { open?: number; tls?: number }; h2?: { open?: number; streams?: number } };
-}
-
-export function versioned(stats: StatsResponse): VersionedStats {
-  return stats as unknown as VersionedStats;
 }
 
 /** `nextHopProtocol` as people write it; "" (unknown, or a request that never got a connection) stays unknown. */
@@ -126,15 +112,12 @@ export class NegotiatedVersions {
   }
 
   private recordServer(stats: StatsResponse): void {
-    const counts = versioned(stats).client?.transports;
+    const counts = stats.client?.transports;
     if (counts === undefined) return;
     let changed = false;
     for (const transport of TRANSPORTS) {
-      const versions = counts[transport]?.versions;
-      if (versions === undefined) continue;
-      const seen = Object.entries(versions)
-        .filter(([, requests]) => (requests ?? 0) > 0)
-        .map(([version]) => `HTTP/${version}`);
+      const versions = counts[transport].versions;
+      const seen = HTTP_VERSIONS.filter((version) => versions[version] > 0).map((version) => `HTTP/${version}`);
       if (seen.length === 0) continue;
       const label = seen.join(" + ");
       if (this.server.get(transport) !== label) {

@@ -49,11 +49,11 @@ describe("six connections", () => {
     expect(await view.locator("#six-result").textContent()).toMatch(
       /^6 of 8 SSE subscriptions are open \(6 of 8 received the message\) and 2 wait .* at most six connections/,
     );
-    // The server's own count of HTTP/1.1 connections, once its HTTP/2 metering reports them.
+    // The server's own counts: the six held responses, each on its own HTTP/1.1 connection, and no HTTP/2.
     const server = view.getByRole("status", { name: "Connections the server sees" });
     await expect.poll(() => server.getAttribute("data-held"), { timeout: 10_000 }).toBe("6");
-    const http1Open = await server.getAttribute("data-http1-open");
-    if (http1Open !== null) expect(Number(http1Open)).toBeGreaterThanOrEqual(6);
+    expect(Number(await server.getAttribute("data-http1-open"))).toBeGreaterThanOrEqual(6);
+    expect(await server.getAttribute("data-h2-open")).toBe("0");
     await screenshot(page, "six-connections-http1-1280");
     await page.setViewportSize({ width: 390, height: 900 });
     await screenshot(page, "six-connections-http1-390");
@@ -82,11 +82,9 @@ describe("six connections", () => {
     );
     const server = view.getByRole("status", { name: "Connections the server sees" });
     await expect.poll(() => server.getAttribute("data-held"), { timeout: 10_000 }).toBe("8");
-    const h2Open = await server.getAttribute("data-h2-open");
-    if (h2Open !== null) {
-      expect(Number(h2Open)).toBe(1);
-      expect(Number(await server.getAttribute("data-h2-streams"))).toBeGreaterThanOrEqual(8);
-    }
+    // One HTTP/2 connection carries the eight streams (and the stats request that asked).
+    await expect.poll(() => server.getAttribute("data-h2-streams"), { timeout: 10_000 }).toBe("9");
+    expect(await server.getAttribute("data-h2-open")).toBe("1");
     await screenshot(page, "six-connections-h2-1280");
     await page.setViewportSize({ width: 390, height: 900 });
     await screenshot(page, "six-connections-h2-390");
@@ -95,6 +93,28 @@ describe("six connections", () => {
     // The eight are closed; the chat's own subscription (a WebSocket, not SSE) is back.
     await expect.poll(heldSse, { timeout: 10_000 }).toBe(0);
     await expect.poll(() => page.locator("#chat-state").getAttribute("data-state"), { timeout: 10_000 }).toBe("open");
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
+
+  it("NDJSON streams hit the same limit over HTTP/1.1; a count outside 1 to 16 is refused", async () => {
+    const { page, errors } = await openDashboard(lab, "six");
+    const view = page.getByRole("tabpanel", { name: /six connections/i });
+    const count = view.getByRole("spinbutton", { name: /Subscriptions/ });
+    await count.fill("17");
+    await view.getByRole("button", { name: "Open subscriptions" }).click();
+    expect(await view.locator(".six-note").textContent()).toContain("Choose 1 to 16 subscriptions");
+    expect(await page.getByRole("list", { name: "Subscriptions" }).locator("li").count()).toBe(0);
+
+    await count.fill("7");
+    await view.getByRole("combobox", { name: "Subscribe with" }).selectOption({ label: "NDJSON stream" });
+    await view.getByRole("button", { name: "Open subscriptions" }).click();
+    await expect.poll(() => subscriptions(page), { timeout: 15_000 }).toMatchObject({ open: 6, waiting: 1 });
+    await view.getByRole("button", { name: "Publish one message" }).click();
+    await expect.poll(async () => (await subscriptions(page)).received, { timeout: 10_000 }).toBe(6);
+    expect((await subscriptions(page)).receivedWhileWaiting).toBe(0);
+    expect(await view.locator("#six-result").textContent()).toMatch(/^6 of 7 NDJSON stream subscriptions are open/);
+    await view.getByRole("button", { name: "Stop" }).click();
     expect(errors).toEqual([]);
     await page.context().close();
   });

@@ -1,7 +1,7 @@
-import type { PublishRequest, StatsResponse } from "../../../protocol/types.js";
+import type { ConnectionCounts, PublishRequest, StatsResponse } from "../../../protocol/types.js";
 import { CLIENT_ID, newNonce } from "../api.js";
 import { el } from "../format.js";
-import { pageProtocol, protocolLabel, versioned, type VersionedStats } from "../http-version.js";
+import { pageProtocol, protocolLabel } from "../http-version.js";
 import { Probe, type ProbeKind, type ProbeStatus } from "./six-probe.js";
 
 export const MIN_SUBSCRIPTIONS = 1;
@@ -27,7 +27,8 @@ export interface SixOutcome {
   probes: readonly ProbeStatus[];
   published: boolean;
   now: number;
-  connections: VersionedStats["connections"];
+  /** The server's latest count, undefined until the first answer. */
+  connections: ConnectionCounts | undefined;
 }
 
 /** One sentence that says what happened and why, from what was measured. */
@@ -48,9 +49,9 @@ export function explainSix(outcome: SixOutcome): string {
   if (outcome.version === "HTTP/2") {
     const h2 = outcome.connections?.h2;
     const seen =
-      h2?.open === undefined
+      h2 === undefined
         ? ""
-        : ` (the server counts ${plural(h2.open, "HTTP/2 connection")} carrying ${plural(h2.streams ?? 0, "open stream")}, this view's stats request among them)`;
+        : ` (the server counts ${plural(h2.open, "HTTP/2 connection")} carrying ${plural(h2.streams, "open stream")}, this view's stats request among them)`;
     return `All ${n} ${kind} subscriptions are open${failure} and ${got}: over HTTP/2 each one is a stream of one shared connection${seen}, so the browser's six-connection limit never applies.`;
   }
   return `All ${n} ${kind} subscriptions are open${failure} and ${got}: ${n} is within the six connections a browser opens to one host over ${outcome.version}; ask for more than six to see the limit.`;
@@ -160,7 +161,7 @@ export function setUpSixConnections(element: HTMLElement, others: readonly Pausa
   let running = false;
   /** When Stop was pressed: the waiting times shown freeze there. */
   let stoppedAt: number | undefined;
-  let connections: VersionedStats["connections"];
+  let connections: ConnectionCounts | undefined;
   let ticker: ReturnType<typeof setInterval> | undefined;
   let statsTimer: ReturnType<typeof setTimeout> | undefined;
   let generation = 0;
@@ -172,22 +173,19 @@ export function setUpSixConnections(element: HTMLElement, others: readonly Pausa
   };
 
   const showServer = (stats: StatsResponse): void => {
-    const counts = versioned(stats);
-    connections = counts.connections;
-    const held = stats.client?.transports[kind]?.open ?? 0;
-    const parts = [`${KIND_LABELS[kind]} responses the server holds for this experiment: ${held}`];
-    if (connections === undefined) parts.push("this server does not report connections by HTTP version");
-    else {
-      const h1 = connections.http1;
-      const h2 = connections.h2;
-      parts.push(`HTTP/1.1 connections open: ${h1?.open ?? "?"} (over TLS: ${h1?.tls ?? "?"})`);
-      parts.push(`HTTP/2 connections open: ${h2?.open ?? "?"}, streams open on them: ${h2?.streams ?? "?"}`);
-    }
+    const { http1, h2 } = stats.connections;
+    connections = stats.connections;
+    const held = stats.client?.transports[kind].open ?? 0;
+    const parts = [
+      `${KIND_LABELS[kind]} responses the server holds for this experiment: ${held}`,
+      `HTTP/1.1 connections open: ${http1.open} (over TLS: ${http1.tls})`,
+      `HTTP/2 connections open: ${h2.open}, streams open on them: ${h2.streams}`,
+    ];
     server.replaceChildren(el("strong", "Server sees: "), parts.join(" · "));
     server.dataset.held = String(held);
-    if (connections?.http1?.open !== undefined) server.dataset.http1Open = String(connections.http1.open);
-    if (connections?.h2?.open !== undefined) server.dataset.h2Open = String(connections.h2.open);
-    if (connections?.h2?.streams !== undefined) server.dataset.h2Streams = String(connections.h2.streams);
+    server.dataset.http1Open = String(http1.open);
+    server.dataset.h2Open = String(h2.open);
+    server.dataset.h2Streams = String(h2.streams);
     render();
   };
 
