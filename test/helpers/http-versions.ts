@@ -26,9 +26,7 @@ export async function clientFor(version: HttpVersion, server: TestServer): Promi
   return {
     request: async (method, path, options = {}) => {
       const response = await fetch(`${server.url}${path}`, { method, headers: options.headers, body: options.body });
-      const headers: Record<string, string> = {};
-      response.headers.forEach((value, name) => (headers[name] = value));
-      return { status: response.status, headers, body: await response.text() };
+      return { status: response.status, headers: Object.fromEntries(response.headers), body: await response.text() };
     },
     close: () => undefined,
   };
