@@ -1,4 +1,5 @@
 import type { Socket } from "node:net";
+import type { Metered } from "../../protocol/types.js";
 import { CountedRequest, type MeteredRequest } from "./counted-request.js";
 import { CLIENT_PREFACE_LENGTH, FrameFlag, FrameParser, FrameType, PREFACE } from "./h2-frames.js";
 import type { Stats } from "./stats.js";
@@ -7,7 +8,6 @@ import { type ByteCounter, type ByteOwner, WireLedger } from "./wire-ledger.js";
 /** An HTTP/2 connection's plaintext as the TLS listener passes it on (server/tls/secure-listener.ts H2Wire). */
 export interface Http2Plaintext {
   onData: ((direction: "in" | "out", chunk: Buffer) => void) | null;
-  once(event: "close", listener: () => void): unknown;
 }
 
 /** What the meter reads of Node's Http2Stream. */
@@ -37,8 +37,15 @@ class StreamRecord extends CountedRequest {
     stats: Stats,
     readonly id: number,
     first: boolean,
+    private readonly onMetered: (record: StreamRecord) => void,
   ) {
     super(stats, "2", true, first);
+  }
+
+  override identify(transport: Metered | null, client: string | undefined): void {
+    const known = this.transport !== undefined;
+    super.identify(transport, client);
+    if (!known && transport !== null) this.onMetered(this);
   }
 }
 
@@ -73,8 +80,9 @@ class BeforeFirstStream implements ByteOwner {
  * - everything else is the connection's: the client preface, stream-0 frames (SETTINGS, PING,
  *   GOAWAY, the connection's WINDOW_UPDATE) and frames for a stream already closed (a late
  *   WINDOW_UPDATE or RST_STREAM). The rule: they go to the newest stream opened on the connection
- *   at that moment; before the first stream, they wait for it, as an HTTP/1.1 connection's setup
- *   goes to its first request;
+ *   whose route is metered, at that moment (so a dashboard's /api/stats requests, unmetered, do
+ *   not swallow them); until there is one, to the newest stream; before the first stream, they
+ *   wait for it, as an HTTP/1.1 connection's setup goes to its first request;
  * - the TLS overhead goes with the frames its records carried, to the owner of their last bytes
  *   (wire-ledger.ts); overhead that carried no frame (the handshake, alerts) is the connection's,
  *   so the handshake goes to the first stream.
@@ -92,6 +100,7 @@ export class Http2ConnectionMeter {
   private readonly unidentified = new Map<number, StreamRecord>();
   private readonly beforeFirst = new BeforeFirstStream();
   private newest: StreamRecord | null = null;
+  private newestMetered: StreamRecord | null = null;
   private highestId = 0;
   private readonly parsers: [FrameParser, FrameParser];
   private readonly ledgers = [new WireLedger("bytesIn"), new WireLedger("bytesOut")] as const;
@@ -124,7 +133,7 @@ export class Http2ConnectionMeter {
     let record = this.streams.get(stream.id) ?? this.unidentified.get(stream.id);
     this.unidentified.delete(stream.id);
     // Not seen on the wire (it cannot happen while frames pass through the meter): counted, without bytes.
-    record ??= new StreamRecord(this.stats, stream.id, false);
+    record ??= new StreamRecord(this.stats, stream.id, false, this.metered);
     const metered = record;
     if (stream.closed) metered.markEnded();
     else stream.once("close", () => metered.markEnded());
@@ -157,8 +166,12 @@ export class Http2ConnectionMeter {
   }
 
   private connectionOwner(): ByteOwner {
-    return this.newest ?? this.beforeFirst;
+    return this.newestMetered ?? this.newest ?? this.beforeFirst;
   }
+
+  private readonly metered = (record: StreamRecord): void => {
+    if (this.newestMetered === null || record.id > this.newestMetered.id) this.newestMetered = record;
+  };
 
   private frameBytes(d: Direction, id: number, type: number, flags: number, bytes: number, first: boolean): void {
     if (type === PREFACE) this.current[d] = this.connectionOwner();
@@ -185,7 +198,7 @@ export class Http2ConnectionMeter {
   }
 
   private open(id: number): StreamRecord {
-    const record = new StreamRecord(this.stats, id, this.newest === null);
+    const record = new StreamRecord(this.stats, id, this.newest === null, this.metered);
     this.highestId = id;
     this.streams.set(id, record);
     this.stats.connections.h2.streams += 1;

@@ -152,7 +152,8 @@ export class SocketMeter {
     const connection = new Http2ConnectionMeter(this.stats, tcp);
     this.http2.set(plaintext, connection);
     plaintext.onData = (direction, chunk) => connection.data(direction, chunk);
-    plaintext.once("close", () => {
+    // The TCP socket's close, not the plaintext's: only then are its counters final.
+    tcp.once("close", () => {
       connection.close();
       this.http2.delete(plaintext);
     });

@@ -150,3 +150,28 @@ describe("HTTP/2 metering: streams reset by the client", () => {
     expect({ bytesIn: poll?.bytesIn, bytesOut: poll?.bytesOut }).toEqual({ bytesIn: tcp.bytesWritten, bytesOut: tcp.bytesRead });
   });
 });
+
+describe("HTTP/2 metering: the connection's own frames", () => {
+  it("go to the newest metered stream, not to a newer /api/stats request that is not metered", async () => {
+    const { session, closed } = countedHttp2(port);
+    const sse = request(session, "/api/sse?client=h2p");
+    expect(await sse.status).toBe(200);
+    const stats = request(session, "/api/stats");
+    await stats.ended;
+    const { meter, stats: counters } = server.app.lab;
+    const sseBytes = (): { bytesIn: number; bytesOut: number } => {
+      meter.flushAll();
+      const sseCounters = counters.client("h2p")?.sse;
+      return { bytesIn: sseCounters?.bytesIn ?? 0, bytesOut: sseCounters?.bytesOut ?? 0 };
+    };
+    const before = sseBytes();
+    for (let i = 0; i < 3; i++) await new Promise((resolve) => session.ping(resolve));
+    const after = sseBytes();
+    // A PING is a 9-byte frame header and 8 bytes of payload each way, in a TLS record of its own.
+    expect(after.bytesIn - before.bytesIn).toBeGreaterThanOrEqual(3 * 17);
+    expect(after.bytesOut - before.bytesOut).toBeGreaterThanOrEqual(3 * 17);
+    sse.stream.close();
+    session.close();
+    await closed;
+  });
+});
