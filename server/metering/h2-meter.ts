@@ -3,7 +3,7 @@ import type { Metered } from "../../protocol/types.js";
 import { CountedRequest, type MeteredRequest } from "./counted-request.js";
 import { CLIENT_PREFACE_LENGTH, FrameFlag, FrameParser, FrameType, PREFACE } from "./h2-frames.js";
 import type { Stats } from "./stats.js";
-import { type ByteCounter, type ByteOwner, WireLedger } from "./wire-ledger.js";
+import { type ByteCounter, type ByteOwner, handedOver, WireLedger } from "./wire-ledger.js";
 
 /** An HTTP/2 connection's plaintext as the TLS listener passes it on (server/tls/secure-listener.ts H2Wire). */
 export interface Http2Plaintext {
@@ -161,7 +161,7 @@ export class Http2ConnectionMeter {
   }
 
   private settle(d: Direction): void {
-    const wire = d === IN ? this.tcp.bytesRead : (this.tcp.bytesWritten ?? 0) - this.tcp.writableLength;
+    const wire = d === IN ? this.tcp.bytesRead : handedOver(this.tcp);
     this.ledgers[d].settle(wire, this.connectionOwner());
   }
 

@@ -2,7 +2,7 @@ import type { Socket } from "node:net";
 import { CountedRequest, type MeteredRequest } from "./counted-request.js";
 import { type Http2Plaintext, Http2ConnectionMeter, type Http2StreamLike } from "./h2-meter.js";
 import type { Stats } from "./stats.js";
-import { type ByteCounter, WireLedger } from "./wire-ledger.js";
+import { type ByteCounter, handedOver, WireLedger } from "./wire-ledger.js";
 
 /** How many bytes a request occupies on the wire, as far as its parsed head tells. */
 export interface RequestSize {
@@ -263,9 +263,4 @@ export class SocketMeter {
     this.sockets.delete(socket);
     for (const claim of tracked.writers) claim.markEnded();
   }
-}
-
-/** Bytes a socket has handed to the operating system (its own buffer left out). */
-export function handedOver(socket: Socket): number {
-  return (socket.bytesWritten ?? 0) - socket.writableLength;
 }

@@ -1,3 +1,5 @@
+import type { Socket } from "node:net";
+
 /** The two byte counters of a request or stream: what it read and what it wrote. */
 export type ByteCounter = "bytesIn" | "bytesOut";
 
@@ -78,4 +80,9 @@ export class WireLedger {
     this.amounts.length = 0;
     this.head = 0;
   }
+}
+
+/** Bytes a socket has handed to the operating system: what still waits in Node's own buffer left out. */
+export function handedOver(socket: Socket): number {
+  return (socket.bytesWritten ?? 0) - socket.writableLength;
 }
