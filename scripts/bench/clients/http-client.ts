@@ -27,6 +27,8 @@ export function openHttpClient(
     ...perMode,
     connect,
     localAddress: options.localAddress,
-    ...(h2 ? { allowH2: true, maxConcurrentStreams: Math.max(100, options.streams ?? 1) } : {}),
+    // undici sends one request at a time unless told otherwise, HTTP/2 included: a shared
+    // connection must allow every client's request at once to be streams side by side.
+    ...(h2 ? { allowH2: true, pipelining: options.streams ?? 1, maxConcurrentStreams: Math.max(100, options.streams ?? 1) } : {}),
   });
 }
