@@ -96,3 +96,44 @@ describe("HTTP/1.1 over TLS: metered on the TCP socket under TLS", () => {
     expect(counters.publish).toMatchObject({ bytesIn: 0, bytesOut: 0 });
   });
 });
+
+describe("HTTP/1.1 over TLS: a stream cut as a slow consumer", () => {
+  it("counts bytes out never decreasing, at least what the client received, and bytes in exactly as sent", async () => {
+    const cutServer = await startServer({ heartbeatMs: 60_000, maxBufferedBytes: 256 * 1024, maxTextLength: 8_000 }, { tls: true });
+    try {
+      const counted = countedTls(Number(new URL(cutServer.secureUrl ?? "").port), "http/1.1");
+      await new Promise((resolve) => counted.secure.once("secureConnect", resolve));
+      counted.secure.on("data", () => undefined);
+      counted.secure.write(get("/api/stream?client=tlscut"));
+      const { feed, meter, stats } = cutServer.app.lab;
+      await waitFor(() => feed.subscriberCount === 1, "the stream");
+      counted.secure.pause();
+      const sent = (): number => {
+        meter.flushAll();
+        return stats.client("tlscut")?.stream.bytesOut ?? 0;
+      };
+      const samples = [sent()];
+      for (let i = 0; stats.transports.stream.cutoffs === 0; i++) {
+        if (i > 20_000) throw new Error("never cut off");
+        feed.publish({ from: "firehose", text: "x".repeat(8_000) });
+        if (i % 8 === 0) {
+          await new Promise((resolve) => setImmediate(resolve));
+          samples.push(sent());
+        }
+      }
+      // Before the client reads the close: what it sends then (its TLS close_notify) the server never reads.
+      const sentBeforeCut = counted.tcp.bytesWritten;
+      counted.secure.resume();
+      await counted.closed;
+      await waitFor(() => stats.transports.stream.open === 0, "the stream to close");
+      samples.push(sent());
+      expect(samples).toEqual([...samples].sort((a, b) => a - b));
+      const counters = stats.client("tlscut")?.stream;
+      // What TLS or Node still held when the stream was cut is not counted; what the kernel held is, and may be lost.
+      expect(counters?.bytesOut).toBeGreaterThanOrEqual(counted.tcp.bytesRead);
+      expect(counters?.bytesIn).toBe(sentBeforeCut);
+    } finally {
+      await cutServer.close();
+    }
+  });
+});
