@@ -1,18 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
+import { clientFor, HTTP_VERSIONS, type VersionedClient } from "../helpers/http-versions.js";
 import { rawWsConnect } from "../helpers/raw-ws.js";
 import { startServer, type TestServer } from "../helpers/server.js";
 
 let server: TestServer;
 
 beforeAll(async () => {
-  server = await startServer({ allowedOrigins: "https://lab.example.org" });
+  server = await startServer({ allowedOrigins: "https://lab.example.org" }, { tls: true });
 });
 afterAll(() => server.close());
 
 const FOREIGN = "https://evil.example";
 
-describe("Origin allow-list", () => {
+describe("Origin allow-list for WebSocket (HTTP/1.1 only: WebSocket is not offered over HTTP/2)", () => {
   it("refuses a WebSocket upgrade from a foreign origin with 403, before upgrading (cross-site WebSocket hijacking)", async () => {
     const { status, head, rest, socket } = await rawWsConnect(server.port, "/api/ws", { Origin: FOREIGN });
     expect(status).toBe(403);
@@ -44,51 +45,57 @@ describe("Origin allow-list", () => {
     socket.destroy();
     expect(status).toBe(101);
   });
+});
+
+describe.each(HTTP_VERSIONS)("Origin allow-list over %s", (version) => {
+  let client: VersionedClient;
+  beforeAll(async () => {
+    client = await clientFor(version, server);
+  });
+  afterAll(() => client.close());
 
   it("refuses cross-origin HTTP from a foreign origin, publishing nothing", async () => {
     const before = server.app.lab.feed.lastId;
-    const post = await fetch(`${server.url}/api/messages`, {
-      method: "POST",
+    const post = await client.request("POST", "/api/messages", {
       headers: { "content-type": "application/json", origin: FOREIGN },
       body: JSON.stringify({ from: "csrf", text: "forged" }),
     });
     expect(post.status).toBe(403);
-    expect(await post.json()).toMatchObject({ error: "forbidden" });
+    expect(JSON.parse(post.body)).toMatchObject({ error: "forbidden" });
     expect(server.app.lab.feed.lastId).toBe(before);
-    for (const path of ["/api/poll", "/api/stats", "/api/sse"]) {
-      expect((await fetch(`${server.url}${path}`, { headers: { origin: FOREIGN } })).status).toBe(403);
+    for (const path of ["/api/poll", "/api/long-poll", "/api/stats", "/api/sse", "/api/stream"]) {
+      expect((await client.request("GET", path, { headers: { origin: FOREIGN } })).status, path).toBe(403);
     }
+    expect(server.app.heldConnections.size).toBe(0);
   });
 
   it.each(["null", "not a url", "http://127.0.0.1.evil.example", "ftp://localhost"])("refuses Origin %j", async (origin) => {
-    expect((await fetch(`${server.url}/api/poll`, { headers: { origin } })).status).toBe(403);
+    expect((await client.request("GET", "/api/poll", { headers: { origin } })).status).toBe(403);
   });
 
   it("answers CORS for allowed origins only, never with a wildcard", async () => {
-    const allowed = await fetch(`${server.url}/api/poll`, { headers: { origin: "https://lab.example.org" } });
+    const allowed = await client.request("GET", "/api/poll", { headers: { origin: "https://lab.example.org" } });
     expect(allowed.status).toBe(200);
-    expect(allowed.headers.get("access-control-allow-origin")).toBe("https://lab.example.org");
-    const preflight = await fetch(`${server.url}/api/messages`, {
-      method: "OPTIONS",
+    expect(allowed.headers["access-control-allow-origin"]).toBe("https://lab.example.org");
+    const preflight = await client.request("OPTIONS", "/api/messages", {
       headers: { origin: "http://localhost:5173", "access-control-request-method": "POST", "access-control-request-headers": "content-type" },
     });
     expect(preflight.status).toBe(204);
-    expect(preflight.headers.get("access-control-allow-origin")).toBe("http://localhost:5173");
-    expect(preflight.headers.get("access-control-allow-methods")).toContain("POST");
-    const foreignPreflight = await fetch(`${server.url}/api/messages`, {
-      method: "OPTIONS",
+    expect(preflight.headers["access-control-allow-origin"]).toBe("http://localhost:5173");
+    expect(preflight.headers["access-control-allow-methods"]).toContain("POST");
+    const foreignPreflight = await client.request("OPTIONS", "/api/messages", {
       headers: { origin: FOREIGN, "access-control-request-method": "POST" },
     });
     expect(foreignPreflight.status).toBe(403);
-    expect(foreignPreflight.headers.get("access-control-allow-origin")).toBeNull();
+    expect(foreignPreflight.headers["access-control-allow-origin"]).toBeUndefined();
   });
 
   it("lets non-browser clients (no Origin header) through", async () => {
-    expect((await fetch(`${server.url}/api/poll`)).status).toBe(200);
+    expect((await client.request("GET", "/api/poll")).status).toBe(200);
   });
 });
 
-describe("messages are data, never markup", () => {
+describe("the dashboard (on the plain port; its policy over TLS is the dashboard's own test)", () => {
   it("serves the dashboard under a strict Content-Security-Policy", async () => {
     const response = await fetch(`${server.url}/`);
     const csp = response.headers.get("content-security-policy") ?? "";
@@ -101,28 +108,35 @@ describe("messages are data, never markup", () => {
     expect(csp).toMatch(/connect-src 'self' ws:\/\/127\.0\.0\.1:\d+/);
     expect(response.headers.get("x-content-type-options")).toBe("nosniff");
   });
+});
+
+describe.each(HTTP_VERSIONS)("messages are data, never markup, over %s", (version) => {
+  let client: VersionedClient;
+  beforeAll(async () => {
+    client = await clientFor(version, server);
+  });
+  afterAll(() => client.close());
 
   it("returns markup in a message as JSON text, with nosniff", async () => {
     const text = `<img src=x onerror="alert(1)"><script>alert(2)</script>`;
-    const post = await fetch(`${server.url}/api/messages`, {
-      method: "POST",
+    const post = await client.request("POST", "/api/messages", {
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ from: "<b>mallory</b>", text }),
     });
     expect(post.status).toBe(201);
-    const poll = await fetch(`${server.url}/api/poll`);
-    expect(poll.headers.get("content-type")).toMatch(/^application\/json/);
-    expect(poll.headers.get("x-content-type-options")).toBe("nosniff");
-    const body = (await poll.json()) as { messages: { text: string }[] };
+    const poll = await client.request("GET", "/api/poll");
+    expect(poll.headers["content-type"]).toMatch(/^application\/json/);
+    expect(poll.headers["x-content-type-options"]).toBe("nosniff");
+    const body = JSON.parse(poll.body) as { messages: { text: string }[] };
     expect(body.messages.at(-1)?.text).toBe(text);
   });
 
   it("keeps document-only headers off API responses, so they do not inflate what polling costs", async () => {
     for (const path of ["/api/poll", "/api/stats", "/metrics"]) {
-      const response = await fetch(`${server.url}${path}`);
-      expect(response.headers.get("content-security-policy"), path).toBeNull();
-      expect(response.headers.get("x-frame-options"), path).toBeNull();
-      expect(response.headers.get("x-content-type-options"), path).toBe("nosniff");
+      const response = await client.request("GET", path);
+      expect(response.headers["content-security-policy"], path).toBeUndefined();
+      expect(response.headers["x-frame-options"], path).toBeUndefined();
+      expect(response.headers["x-content-type-options"], path).toBe("nosniff");
     }
   });
 });
