@@ -81,12 +81,15 @@ function sumServer(list: ServerCounts[]): ServerCounts {
     connections: a.connections + c.connections,
     delivered: a.delivered + c.delivered,
   });
-  return list.reduce(add, {
+  const summed = list.reduce(add, {
     bytes: { up: 0, down: 0 },
     requests: 0,
     connections: 0,
     delivered: 0,
   });
+  if (!list.every((c) => c.versions !== undefined)) return summed;
+  const sum = (pick: (c: ServerCounts) => number | undefined): number => list.reduce((n, c) => n + (pick(c) ?? 0), 0);
+  return { ...summed, versions: { "1.1": sum((c) => c.versions?.["1.1"]), "2": sum((c) => c.versions?.["2"]) }, tls: sum((c) => c.tls) };
 }
 
 const middle = (values: number[]): number => {

@@ -1,4 +1,4 @@
-import type { Transport } from "../../protocol/types.js";
+import type { HttpVersion, Transport } from "../../protocol/types.js";
 import type { BaselineResults } from "./baselines/types.js";
 import type { IdleWindow } from "./idle-window.js";
 import type { ScaleResults } from "./scale/results.js";
@@ -55,6 +55,9 @@ export interface ServerCounts {
   requests: number;
   connections: number;
   delivered: number;
+  /** The requests by the HTTP version the server saw them come over, and how many came over TLS; absent in runs made before the server counted them. */
+  versions?: Record<HttpVersion, number>;
+  tls?: number;
 }
 
 export interface ServerCost {

@@ -15,12 +15,18 @@ export async function fetchStats(url: string): Promise<StatsResponse> {
 export function serverDelta(after: StatsResponse, before: StatsResponse, key: Metered): ServerCounts {
   const a = after.transports[key];
   const b = before.transports[key];
-  return {
+  const counts: ServerCounts = {
     bytes: { up: a.bytesIn - b.bytesIn, down: a.bytesOut - b.bytesOut },
     requests: a.requests - b.requests,
     connections: a.connections - b.connections,
     delivered: a.delivered - b.delivered,
   };
+  // A server of another version may not count them: then the figure is missing, never a wrong zero.
+  if (a.versions !== undefined && b.versions !== undefined) {
+    counts.versions = { "1.1": a.versions["1.1"] - b.versions["1.1"], "2": a.versions["2"] - b.versions["2"] };
+    counts.tls = a.tls - b.tls;
+  }
+  return counts;
 }
 
 /** Waits until `key`'s open count satisfies `ok` (the server has seen every connect, or every close). */

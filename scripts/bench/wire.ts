@@ -1,4 +1,6 @@
-import type { Transport } from "../../protocol/types.js";
+import type { HttpVersion, Transport } from "../../protocol/types.js";
+
+export type { HttpVersion };
 
 /**
  * Which HTTP a phase speaks, and over what. HTTP/2 is always over TLS (browsers speak it to no
@@ -6,9 +8,6 @@ import type { Transport } from "../../protocol/types.js";
  * (RFC 8441): a browser on an HTTP/2 page opens a separate HTTP/1.1 connection over TLS for its
  * WebSocket, and so does the bench, which says so in the report.
  */
-export const HTTP_VERSIONS = ["1.1", "2"] as const;
-export type HttpVersion = (typeof HTTP_VERSIONS)[number];
-
 export interface Wire {
   /** The HTTP version the phase asked for (`--http`). */
   phase: HttpVersion;

@@ -113,12 +113,35 @@ export function versionNotes(r: BenchResults): string {
 }
 
 /**
+ * Whether the server saw each phase's requests come over the version and TLS the clients meant to
+ * speak: a warning per phase where it did not (a proxy or an ALPN fallback would make the
+ * comparison measure something else). Silent for runs whose server did not count versions.
+ */
+export function wireProblems(list: readonly TransportFigures[]): string[] {
+  return list.flatMap((f) => {
+    const wire = f.run.wire;
+    const server = f.run.phase.server;
+    if (wire === undefined || server.versions === undefined) return [];
+    const other = wire.version === "2" ? "1.1" : "2";
+    const problems: string[] = [];
+    if (server.versions[other] > 0) problems.push(`${fmt(server.versions[other])} requests over HTTP/${other}`);
+    // A WebSocket publisher (`--publish-via ws`) is metered as `ws` and always speaks plaintext.
+    if (wire.tls && f.run.publishVia !== "ws" && server.tls !== undefined && server.tls < server.requests)
+      problems.push(`${fmt(server.requests - server.tls)} requests without TLS`);
+    if (!wire.tls && (server.tls ?? 0) > 0) problems.push(`${fmt(server.tls ?? 0)} requests over TLS`);
+    return problems.length === 0
+      ? []
+      : [`**⚠ ${f.label}: the server counted ${problems.join(" and ")} in this phase: it did not measure only ${wireName(wire)}.**`];
+  });
+}
+
+/**
  * Sentences for "What this run shows": what HTTP/2 changed for polling, and how close SSE over
  * HTTP/2 came to WebSocket. Each comparison claims only what the repeats' ranges support.
  */
 export function versionInsights(list: readonly TransportFigures[]): string[] {
   const pairs = versionPairs(list);
-  const lines: string[] = [];
+  const lines: string[] = wireProblems(list);
   const bytesOf: Pick = (f) => total(f.bytesPerMessage);
   for (const p of pairs.filter((pair) => pair.transport === "poll" || pair.transport === "long-poll")) {
     const b1 = spreadAcross(p.h1, bytesOf);

@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { BenchResults } from "../../scripts/bench/results.js";
 import { allFigures } from "../../scripts/report/summary.js";
+import { wireProblems } from "../../scripts/report/versions.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const CLIENTS = 2;
@@ -101,6 +102,11 @@ describe("npm run bench -- --http both (tiny run)", () => {
       const floor = (f.floorPerMessage?.up ?? 0) + (f.floorPerMessage?.down ?? 0);
       expect(measured, f.label).toBeGreaterThanOrEqual(floor - 8);
     }
+  });
+
+  it("is seen by the server over the version and TLS each phase meant", () => {
+    for (const run of results.transports) expect(run.phase.server.versions?.[run.wire?.version ?? "1.1"], run.transport).toBeGreaterThanOrEqual(CLIENTS);
+    expect(wireProblems(allFigures(results))).toEqual([]);
   });
 
   it("agrees with the server's byte counts within 1% on both versions", () => {

@@ -6,7 +6,7 @@ import { renderMarkdown } from "../../scripts/report/render-md.js";
 import { spreadOf } from "../../scripts/report/spread.js";
 import { allFigures, runLabel } from "../../scripts/report/summary.js";
 import { sections } from "../../scripts/report/tables.js";
-import { hasVersions, versionPairs, versionRatio, versionTable } from "../../scripts/report/versions.js";
+import { hasVersions, versionPairs, versionRatio, versionTable, wireProblems } from "../../scripts/report/versions.js";
 import { repeatedFixture } from "./fixture.js";
 
 /** The repeated fixture as an `--http both` run: each transport once per version, HTTP/2's window bytes `factor` times HTTP/1.1's. */
@@ -88,5 +88,21 @@ describe("HTTP/1.1 and HTTP/2 side by side", () => {
     const lines = insights(r);
     expect(lines.find((l) => l.startsWith("Polling on HTTP/2:"))).toMatch(/320 B .* against 640 B .* on HTTP\/1\.1, 0\.50×/);
     expect(lines.some((l) => l.startsWith("SSE over HTTP/2 against WebSocket (HTTP/1.1+TLS), bytes per delivered message"))).toBe(true);
+  });
+
+  it("warns when the server saw a phase's requests over another version or without TLS, and only then", () => {
+    const counted = (run: TransportRun, versions: { "1.1": number; "2": number }, tls: number): TransportRun => ({
+      ...run,
+      phase: { ...run.phase, server: { ...run.phase.server, requests: versions["1.1"] + versions["2"], versions, tls } },
+    });
+    const runs = r.transports.map((run) =>
+      run.wire?.version === "2" ? counted(run, { "1.1": 0, "2": 10 }, 10) : counted(run, { "1.1": 10, "2": 0 }, run.wire?.tls === true ? 10 : 0),
+    );
+    expect(wireProblems(allFigures({ ...r, transports: runs }))).toEqual([]);
+    const fellBack = runs.map((run) => (run.transport === "sse" && run.wire?.phase === "2" ? counted(run, { "1.1": 4, "2": 6 }, 10) : run));
+    expect(wireProblems(allFigures({ ...r, transports: fellBack }))).toEqual([
+      "**⚠ SSE · HTTP/2: the server counted 4 requests over HTTP/1.1 in this phase: it did not measure only HTTP/2.**",
+    ]);
+    expect(wireProblems(list)).toEqual([]);
   });
 });
