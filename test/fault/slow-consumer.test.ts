@@ -1,6 +1,8 @@
+import http2 from "node:http2";
 import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ChatMessage, StatsResponse } from "../../protocol/types.js";
+import { H2Client } from "../helpers/h2-client.js";
 import { encodeClientFrame, OP, rawWsConnect, WsFrameReader } from "../helpers/raw-ws.js";
 import { startServer, waitFor, type TestServer } from "../helpers/server.js";
 import { TestSubscriber } from "../helpers/subscribers.js";
@@ -14,7 +16,7 @@ const LIMIT = 256 * 1024;
 const TEXT = "x".repeat(7_990);
 
 beforeAll(async () => {
-  server = await startServer({ maxBufferedBytes: LIMIT, maxTextLength: 8_000, heartbeatMs: 60_000, publishRateMax: 1_000_000 });
+  server = await startServer({ maxBufferedBytes: LIMIT, maxTextLength: 8_000, heartbeatMs: 60_000, publishRateMax: 1_000_000 }, { tls: true });
 });
 afterAll(() => server.close());
 
@@ -115,6 +117,49 @@ describe.each(["stream", "sse", "ws"] as const)("a %s subscriber that stops read
       await new Promise((resolve) => (socket.destroyed ? resolve(undefined) : socket.once("close", resolve)));
     }
     good.close();
+    await waitFor(() => server.app.heldConnections.size === 0, "every held connection released", 10_000);
+  }, 60_000);
+});
+
+/**
+ * The same on HTTP/2, where the stalled subscriber is one stream of a connection that another,
+ * reading stream shares: the cut is RST_STREAM CANCEL on that stream alone. The client's windows
+ * are large (1 MiB per stream, 16 MiB for the connection, the order of a browser's) so that the
+ * server, not the client's flow control, holds the backlog; WebSocket is HTTP/1.1 only.
+ */
+describe.each(["stream", "sse"] as const)("a %s subscriber over HTTP/2 that stops reading", (transport) => {
+  it("is cut off by RST_STREAM past the limit and counted, while a reading stream on the same connection keeps normal latency", async () => {
+    const before = (await stats()).transports[transport].cutoffs;
+    const client = await H2Client.connect(server.secureUrl ?? "", { settings: { initialWindowSize: 2 ** 20 }, connectionWindow: 16 * 2 ** 20 });
+    const after = `?after=${server.app.lab.feed.lastId}`;
+    const subscribersBefore = server.app.lab.feed.subscriberCount;
+    const good = await client.open(`/api/${transport}${after}`);
+    const stalled = await client.open(`/api/${transport}${after}`, { read: false });
+    await waitFor(() => server.app.lab.feed.subscriberCount === subscribersBefore + 2, "both streams to subscribe");
+    const latencies: number[] = [];
+    const track = setInterval(() => {
+      for (const message of good.messages.slice(latencies.length)) latencies.push(Date.now() - message.time);
+    }, 2);
+
+    let published = 0;
+    while ((await stats()).transports[transport].cutoffs === before && published < 2_500) {
+      for (let i = 0; i < 50; i++) await publish(published++);
+    }
+    expect((await stats()).transports[transport].cutoffs).toBe(before + 1);
+    await stalled.waitFor((s) => s.closed, "the stalled stream to be reset");
+    expect(stalled.rstCode).toBe(http2.constants.NGHTTP2_CANCEL);
+    expect(client.resetCount(http2.constants.NGHTTP2_CANCEL)).toBe(1);
+
+    await good.waitFor((s) => s.messages.length === published, `all ${published} messages on the reading stream`, 20_000);
+    clearInterval(track);
+    const worst = Math.max(...latencies);
+    console.log(`${transport} over HTTP/2: stalled stream reset after ${published} messages of 8 kB; reading stream's worst latency ${worst} ms`);
+    expect(worst).toBeLessThan(2_000);
+    expect(client.closed).toBe(false);
+    expect((await client.get("/api/poll")).status).toBe(200);
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    expect(metrics).toContain(`lab_slow_consumer_cutoffs_total{transport="${transport}"} ${before + 1}`);
+    client.close();
     await waitFor(() => server.app.heldConnections.size === 0, "every held connection released", 10_000);
   }, 60_000);
 });

@@ -15,6 +15,11 @@ export interface H2ConnectOptions {
   settings?: Settings;
   /** Another loopback address (127.0.0.2) is another client as far as the server can tell. */
   localAddress?: string;
+  /**
+   * The connection's receive window (65,535 bytes unless set): a stream left unread holds its
+   * share of it, so a test with one unread stream and one read must make room for both.
+   */
+  connectionWindow?: number;
 }
 
 /**
@@ -44,8 +49,9 @@ export class H2Client {
       session.once("error", reject);
       session.once("connect", () => {
         session.off("error", reject);
-        if (session.alpnProtocol !== "h2") reject(new Error(`negotiated ${String(session.alpnProtocol)}, not h2`));
-        else resolve(new H2Client(session));
+        if (session.alpnProtocol !== "h2") return reject(new Error(`negotiated ${String(session.alpnProtocol)}, not h2`));
+        if (options.connectionWindow !== undefined) session.setLocalWindowSize(options.connectionWindow);
+        resolve(new H2Client(session));
       });
     });
   }
