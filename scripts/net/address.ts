@@ -21,6 +21,8 @@ export function isLoopbackAddress(host: string): boolean {
   return LOOPBACK.check(host, family === 6 ? "ipv6" : "ipv4");
 }
 
+const DEFAULT_PORTS: Record<string, string> = { "http:": "80", "ws:": "80", "https:": "443", "wss:": "443" };
+
 /**
  * Reads "127.0.0.1:3000", "[::1]:3000", "localhost:3000", "http://127.0.0.1:3000" or a bare port
  * ("3000", meaning 127.0.0.1). "localhost" becomes 127.0.0.1 rather than whatever the resolver says,
@@ -36,8 +38,10 @@ export function parseHostPort(text: string, what: string): HostPort {
     } catch {
       throw new AddressError(`${what}: "${text}" is not a URL`);
     }
-    if (url.port === "") throw new AddressError(`${what}: "${text}" names no port`);
-    rest = `${url.hostname}:${url.port}`;
+    // URL drops a scheme's default port, so it is put back here.
+    const port = url.port !== "" ? url.port : DEFAULT_PORTS[url.protocol];
+    if (port === undefined) throw new AddressError(`${what}: "${text}" names no port`);
+    rest = `${url.hostname}:${port}`;
   }
   let host = "127.0.0.1";
   let portText = rest;

@@ -62,13 +62,17 @@ export class LinkConnection {
     else this.connectTimer = setTimeout(() => this.connectUpstream(), delay);
   }
 
-  /** Ends both sockets at once, without emulation: the link itself is closing. */
+  /** Resets both sockets at once, without emulation: the link itself is going away, which is not a clean end. */
   destroy(): void {
+    this.resetting = true;
     this.clearTimers();
     this.up.stop();
     this.down.stop();
-    this.client.destroy();
-    this.upstream.destroy();
+    for (const socket of [this.client, this.upstream]) {
+      if (socket.destroyed) continue;
+      if (socket.connecting || socket.remoteAddress === undefined) socket.destroy();
+      else socket.resetAndDestroy();
+    }
   }
 
   private connectUpstream(): void {
