@@ -123,10 +123,22 @@ export class Http2ConnectionMeter {
   /** A chunk of plaintext, before the session reads it (in) or before TLS encrypts it (out). */
   data(direction: "in" | "out", chunk: Buffer): void {
     if (this.closed) return;
-    const d = direction === "in" ? IN : OUT;
-    this.parsers[d].push(chunk);
-    this.settle(d);
+    this.parsers[direction === "in" ? IN : OUT].push(chunk);
+    if (this.settleScheduled) return;
+    this.settleScheduled = true;
+    setImmediate(this.settleLater);
   }
+
+  /**
+   * Settled once per turn, after its I/O: TLS hands over one record's plaintext at a time, so while
+   * a chunk is parsed the TCP count may include records not decrypted yet, which would count as
+   * overhead of the frames before them. Once per turn, the chunks of a turn cost one look.
+   */
+  private settleScheduled = false;
+  private readonly settleLater = (): void => {
+    this.settleScheduled = false;
+    this.flush();
+  };
 
   /** The request on `stream` reached the request gate. */
   claim(stream: Http2StreamLike): MeteredRequest {

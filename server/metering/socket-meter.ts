@@ -51,6 +51,8 @@ interface Tracked {
   writers: Claim[];
   /** The newest request on the socket. */
   last: Claim | null;
+  /** Over TLS: the bytes read are to be settled later in this turn (settleReadSoon). */
+  settleScheduled: boolean;
 }
 
 /**
@@ -129,6 +131,7 @@ export class SocketMeter {
         readers: [],
         writers: [],
         last: null,
+        settleScheduled: false,
       };
       this.sockets.set(socket, tracked);
       socket.once("close", () => this.forget(socket));
@@ -140,7 +143,7 @@ export class SocketMeter {
     tracked.writers.push(claim);
     tracked.last = claim;
     this.shareRead(tracked, 0);
-    this.settleRead(tracked);
+    if (tracked.inLedger !== null) this.settleReadSoon(socket, tracked);
     return claim;
   }
 
@@ -193,6 +196,22 @@ export class SocketMeter {
     tracked.spare += read - tracked.read;
     tracked.read = read;
     this.shareRead(tracked, nextHead);
+  }
+
+  /**
+   * Over TLS, once the bytes read so far have all been decrypted and parsed. TLS hands over one
+   * record's plaintext at a time, and Node parses each before the next is decrypted, so when a
+   * request is parsed the TCP count may already include the records of the requests after it:
+   * settled then, their bytes would count as this request's overhead and theirs would be paid from
+   * later reads. After the I/O phase of this turn every record read is decrypted.
+   */
+  private settleReadSoon(socket: Socket, tracked: Tracked): void {
+    if (tracked.settleScheduled) return;
+    tracked.settleScheduled = true;
+    setImmediate(() => {
+      tracked.settleScheduled = false;
+      if (this.sockets.get(socket) === tracked) this.settleRead(tracked);
+    });
   }
 
   /**

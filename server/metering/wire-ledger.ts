@@ -17,10 +17,11 @@ const COMPACT_AFTER = 256;
  * Plaintext shares are owed first and paid, in the order they passed, out of the bytes the TCP
  * socket has really moved; whatever the socket moved beyond every share owed is the TLS overhead
  * (records, handshake, alerts). It goes to the owner of the last bytes paid at that look, the
- * request or stream being read or written then, whose bytes the records just carried; with nothing
- * paid (the handshake before the first request, part of a record not yet decrypted) to the owner
- * the caller names. So at every look the credits add up to the TCP counter exactly, and no credit
- * is ever negative, even when the two counters run apart:
+ * request or stream being read or written then, whose bytes the records just carried; at the first
+ * look, which includes the handshake, to the first owner paid, the connection's first user, as
+ * the TCP connection itself is; with nothing paid (part of a record not yet decrypted) to the
+ * owner the caller names. So at every look the credits add up to the TCP counter exactly, and no
+ * credit is ever negative, even when the two counters run apart:
  * - inbound, part of a TLS record can be read before any of its plaintext is released (the record
  *   must be whole to be decrypted): the socket is ahead, the excess is paid as overhead at once, and
  *   the plaintext, when it comes, is paid from the record's later bytes;
@@ -53,13 +54,15 @@ export class WireLedger {
   settle(wire: number, otherwise: ByteOwner): void {
     let budget = wire - this.wire;
     if (budget <= 0) return;
+    const firstLook = this.wire === 0;
     this.wire = wire;
-    let overheadOwner = otherwise;
+    let overheadOwner: ByteOwner | null = null;
     while (this.head < this.owners.length && budget > 0) {
       const owed = this.amounts[this.head] as number;
       const paid = Math.min(owed, budget);
-      overheadOwner = this.owners[this.head] as ByteOwner;
-      overheadOwner.credit(this.counter, paid);
+      const owner = this.owners[this.head] as ByteOwner;
+      owner.credit(this.counter, paid);
+      if (!firstLook || overheadOwner === null) overheadOwner = owner;
       budget -= paid;
       if (paid < owed) this.amounts[this.head] = owed - paid;
       else this.head++;
@@ -71,7 +74,7 @@ export class WireLedger {
       this.amounts.splice(0, this.head);
       this.head = 0;
     }
-    if (budget > 0) overheadOwner.credit(this.counter, budget);
+    if (budget > 0) (overheadOwner ?? otherwise).credit(this.counter, budget);
   }
 
   /** Nothing more will be paid: forget what is still owed. */

@@ -175,3 +175,29 @@ describe("HTTP/2 metering: the connection's own frames", () => {
     await closed;
   });
 });
+
+describe("HTTP/2 metering: frames across many TLS records", () => {
+  it("large publishes and an SSE stream carrying them add up to the TCP counts exactly", async () => {
+    const { tcp, session, closed } = countedHttp2(port);
+    const sse = request(session, `/api/sse?client=h2big&after=${server.app.lab.feed.lastId}`);
+    expect(await sse.status).toBe(200);
+    for (let i = 0; i < 20; i++) {
+      const published = request(session, "/api/messages?client=h2big", JSON.stringify({ from: "big", text: `${i}:${"y".repeat(1_990)}` }));
+      expect(await published.status).toBe(201);
+    }
+    await waitFor(() => sse.text().includes(`19:${"y".repeat(1_990)}`), "the last large message on the stream");
+    sse.stream.close();
+    await sse.ended;
+    session.close();
+    await closed;
+    await waitFor(() => server.app.lab.stats.connections.h2.open === 0, "the connection to close");
+    const counters = (await statsOf("h2big")).client?.transports;
+    if (counters === undefined) throw new Error("no counters for the client");
+    expect({ bytesIn: counters.sse.bytesIn + counters.publish.bytesIn, bytesOut: counters.sse.bytesOut + counters.publish.bytesOut }).toEqual({
+      bytesIn: tcp.bytesWritten,
+      bytesOut: tcp.bytesRead,
+    });
+    expect(counters.sse.bytesOut).toBeGreaterThan(sse.dataBytes());
+    expect(counters.publish.bytesIn).toBeGreaterThan(20 * 2_000);
+  });
+});

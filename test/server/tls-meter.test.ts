@@ -137,3 +137,31 @@ describe("HTTP/1.1 over TLS: a stream cut as a slow consumer", () => {
     }
   });
 });
+
+describe("HTTP/1.1 over TLS: pipelined requests in TLS records of their own", () => {
+  it("bills each request at least its own plaintext, and the socket its TCP count exactly", async () => {
+    const counted = countedTls(port, "http/1.1");
+    const plain = received(counted);
+    await new Promise((resolve) => counted.secure.once("secureConnect", resolve));
+    const body = JSON.stringify({ from: "tls", text: "z".repeat(1_500) });
+    const poll = get("/api/poll?client=tlsrec&after=0");
+    const post = `POST /api/messages?client=tlsrec HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+    // Two writes in one tick: two TLS records, which the server reads together.
+    counted.secure.write(poll);
+    counted.secure.write(post);
+    await waitFor(() => splitResponses(plain.bytes()).complete.length === 2, "both answers");
+    counted.secure.end();
+    await counted.closed;
+    await waitFor(() => server.app.lab.stats.connections.http1.tls === 0, "the server to see the close");
+    const counters = await countersOf("tlsrec");
+    expect({ bytesIn: sum(counters, "bytesIn"), bytesOut: sum(counters, "bytesOut") }).toEqual({
+      bytesIn: counted.tcp.bytesWritten,
+      bytesOut: counted.tcp.bytesRead,
+    });
+    const [pollAnswer = 0, postAnswer = 0] = splitResponses(plain.bytes()).complete;
+    expect(counters.poll.bytesIn).toBeGreaterThan(poll.length);
+    expect(counters.publish.bytesIn).toBeGreaterThan(post.length);
+    expect(counters.poll.bytesOut).toBeGreaterThan(pollAnswer);
+    expect(counters.publish.bytesOut).toBeGreaterThan(postAnswer);
+  });
+});

@@ -13,10 +13,21 @@ describe("wire ledger: plaintext shares paid from the TCP socket's count", () =>
   it("pays shares in order and gives what the socket carried beyond them to the owner of the last bytes paid", () => {
     const ledger = new WireLedger("bytesOut");
     const [a, b, otherwise] = [new Owner(), new Owner(), new Owner()];
+    ledger.owe(a, 10);
+    ledger.settle(10, otherwise);
     ledger.owe(a, 100);
     ledger.owe(b, 50);
-    ledger.settle(170, otherwise);
-    expect([a.credited, b.credited, otherwise.credited]).toEqual([100, 70, 0]);
+    ledger.settle(180, otherwise);
+    expect([a.credited, b.credited, otherwise.credited]).toEqual([110, 70, 0]);
+  });
+
+  it("gives the first look's overhead, the handshake, to the first owner paid", () => {
+    const ledger = new WireLedger("bytesIn");
+    const [a, b, otherwise] = [new Owner(), new Owner(), new Owner()];
+    ledger.owe(a, 100);
+    ledger.owe(b, 50);
+    ledger.settle(1_150, otherwise);
+    expect([a.credited, b.credited, otherwise.credited]).toEqual([1_100, 50, 0]);
   });
 
   it("keeps shares the socket has not carried yet (TLS still holds the ciphertext), then pays the same owners", () => {
