@@ -77,7 +77,8 @@ export class LinkConnection {
 
   private connectUpstream(): void {
     this.connectTimer = undefined;
-    this.upstream.connect(this.setup.target.port, this.setup.target.host);
+    // No Nagle on either side: the link decides when bytes leave, not the proxy's own TCP stack.
+    this.upstream.connect({ port: this.setup.target.port, host: this.setup.target.host, noDelay: true });
   }
 
   private wire(socket: Socket, direction: LinkDirection, side: "client" | "upstream"): void {

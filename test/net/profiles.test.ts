@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { describeProfile, formatBitRate, PROFILE_NAMES, PROFILES, ProfileError, profileTableLines, resolveProfile } from "../../scripts/net/profiles.js";
 
@@ -30,5 +31,14 @@ describe("profiles", () => {
     const table = profileTableLines();
     expect(table).toHaveLength(PROFILE_NAMES.length + 1);
     expect(table.find((line) => line.startsWith("4g"))).toMatch(/^4g\s+60 ms\s+12 Mbit\/s\s+6 Mbit\/s\s+\S/);
+  });
+
+  it("is copied into the README's Network profiles table without a difference", () => {
+    const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+    for (const name of PROFILE_NAMES) {
+      const p = PROFILES[name];
+      const row = `| \`${name}\` | ${p.rttMs} ms | ${formatBitRate(p.downBitsPerSecond)} | ${formatBitRate(p.upBitsPerSecond)} |`;
+      expect(readme).toContain(row);
+    }
   });
 });
