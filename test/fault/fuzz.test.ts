@@ -1,8 +1,11 @@
 import http from "node:http";
+import http2 from "node:http2";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import type { ChatMessage } from "../../protocol/types.js";
+import { H2Client } from "../helpers/h2-client.js";
+import { HTTP_VERSIONS } from "../helpers/http-versions.js";
 import { startServer, waitFor, type TestServer } from "../helpers/server.js";
 
 /**
@@ -12,16 +15,19 @@ import { startServer, waitFor, type TestServer } from "../helpers/server.js";
 let server: TestServer;
 
 beforeAll(async () => {
-  server = await startServer({
-    publishRateMax: 1_000_000,
-    // Every fuzzed frame must get its answer: no closing for too many invalid frames here
-    // (test/hostile covers that limit).
-    wsRateCloseAfter: 1_000_000,
-    longPollDefaultMs: 10,
-    longPollMaxMs: 20,
-    maxHeldPerIp: 100_000,
-    maxHeldConnections: 100_000,
-  });
+  server = await startServer(
+    {
+      publishRateMax: 1_000_000,
+      // Every fuzzed frame must get its answer: no closing for too many invalid frames here
+      // (test/hostile covers that limit).
+      wsRateCloseAfter: 1_000_000,
+      longPollDefaultMs: 10,
+      longPollMaxMs: 20,
+      maxHeldPerIp: 100_000,
+      maxHeldConnections: 100_000,
+    },
+    { tls: true },
+  );
 });
 afterAll(() => server.close());
 
@@ -52,6 +58,56 @@ function send(method: string, path: string, headers: Record<string, string>, bod
     });
     request.on("error", reject);
     request.end(body);
+  });
+}
+
+/**
+ * The same over HTTP/2, on one connection (opened again if the server ends it). A request that
+ * nghttp2 itself rejects as malformed (a header or path HTTP/2 does not allow) is reset with
+ * PROTOCOL_ERROR before any route sees it: `null`, like a request Node's client refuses to send.
+ */
+let h2: H2Client | null = null;
+const h2Count = { sent: 0, malformed: 0 };
+afterAll(() => {
+  h2?.close();
+  console.log(`HTTP/2 fuzzing: ${h2Count.sent} requests, ${h2Count.malformed} of them refused as malformed before any route (by Node's client or nghttp2)`);
+});
+
+async function sendH2(method: string, path: string, headers: Record<string, string>, body?: Buffer | string): Promise<Answer | null> {
+  if (h2 === null || h2.closed) h2 = await H2Client.connect(server.secureUrl ?? "");
+  h2Count.sent++;
+  const session = h2.session;
+  return new Promise((resolve, reject) => {
+    let stream: http2.ClientHttp2Stream;
+    try {
+      stream = session.request({ ":method": method, ":path": path, ...headers }, { endStream: body === undefined });
+    } catch (error) {
+      if (!(error instanceof TypeError)) return reject(error);
+      h2Count.malformed++;
+      return resolve(null);
+    }
+    let status = 0;
+    let contentType = "";
+    let text = "";
+    stream.on("response", (head) => {
+      status = Number(head[":status"]);
+      contentType = String(head["content-type"] ?? "");
+      if (status === 200 && /event-stream|ndjson/.test(contentType)) {
+        stream.close(http2.constants.NGHTTP2_CANCEL);
+        resolve({ status, contentType, body: "" });
+      }
+    });
+    stream.setEncoding("utf8");
+    stream.on("data", (chunk: string) => (text += chunk));
+    stream.on("end", () => resolve({ status, contentType, body: text }));
+    stream.on("error", () => undefined);
+    stream.on("close", () => {
+      if (status === 0 && stream.rstCode === http2.constants.NGHTTP2_PROTOCOL_ERROR) {
+        h2Count.malformed++;
+        resolve(null);
+      } else if (status === 0) reject(new Error(`${method} ${path}: reset with ${stream.rstCode} before an answer`));
+    });
+    if (body !== undefined) stream.end(body);
   });
 }
 
@@ -95,7 +151,10 @@ const publishLike = fc.record(
 );
 const headerSafe = fc.array(fc.integer({ min: 0x20, max: 0xff }), { maxLength: 40 }).map((codes) => String.fromCharCode(...codes));
 
-describe("HTTP inputs", () => {
+describe.each(HTTP_VERSIONS)("HTTP inputs over %s", (version) => {
+  const sendOver = async (method: string, path: string, headers: Record<string, string>, body?: Buffer | string): Promise<Answer | null> =>
+    version === "HTTP/2" ? sendH2(method, path, headers, body) : send(method, path, headers, body);
+
   it("POST /api/messages: any body, any content type", async () => {
     const body = fc.oneof(
       anyText,
@@ -117,7 +176,8 @@ describe("HTTP inputs", () => {
     await fc.assert(
       fc.asyncProperty(body, contentType, async (payload, type) => {
         const headers: Record<string, string> = type === "" ? {} : { "content-type": type };
-        const answer = await send("POST", "/api/messages", headers, payload);
+        const answer = await sendOver("POST", "/api/messages", headers, payload);
+        if (answer === null) return;
         expectWellFormed(answer, `POST ${type} ${String(payload).slice(0, 80)}`);
         if (answer.status === 201) {
           const stored = JSON.parse(answer.body) as ChatMessage;
@@ -145,8 +205,8 @@ describe("HTTP inputs", () => {
     );
     await fc.assert(
       fc.asyncProperty(paths, query, async (path, q) => {
-        const answer = await send("GET", `${path}?${q}`, {});
-        expectWellFormed(answer, `GET ${path}?${q}`);
+        const answer = await sendOver("GET", `${path}?${q}`, {});
+        if (answer !== null) expectWellFormed(answer, `GET ${path}?${q}`);
       }),
       { numRuns: 1_000 },
     );
@@ -157,14 +217,15 @@ describe("HTTP inputs", () => {
     await fc.assert(
       fc.asyncProperty(id, fc.option(fc.nat().map(String), { nil: undefined }), async (lastEventId, after) => {
         const path = after === undefined ? "/api/sse" : `/api/sse?after=${after}`;
-        let answer: Answer;
+        let answer: Answer | null;
         try {
-          answer = await send("GET", path, { "last-event-id": lastEventId });
+          answer = await sendOver("GET", path, { "last-event-id": lastEventId });
         } catch (error) {
           // Node's client refuses some header values itself; those never reach the server.
           if (error instanceof TypeError) return;
           throw error;
         }
+        if (answer === null) return;
         expectWellFormed(answer, `Last-Event-ID ${JSON.stringify(lastEventId)}`);
       }),
       { numRuns: 500 },
