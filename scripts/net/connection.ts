@@ -19,6 +19,8 @@ export interface ConnectionSetup {
  * down: target → client). It owns the timing of the handshake (see schedule.ts) and the way a
  * connection ends: a FIN travels like a byte, after everything queued before it; a reset (an error
  * on either socket, a refused upstream connect) travels in one-way time and drops what was queued.
+ * A refused connect therefore reaches the client 2 RTT after it connected, where a real one fails
+ * after 1 RTT: the proxy had accepted the client before it could know.
  */
 export class LinkConnection {
   readonly up: LinkDirection;

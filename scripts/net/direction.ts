@@ -20,7 +20,9 @@ type Entry = { arrivalMs: number; chunk: Buffer; offset: number } | { arrivalMs:
  * never more than one timer per direction, however many chunks wait.
  *
  * Memory stays bounded from both ends: when the queue holds more than `queueLimitBytes` the sender's
- * socket is paused (its kernel buffers fill and TCP flow control pushes back on the sender), and
+ * socket is paused (its kernel buffers fill and TCP flow control pushes back on the sender) and
+ * resumed as soon as the queue is back under the limit (at 1 Gbit/s half the limit is one
+ * millisecond of data, which a timer's granularity can drain dry: the link would idle), and
  * when the receiver's socket will not take more (write() returned false: it stopped reading) the
  * queue stops draining until 'drain'; the link then restarts at its own rate from that moment, as
  * a TCP sender does when a closed window opens, rather than bursting the backlog at once.
@@ -131,7 +133,7 @@ export class LinkDirection {
       this.headReleaseMs = undefined;
       this.queued -= size;
       this.totals.bytesOut += size;
-      if (this.paused && this.queued <= this.queueLimitBytes / 2) {
+      if (this.paused && this.queued <= this.queueLimitBytes) {
         this.paused = false;
         this.source.resume();
       }
