@@ -6,6 +6,7 @@ import { hasScale } from "./scale.js";
 import { scaleCharts } from "./scale-charts.js";
 import { withSpread } from "./spread.js";
 import { allFigures, repeatCount, spreadAcross, type TransportFigures } from "./summary.js";
+import { hasVersions, versionCharts } from "./versions.js";
 
 /**
  * chart.js configurations built from the figures alone: plain data, no functions, so the same
@@ -230,5 +231,6 @@ export function charts(results: BenchResults): NamedChart[] {
         : simpleBars(list, `Server CPU time (user+sys) per 1,000 deliveries${note}`, "ms", (f) => f.serverCpuMsPer1000, ms),
     },
   ];
+  if (hasVersions(results) && !idle) out.push(...versionCharts(list).map((c) => ({ ...c, png: true })));
   return out.filter((c) => c.config.data.datasets.some((d) => d.data.length > 0));
 }

@@ -1,3 +1,4 @@
+import type { ChartConfiguration } from "chart.js";
 import { TRANSPORT_LABELS, type Transport } from "../../protocol/types.js";
 import type { BenchResults } from "../bench/results.js";
 import { httpVersionsOf } from "../bench/scenarios.js";
@@ -108,6 +109,7 @@ export function versionNotes(r: BenchResults): string {
     "WebSocket has no HTTP/2 on this server (RFC 8441 is not offered): its HTTP/2 phase ran over HTTP/1.1+TLS, as a browser's WebSocket on an HTTP/2 page does, so its second column measures TLS, not HTTP/2.",
     "Bytes are counted at the TCP socket at both ends (under TLS: ciphertext, records included); the share of the bytes down that is not body is what the clients read on the socket less the bodies and WebSocket payloads they read.",
     "Publishing and the bench's own stats requests went over plaintext HTTP/1.1 in every phase, so they are the same on both sides.",
+    "Server CPU on HTTP/2 includes this server's metering of it: every byte of an HTTP/2 connection passes through a stream of the lab's and its frame parser (`server/metering/h2-frames.ts`), which HTTP/1.1 does without; the bare baselines speak no HTTP/2, so that share is not separated here.",
     "The floor of each phase is its own version's (HTTP/2: 9-byte frame headers, HPACK with a warm table; TLS: 22 bytes per record); `scripts/report/model.ts` states every assumption.",
   ].join(" ");
 }
@@ -182,4 +184,42 @@ export function versionInsights(list: readonly TransportFigures[]): string[] {
     }
   }
   return lines;
+}
+
+/**
+ * One chart per figure that HTTP/2 changes most: each transport's HTTP/1.1 and HTTP/2 medians side
+ * by side (grouped bars). Plain data, as every chart of the report.
+ */
+export function versionCharts(list: readonly TransportFigures[]): { name: string; title: string; config: ChartConfiguration }[] {
+  const pairs = versionPairs(list);
+  if (pairs.length === 0) return [];
+  const [h1, h2] = phaseHeads(pairs);
+  const labels = pairs.map((p) => (p.transport === "ws" ? `${p.label} (HTTP/1.1+TLS in the HTTP/2 phase)` : p.label));
+  const median = (f: TransportFigures, pick: Pick): number => spreadAcross(f, pick)?.median ?? 0;
+  const grouped = (heading: string, unit: string, pick: Pick): ChartConfiguration => ({
+    type: "bar",
+    data: {
+      labels,
+      datasets: [
+        { label: h1, backgroundColor: "#9e9e9e", data: pairs.map((p) => median(p.h1, pick)) },
+        { label: h2, backgroundColor: "#1f77b4", data: pairs.map((p) => median(p.h2, pick)) },
+      ],
+    },
+    options: {
+      plugins: { title: { display: true, text: heading } },
+      scales: { y: { beginAtZero: true, title: { display: true, text: unit } } },
+    },
+  });
+  return [
+    {
+      name: "http-versions-bytes",
+      title: "Bytes per message on HTTP/1.1 and HTTP/2",
+      config: grouped(`Bytes on the wire per delivered message, both directions: ${h1} and ${h2} (medians)`, "bytes", (f) => total(f.bytesPerMessage)),
+    },
+    {
+      name: "http-versions-cpu",
+      title: "Server CPU on HTTP/1.1 and HTTP/2",
+      config: grouped(`Server CPU time (user+sys) per 1,000 deliveries: ${h1} and ${h2} (medians)`, "ms", (f) => f.serverCpuMsPer1000),
+    },
+  ];
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { BenchResults, TransportRun } from "../../scripts/bench/results.js";
 import { wireFor, type HttpVersion } from "../../scripts/bench/wire.js";
+import { charts } from "../../scripts/report/charts.js";
 import { insights } from "../../scripts/report/insights.js";
 import { renderMarkdown } from "../../scripts/report/render-md.js";
 import { spreadOf } from "../../scripts/report/spread.js";
@@ -104,5 +105,18 @@ describe("HTTP/1.1 and HTTP/2 side by side", () => {
       "**⚠ SSE · HTTP/2: the server counted 4 requests over HTTP/1.1 in this phase: it did not measure only HTTP/2.**",
     ]);
     expect(wireProblems(list)).toEqual([]);
+  });
+
+  it("draws each transport's two versions side by side, only for a run of both", () => {
+    const named = charts(r).filter((c) => c.name.startsWith("http-versions"));
+    expect(named.map((c) => [c.name, c.png])).toEqual([
+      ["http-versions-bytes", true],
+      ["http-versions-cpu", true],
+    ]);
+    const bytes = named[0]?.config.data;
+    expect(bytes?.datasets.map((d) => d.label)).toEqual(["HTTP/1.1", "HTTP/2"]);
+    // Polling: 640 B per message on HTTP/1.1, half on HTTP/2.
+    expect([bytes?.datasets[0]?.data[0], bytes?.datasets[1]?.data[0]]).toEqual([640, 320]);
+    expect(charts(repeatedFixture()).some((c) => c.name.startsWith("http-versions"))).toBe(false);
   });
 });
