@@ -5,6 +5,7 @@ import type { LabConfig } from "./config.js";
 import { dashboardPlugin } from "./dashboard.js";
 import { answerExpectation, clientErrorHandler, countClientErrors, frameworkErrors, installErrorHandlers } from "./errors.js";
 import { Feed } from "./feed.js";
+import { http2RequestTimeout } from "./limits/h2-request-timeout.js";
 import { installHeldConnectionLimits } from "./limits/held-connections.js";
 import { installPublishRateLimit } from "./limits/rate-limit.js";
 import { guardUpgrade } from "./limits/upgrade-guard.js";
@@ -25,6 +26,7 @@ import { publishPlugin } from "./transports/publish.js";
 import { ssePlugin } from "./transports/sse.js";
 import { streamPlugin } from "./transports/stream.js";
 import { wsPlugin } from "./transports/ws.js";
+import { stompWsPlugin } from "./stomp/stomp-ws.js";
 
 export interface BuildOptions {
   logger?: FastifyServerOptions["logger"];
@@ -81,7 +83,17 @@ export async function buildApp(config: LabConfig, options: BuildOptions = {}): P
   // slot is taken last, once nothing else can refuse.
   installRequestGate(
     app,
-    [identifyForMeter, guardUpgrade, selfCaptureCheck(selfCaptures), shutdownCheck, security.host, security.origin, security.nosniff, held.check],
+    [
+      identifyForMeter,
+      guardUpgrade,
+      http2RequestTimeout(config),
+      selfCaptureCheck(selfCaptures),
+      shutdownCheck,
+      security.host,
+      security.origin,
+      security.nosniff,
+      held.check,
+    ],
     [countClientErrors(stats), held.afterResponse],
   );
   await installCors(app);
@@ -94,6 +106,7 @@ export async function buildApp(config: LabConfig, options: BuildOptions = {}): P
     streamPlugin,
     ssePlugin,
     wsPlugin,
+    stompWsPlugin,
     statsPlugin,
     healthPlugin,
     dashboardPlugin,

@@ -207,6 +207,26 @@ describe("refusals before any route on HTTP/2", () => {
     expect(warnings).toEqual([]);
   });
 
+  it("a request body that never ends gets 408 on its stream, then the stream is reset, and nothing is logged as an error", async () => {
+    const server = await start({ requestTimeoutMs: 300, headersTimeoutMs: 300 });
+    const client = await connect(server);
+    const stream = client.session.request({ ":method": "POST", ":path": "/api/messages", "content-type": "application/json" }, { endStream: false });
+    stream.on("error", () => undefined);
+    let status = 0;
+    let body = "";
+    stream.on("response", (head) => (status = Number(head[":status"])));
+    stream.setEncoding("utf8");
+    stream.on("data", (chunk: string) => (body += chunk));
+    stream.write('{"from":');
+    await new Promise((resolve) => stream.once("close", resolve));
+    expect(status).toBe(408);
+    expect(JSON.parse(body)).toMatchObject({ error: "request_timeout" });
+    expect(stream.rstCode).toBe(NGHTTP2_NO_ERROR);
+    expect(server.app.lab.feed.retained).toBe(0);
+    expect((await client.get("/api/poll")).status).toBe(200);
+    expect(server.errors).toEqual([]);
+  });
+
   it("a long poll whose client resets its stream releases its slot and counts a disconnect", async () => {
     const server = await start({ longPollDefaultMs: 60_000 });
     const client = await connect(server);
