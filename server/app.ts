@@ -26,7 +26,6 @@ import { publishPlugin } from "./transports/publish.js";
 import { ssePlugin } from "./transports/sse.js";
 import { streamPlugin } from "./transports/stream.js";
 import { wsPlugin } from "./transports/ws.js";
-import { stompWsPlugin } from "./stomp/stomp-ws.js";
 
 export interface BuildOptions {
   logger?: FastifyServerOptions["logger"];
@@ -106,7 +105,6 @@ export async function buildApp(config: LabConfig, options: BuildOptions = {}): P
     streamPlugin,
     ssePlugin,
     wsPlugin,
-    stompWsPlugin,
     statsPlugin,
     healthPlugin,
     dashboardPlugin,
