@@ -4,10 +4,12 @@ import WebSocket from "ws";
 import { NdjsonParser } from "../../protocol/ndjson.js";
 import { SseParser } from "../../protocol/sse.js";
 import type { ChatMessage, PollResponse, ResetSignal, ServerFrame } from "../../protocol/types.js";
+import { H2Client } from "../helpers/h2-client.js";
 import { freePort, startChildServer, type ChildServer } from "../helpers/child-server.js";
 
 /**
- * A server restart loses the in-memory history. Subscribers that come back to the fresh process,
+ * A server restart loses the in-memory history (checked on HTTP/1.1 and, for every transport but
+ * WebSocket, on HTTP/2). Subscribers that come back to the fresh process,
  * on the same address, with a cursor from the old one must get the explicit reset signal at once:
  * never a hang, never a silent skip into unrelated messages.
  */
@@ -58,7 +60,9 @@ it("a cursor from before a restart gets an explicit reset on every transport, at
   const cursor = old?.id ?? 0;
   await before.stop();
 
-  const after = await startChildServer(port);
+  // The new process serves HTTP/2 too, on a TLS port: a cursor from before is reset there as well.
+  const tlsPort = await freePort();
+  const after = await startChildServer(port, { LAB_TLS_PORT: String(tlsPort) });
   running.push(after);
   const fresh = await publish(after.url, "first after restart");
   const check = (reset: ResetSignal | undefined): void => {
@@ -85,5 +89,19 @@ it("a cursor from before a restart gets an explicit reset on every transport, at
   });
   ws.terminate();
   check(wsFirst as ResetSignal);
+
+  const h2 = await H2Client.connect(`https://127.0.0.1:${tlsPort}`);
+  check((JSON.parse((await h2.get(`/api/poll?after=${cursor}`)).body) as PollResponse).reset);
+  check((JSON.parse((await h2.get(`/api/long-poll?after=${cursor}&timeout=30000`)).body) as PollResponse).reset);
+  for (const [path, headers] of [
+    [`/api/stream?after=${cursor}`, {}],
+    ["/api/sse", { "last-event-id": String(cursor) }],
+  ] as const) {
+    const held = await h2.open(path, { headers });
+    await held.waitFor((s) => s.frames.length > 0, `the first frame of ${path} over HTTP/2`, 3_000);
+    check(held.frames[0] as ResetSignal);
+    held.close();
+  }
+  h2.close();
   expect(Date.now() - started).toBeLessThan(5_000);
 }, 60_000);
