@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { apiError } from "../errors.js";
+import { isHttp2 } from "../transports/http2-stream.js";
 
 /**
  * Answer a refused request with `{error, message}`. A refused WebSocket upgrade is answered as plain
@@ -7,7 +8,9 @@ import { apiError } from "../errors.js";
  * answer says `Connection: close` and the socket is ended once the answer is written.
  */
 export function refuse(request: FastifyRequest, reply: FastifyReply, status: number, message: string): FastifyReply {
-  if (request.headers.upgrade !== undefined) {
+  // HTTP/2 has no upgrades (nghttp2 resets a stream that carries an Upgrade header), and its
+  // `socket` is the connection every other stream shares: nothing to end there.
+  if (request.headers.upgrade !== undefined && !isHttp2(request.raw)) {
     const socket = request.raw.socket;
     reply.header("connection", "close");
     reply.raw.once("finish", () => socket.end());
