@@ -7,9 +7,26 @@
 export const TRANSPORTS = ["poll", "long-poll", "stream", "sse", "ws"] as const;
 export type Transport = (typeof TRANSPORTS)[number];
 
-/** Metering keys: the five subscribe transports plus HTTP publishing (`POST /api/messages`). */
-export const METERED = [...TRANSPORTS, "publish"] as const;
+/**
+ * STOMP 1.2 frames over the same feed (server/stomp/): over a plain WebSocket (`/api/stomp`) and over
+ * SockJS (`/chat`), each metered on its own.
+ */
+export const STOMP_TRANSPORTS = ["stomp-ws", "stomp-sockjs"] as const;
+export type StompTransport = (typeof STOMP_TRANSPORTS)[number];
+
+export const STOMP_LABELS: Record<StompTransport, string> = {
+  "stomp-ws": "STOMP over WebSocket",
+  "stomp-sockjs": "STOMP over SockJS",
+};
+
+/** Metering keys: the five subscribe transports, HTTP publishing (`POST /api/messages`), then STOMP's two. */
+export const METERED = [...TRANSPORTS, "publish", ...STOMP_TRANSPORTS] as const;
 export type Metered = (typeof METERED)[number];
+
+/** One of the five transports (not publishing, not STOMP). */
+export function isTransport(key: Metered): key is Transport {
+  return (TRANSPORTS as readonly Metered[]).includes(key);
+}
 
 export const TRANSPORT_LABELS: Record<Transport, string> = {
   poll: "Polling",

@@ -26,6 +26,7 @@ import { publishPlugin } from "./transports/publish.js";
 import { ssePlugin } from "./transports/sse.js";
 import { streamPlugin } from "./transports/stream.js";
 import { wsPlugin } from "./transports/ws.js";
+import { stompWsPlugin } from "./stomp/stomp-ws.js";
 
 export interface BuildOptions {
   logger?: FastifyServerOptions["logger"];
@@ -105,6 +106,7 @@ export async function buildApp(config: LabConfig, options: BuildOptions = {}): P
     streamPlugin,
     ssePlugin,
     wsPlugin,
+    stompWsPlugin,
     statsPlugin,
     healthPlugin,
     dashboardPlugin,

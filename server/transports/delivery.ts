@@ -1,4 +1,4 @@
-import type { Metered } from "../../protocol/types.js";
+import type { Metered, StompTransport } from "../../protocol/types.js";
 import type { ResetSignal } from "../../protocol/types.js";
 import type { LabDeps } from "../deps.js";
 import type { FeedEntry } from "../feed.js";
@@ -26,7 +26,7 @@ export interface Sink {
 
 /** A transport's bytes for each thing it sends; a message's bytes are made once and shared. */
 export interface WireFormat {
-  transport: Extract<Metered, "stream" | "sse" | "ws">;
+  transport: Extract<Metered, "stream" | "sse" | "ws"> | StompTransport;
   message(entry: FeedEntry): Buffer;
   reset(signal: ResetSignal): Buffer;
   /** Sent to a connection silent for about `heartbeatMs`; null where the transport keeps itself alive (WebSocket pings). */
@@ -52,13 +52,19 @@ export class Delivery {
   /** One timer for every connection, running while there are any (see `sweepHeartbeats`). */
   private heartbeats: NodeJS.Timeout | null = null;
 
+  /**
+   * `foldedByOwner`: the owner calls `flushCounts` from a refresher of its own, for deliveries made
+   * and dropped while the server runs (STOMP keeps one per subscription id), which must not each
+   * leave a refresher behind in the stats.
+   */
   constructor(
     readonly deps: Deps,
     readonly format: WireFormat,
+    foldedByOwner = false,
   ) {
     // Deliveries are counted per subscription and folded into the stats when they are read: no
     // per-delivery work on the counters' maps.
-    deps.stats.addRefresher(() => this.flushCounts());
+    if (!foldedByOwner) deps.stats.addRefresher(() => this.flushCounts());
   }
 
   /** Start delivering to `sink` after `after`; call `closed()` on the result when the connection closes. */
@@ -115,7 +121,7 @@ export class Delivery {
     }
   }
 
-  private flushCounts(): void {
+  flushCounts(): void {
     for (const subscription of this.live) subscription.flushCount();
   }
 }

@@ -104,7 +104,7 @@ describe("pipelined requests on one socket are metered per request", () => {
   const closeAndCompare = async (client: string, ...sessions: Session[]): Promise<Record<HttpTransport, Counted>> => {
     for (const { socket } of sessions) await socket.end();
     await waitFor(() => METERED.every((t) => server.app.lab.stats.transports[t].open === 0), "every open gauge back to 0");
-    expect(await openGauges()).toEqual({ poll: 0, "long-poll": 0, stream: 0, sse: 0, ws: 0, publish: 0 });
+    expect(await openGauges()).toEqual({ poll: 0, "long-poll": 0, stream: 0, sse: 0, ws: 0, publish: 0, "stomp-ws": 0, "stomp-sockjs": 0 });
     const counted = sum(sessions.map(({ socket, steps }) => clientCount(steps, socket.bytes)));
     expect(await serverCount(client)).toEqual(counted);
     for (const { socket, steps } of sessions) expect(socket.sent).toBe(steps.reduce((n, s) => n + s.bytes.length, 0));
@@ -129,7 +129,7 @@ describe("pipelined requests on one socket are metered per request", () => {
   it("a held long poll with a poll and a stream queued behind it: all three open, then closed with the socket", async () => {
     const session = pipeline(get("long-poll", `client=lp&after=${last}&timeout=30000`), get("poll", "client=lp"), get("stream", "client=lp"));
     await waitFor(() => server.app.lab.stats.transports.stream.requests === 1 && server.app.lab.feed.subscriberCount === 2, "all three requests parsed");
-    expect(await openGauges()).toEqual({ poll: 1, "long-poll": 1, stream: 1, sse: 0, ws: 0, publish: 0 });
+    expect(await openGauges()).toEqual({ poll: 1, "long-poll": 1, stream: 1, sse: 0, ws: 0, publish: 0, "stomp-ws": 0, "stomp-sockjs": 0 });
     const counted = await closeAndCompare("lp", session);
     // Nothing was answered: the long poll was held and the others queued behind it.
     expect(session.socket.received).toBe(0);
@@ -145,12 +145,12 @@ describe("pipelined requests on one socket are metered per request", () => {
       get("sse", `client=all&after=${last}`),
     );
     await waitFor(() => server.app.lab.feed.subscriberCount === 2, "the long poll and SSE subscribed");
-    expect(await openGauges()).toEqual({ poll: 1, "long-poll": 1, stream: 0, sse: 1, ws: 0, publish: 0 });
+    expect(await openGauges()).toEqual({ poll: 1, "long-poll": 1, stream: 0, sse: 1, ws: 0, publish: 0, "stomp-ws": 0, "stomp-sockjs": 0 });
     const publisher = pipeline(post("client=all", "wake"), get("stream", "client=all"), post("client=all", "again"));
     await answered(publisher.socket, 1, '"text":"again"');
     await answered(subscriber.socket, 3, '"text":"again"');
     // The second publish is answered only when the stream ahead of it ends: it is still open.
-    expect(await openGauges()).toEqual({ poll: 0, "long-poll": 0, stream: 1, sse: 1, ws: 0, publish: 1 });
+    expect(await openGauges()).toEqual({ poll: 0, "long-poll": 0, stream: 1, sse: 1, ws: 0, publish: 1, "stomp-ws": 0, "stomp-sockjs": 0 });
     const counted = await closeAndCompare("all", subscriber, publisher);
     expect(counted).toMatchObject({
       poll: { requests: 2, connections: 1 },

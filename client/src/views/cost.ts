@@ -1,4 +1,13 @@
-import { METERED, TRANSPORT_LABELS, TRANSPORTS, type Metered, type StatsResponse, type TransportCounters } from "../../../protocol/types.js";
+import {
+  isTransport,
+  METERED,
+  STOMP_LABELS,
+  TRANSPORT_LABELS,
+  TRANSPORTS,
+  type Metered,
+  type StatsResponse,
+  type TransportCounters,
+} from "../../../protocol/types.js";
 import { fetchStats } from "../api.js";
 import { Chart, TRANSPORT_COLORS } from "../charts.js";
 import { el, formatBytes, formatMs } from "../format.js";
@@ -12,7 +21,7 @@ const TICK_MS = 15_000;
 const UP_COLOR = "#f08c00";
 const DOWN_COLOR = "#495057";
 
-const LABELS: Record<Metered, string> = { ...TRANSPORT_LABELS, publish: "Publish (POST)" };
+const LABELS: Record<Metered, string> = { ...TRANSPORT_LABELS, publish: "Publish (POST)", ...STOMP_LABELS };
 /** Column titles, each also the label a cell shows for itself when the table is stacked on a phone. */
 const COLUMNS = [
   "Transport",
@@ -156,7 +165,7 @@ export function setUpCost(element: HTMLElement): { show(): void; hide(): void } 
       const tab = stats.client?.transports[key];
       const row = el("tr");
       row.dataset.transport = key;
-      const samples = key === "publish" ? [] : delaySamples(key);
+      const samples = isTransport(key) ? delaySamples(key) : [];
       let column = 1;
       const cell = (name: string, text: string, bytes?: number): HTMLElement => {
         const td = el("td", text);
