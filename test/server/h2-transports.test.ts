@@ -104,6 +104,23 @@ describe("held-connection caps on HTTP/2", () => {
     expect(server.errors).toEqual([]);
   });
 
+  it("a connection dropped with held streams on it releases every slot and subscription, and counts each disconnect", async () => {
+    const server = await start({ longPollDefaultMs: 60_000 });
+    const client = await connect(server);
+    await client.open("/api/sse");
+    await client.open("/api/stream");
+    client.session.request({ ":path": `/api/long-poll?after=${server.app.lab.feed.lastId}` }).on("error", () => undefined);
+    await waitFor(() => server.app.heldConnections.size === 3, "three held streams");
+    client.session.destroy();
+    await waitFor(() => server.app.heldConnections.size === 0 && server.app.lab.feed.subscriberCount === 0, "every slot and subscription released");
+    const { transports } = server.app.lab.stats;
+    await waitFor(
+      () => transports.sse.disconnects === 1 && transports.stream.disconnects === 1 && transports["long-poll"].disconnects === 1,
+      "a disconnect counted per stream",
+    );
+    expect(server.errors).toEqual([]);
+  });
+
   it("over the global cap a held stream gets 503 with Retry-After", async () => {
     const server = await start({ maxHeldPerIp: 100, maxHeldConnections: 1, retryAfterSeconds: 3 });
     const client = await connect(server);
