@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { LabDeps } from "./deps.js";
 import { refuse } from "./limits/refuse.js";
 import type { RequestCheck } from "./request-gate.js";
+import { isHttp2 } from "./transports/http2-stream.js";
 
 /**
  * From the first moment of shutdown, nothing new is promised. `closing` is set before any other
@@ -9,7 +10,9 @@ import type { RequestCheck } from "./request-gate.js";
  * is in those answers, and no publish is acknowledged after it: `POST /api/messages` gets 503, a
  * WebSocket send is dropped as its socket closes with 1001. New streams, SSE and WebSockets get 503;
  * polls and long polls are still answered from the history, at once, so a subscriber between two
- * polls can still collect what was acknowledged. Every answer then says `Connection: close`.
+ * polls can still collect what was acknowledged. Every answer then says `Connection: close`; on
+ * HTTP/2 the same 503s apply per stream, and the connection gets GOAWAY once the transports have
+ * closed theirs (SecureListener.close(), in an onClose hook).
  *
  * After every transport has had its preClose (long polls answered, streams ended, WebSockets
  * closed), `shutdownDrainPlugin`, registered last, keeps the listener open for `shutdownDrainMs`
@@ -25,7 +28,7 @@ export function installShutdownGate(app: FastifyInstance, deps: LabDeps): Reques
   return (request, reply) => {
     if (!deps.closing) return undefined;
     // HTTP/2 has no Connection header (it is an error there): its sessions get GOAWAY instead.
-    if (request.raw.httpVersionMajor !== 2) reply.header("connection", "close");
+    if (!isHttp2(request.raw)) reply.header("connection", "close");
     const transport = request.routeOptions.config.transport;
     const refused = (transport === "publish" && request.method === "POST") || transport === "stream" || transport === "sse" || transport === "ws";
     if (!refused) return undefined;
