@@ -165,7 +165,13 @@ export interface ConnectionCounts {
   http1: { open: number; tls: number };
   /** HTTP/2 connections, and the streams open on them (every route's, metered or not). */
   h2: { open: number; streams: number };
+  /** SockJS sessions (`stomp-sockjs`) by the sub-transport that opened them: open now, and opened since start. */
+  sockjs?: Record<SockjsSubTransport, { open: number; opened: number }>;
 }
+
+/** The SockJS transports `/chat` serves (iframe, JSONP and htmlfile ones are not offered). */
+export const SOCKJS_SUB_TRANSPORTS = ["websocket", "xhr-streaming", "xhr-polling", "eventsource"] as const;
+export type SockjsSubTransport = (typeof SOCKJS_SUB_TRANSPORTS)[number];
 
 export type CountersByTransport = Record<Metered, TransportCounters>;
 

@@ -26,6 +26,7 @@ import { publishPlugin } from "./transports/publish.js";
 import { ssePlugin } from "./transports/sse.js";
 import { streamPlugin } from "./transports/stream.js";
 import { wsPlugin } from "./transports/ws.js";
+import { sockjsPlugin } from "./stomp/sockjs.js";
 import { stompWsPlugin } from "./stomp/stomp-ws.js";
 
 export interface BuildOptions {
@@ -107,6 +108,7 @@ export async function buildApp(config: LabConfig, options: BuildOptions = {}): P
     ssePlugin,
     wsPlugin,
     stompWsPlugin,
+    sockjsPlugin,
     statsPlugin,
     healthPlugin,
     dashboardPlugin,

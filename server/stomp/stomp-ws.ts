@@ -13,6 +13,7 @@ import { assertNoDeflate, textFrame } from "../transports/ws-frames.js";
 import { takeHeldSlot } from "./held-slot.js";
 import { CLOSE_GOING_AWAY, CLOSE_TRY_AGAIN_LATER } from "./session.js";
 import { StompSessions } from "./sessions.js";
+import { upgradeHeads } from "./upgrade-heads.js";
 
 /**
  * Only STOMP 1.2 is spoken: a client offering subprotocols must offer this one (an offer of
@@ -40,9 +41,7 @@ export async function stompWsPlugin(app: FastifyInstance, deps: LabDeps): Promis
   const wss = new WebSocketServer(wsOptions);
   const sessions = new StompSessions(deps, "stomp-ws", stompTextFrame, (error) => app.log.error({ err: error }, "stomp frame handling failed"));
   const alive = new WeakMap<WebSocket, boolean>();
-  // What arrived after the upgrade request's head (a client that did not wait for the 101): ws must have it.
-  const heads = new WeakMap<IncomingMessage, Buffer>();
-  app.server.prependListener("upgrade", (request: IncomingMessage, _socket: Duplex, head: Buffer) => heads.set(request, head));
+  const heads = upgradeHeads(app.server);
 
   wss.on("wsClientError", (error: Error, socket: Duplex, request: IncomingMessage) => {
     stats.add("stomp-ws", requestClient(Object.fromEntries(new URL(request.url ?? "/", "http://localhost").searchParams)), "clientErrors");
