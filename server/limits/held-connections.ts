@@ -1,5 +1,5 @@
 import type { Socket } from "node:net";
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, onSendHookHandler } from "fastify";
 import type { Metered } from "../../protocol/types.js";
 import type { LabDeps } from "../deps.js";
 import { requestClient } from "../schemas.js";
@@ -138,9 +138,7 @@ export function installHeldConnectionLimits(app: FastifyInstance, { config, stat
     const transport = request.routeOptions.config.transport;
     if (transport !== undefined && HELD.has(transport) && request.method !== "HEAD") return;
     // On HTTP/2 this step runs only once the stream has closed (Node's compatibility layer emits
-    // the response's `finish` then), so none of its bytes are left; and `request.raw.socket` would
-    // answer for the whole connection. What one HTTP/2 connection can pin is bounded by Node's
-    // `maxSessionMemory` (test/server/h2-limits.test.ts).
+    // the response's `finish` then), so none of its bytes are left: `unreadHttp2Answer` does it.
     if (isHttp2(request.raw)) return;
     const socket = request.raw.socket;
     if (socket.destroyed || !socket.writableNeedDrain || unread.has(socket)) return;
@@ -156,6 +154,31 @@ export function installHeldConnectionLimits(app: FastifyInstance, { config, stat
       slot.release();
     });
   };
+
+  // The same on HTTP/2, per stream, taken as the answer is sent: an answer over the stream's
+  // high-water mark cannot be written without waiting for the client's flow-control window, so it
+  // holds a slot until the stream has taken all of it (`finish`) or closed, and one over the caps
+  // has its stream cancelled instead. A reader holds the slot for about a round trip. Only answers
+  // whose size is known here (strings, buffers) are counted; what else one HTTP/2 connection can
+  // pin is bounded by Node's `maxSessionMemory` (test/server/h2-limits.test.ts).
+  const unreadHttp2Answer: onSendHookHandler = (request, reply, payload, done) => {
+    const stream = http2Stream(reply.raw);
+    const transport = request.routeOptions.config.transport;
+    if (stream === null || (transport !== undefined && HELD.has(transport) && request.method !== "HEAD")) return done(null, payload);
+    const size = typeof payload === "string" ? Buffer.byteLength(payload) : Buffer.isBuffer(payload) ? payload.length : 0;
+    if (size <= stream.writableHighWaterMark || stream.destroyed) return done(null, payload);
+    const slot = held.acquire(clientAddress(request), { destroy: () => cancelStream(stream) });
+    if (typeof slot === "string") {
+      if (transport !== undefined) stats.add(transport, requestClient(request.query), "cutoffs");
+      cancelStream(stream);
+      return done(null, payload);
+    }
+    stream.once("finish", slot.release);
+    stream.once("close", slot.release);
+    done(null, payload);
+  };
+  // Only a server with a TLS listener serves HTTP/2; the plain one pays nothing for it.
+  if (app.secure !== null) app.addHook("onSend", unreadHttp2Answer);
   return { check, afterResponse };
 }
 
