@@ -45,6 +45,7 @@ function shown(f: TransportFigures, pick: Pick, show: (v: number) => string): st
  */
 export function versionRatio(h1: Spread | null, h2: Spread | null): string {
   if (h1 === null || h2 === null) return "–";
+  if (h1.min === h2.min && h1.max === h2.max && h1.median === h2.median) return "equal";
   const r = ratioOf(h2, h1).median;
   const text = r === Number.POSITIVE_INFINITY ? "∞×" : `${r.toFixed(2)}×`;
   return h1.n > 1 && overlaps(h1, h2) ? `${text}, within noise` : text;
@@ -69,6 +70,7 @@ const FIGURES: Figure[] = [
   { name: "framing floor / message", pick: (f) => total(f.floorPerMessage), show: bytes },
   { name: "measured / floor", pick: (f) => f.floorRatio, show: ratio },
   { name: "HTTP requests / message", pick: (f) => f.requestsPerMessage, show: fixed3 },
+  { name: "bytes up / request", pick: (f) => (f.requests > 0 ? f.run.window.client.bytes.up / f.requests : null), show: bytes },
   { name: "TCP connections (client, whole phase)", pick: (f) => f.run.phase.client.connections, show: count },
   { name: "TCP connections (server, whole phase)", pick: (f) => f.run.phase.server.connections, show: count },
   { name: "latency p50", pick: (f) => (f.latency.count > 0 ? f.latency.p50 : null), show: ms },

@@ -65,14 +65,18 @@ describe("HTTP/1.1 and HTTP/2 side by side", () => {
     };
     // Polling's bytes up per message: 40 B × (0.9, 1, 1.2) on HTTP/1.1, half that on HTTP/2.
     expect(row("Polling", "bytes up / message")).toEqual(["**Polling**", "bytes up / message", "40 B (36–48)", "20 B (18–24)", "0.50×"]);
-    expect(row("Polling", "HTTP requests / message")?.[4]).toBe("1.00×, within noise");
+    expect(row("Polling", "HTTP requests / message")?.[4]).toBe("equal");
+    // 40 B up per message over 0.1 requests per message: 400 B a request.
+    expect(row("Polling", "bytes up / request")?.slice(2, 4)).toEqual(["400 B (360–480)", "200 B (180–240)"]);
+    expect(row("SSE", "bytes up / request")?.slice(2, 5)).toEqual(["–", "–", "–"]);
     expect(row("WebSocket", "bytes up / message")?.[0]).toContain("HTTP/1.1+TLS");
   });
 
   it("says within noise only when the repeats' ranges overlap", () => {
     expect(versionRatio(spreadOf([10, 11, 12]), spreadOf([5, 6, 7]))).toBe("0.55×");
     expect(versionRatio(spreadOf([10, 11, 12]), spreadOf([11, 12, 13]))).toBe("1.09×, within noise");
-    expect(versionRatio(spreadOf([10]), spreadOf([10]))).toBe("1.00×");
+    expect(versionRatio(spreadOf([10]), spreadOf([12]))).toBe("1.20×");
+    expect(versionRatio(spreadOf([0, 0]), spreadOf([0, 0]))).toBe("equal");
     expect(versionRatio(null, spreadOf([1]))).toBe("–");
   });
 
