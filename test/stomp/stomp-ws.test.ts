@@ -1,3 +1,4 @@
+import net from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import type { StatsResponse } from "../../protocol/types.js";
@@ -214,6 +215,56 @@ describe("STOMP over WebSocket (/api/stomp)", () => {
       if (i % 50 === 0) await new Promise((resolve) => setImmediate(resolve));
     }
     await waitFor(() => server.app.lab.stats.transports["stomp-ws"].cutoffs === 1, "a cut-off");
+  });
+
+  it("meters every byte of the connection, both ways, as the client's own socket counts them", async () => {
+    server = await startServer();
+    let tcp: net.Socket | undefined;
+    const socket = new WebSocket(`${server.url.replace("http", "ws")}/api/stomp?client=exact`, ["v12.stomp"], {
+      createConnection: (options) => {
+        tcp = net.connect(options as net.NetConnectOpts);
+        return tcp;
+      },
+    });
+    await new Promise((resolve) => socket.once("open", resolve));
+    const frames: string[] = [];
+    socket.on("message", (data: Buffer) => frames.push(data.toString()));
+    socket.send("CONNECT\naccept-version:1.2\n\n\0SUBSCRIBE\nid:0\ndestination:/topic/messages\n\n\0");
+    socket.send('SEND\ndestination:/app/chat\nreceipt:r\n\n{"from":"exact","text":"counted"}\0');
+    await waitFor(() => frames.some((f) => f.startsWith("RECEIPT")), "the receipt");
+    socket.send("DISCONNECT\n\n\0");
+    await new Promise((resolve) => socket.once("close", resolve));
+    await waitFor(() => tcp?.destroyed === true, "the socket closed");
+    await waitFor(() => server.app.lab.stats.client("exact")?.["stomp-ws"].open === 0, "the request ended");
+    const counters = server.app.lab.stats.client("exact")?.["stomp-ws"];
+    expect(counters?.bytesIn).toBe(tcp?.bytesWritten);
+    expect(counters?.bytesOut).toBe(tcp?.bytesRead);
+    expect(counters?.delivered).toBe(1);
+  });
+
+  it("refuses a SEND over the shared publish budget with an ERROR frame, then closes with 1008", async () => {
+    server = await startServer({ publishRateMax: 2 });
+    const client = await open("?client=flood");
+    await client.connect();
+    const send = (receipt: string): void => client.send(`SEND\ndestination:/app/chat\nreceipt:${receipt}\n\n{"from":"a","text":"b"}\0`);
+    send("1");
+    send("2");
+    send("3");
+    expect(header(await client.nextFrame(), "receipt-id")).toBe("1");
+    expect(header(await client.nextFrame(), "receipt-id")).toBe("2");
+    const error = await client.nextFrame();
+    expect(error.command).toBe("ERROR");
+    expect(header(error, "message")).toContain("publish rate limit");
+    expect(header(error, "receipt-id")).toBe("3");
+    expect(await client.closed).toBe(1008);
+    expect(server.app.lab.stats.client("flood")?.["stomp-ws"].refused).toBe(1);
+    // The budget is the address's, shared with HTTP publishing.
+    const response = await fetch(`${server.url}/api/messages`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: '{"from":"a","text":"b"}',
+    });
+    expect(response.status).toBe(429);
   });
 
   it("closes its connections with 1001 when the server shuts down", async () => {
