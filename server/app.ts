@@ -29,6 +29,9 @@ import { wsPlugin } from "./transports/ws.js";
 import { sockjsPlugin } from "./stomp/sockjs.js";
 import { stompWsPlugin } from "./stomp/stomp-ws.js";
 
+/** How long an idle keep-alive connection (HTTP/1.1) or an HTTP/2 connection without streams is kept. */
+const KEEP_ALIVE_MS = 72_000;
+
 export interface BuildOptions {
   logger?: FastifyServerOptions["logger"];
   /** Serve the app over TLS too (HTTP/2 and HTTP/1.1): `app.secure.listen()` then opens the port. */
@@ -49,7 +52,7 @@ export async function buildApp(config: LabConfig, options: BuildOptions = {}): P
     bodyLimit: config.bodyLimit,
     // Held long polls and streams must never be cut by a server timeout.
     connectionTimeout: 0,
-    keepAliveTimeout: 72_000,
+    keepAliveTimeout: KEEP_ALIVE_MS,
     // Slowloris: a client must finish its request headers, and its whole request, in time. Node
     // only times the request itself, so a held response (long poll, stream, SSE) or an upgraded
     // WebSocket is never cut by these.
@@ -70,7 +73,7 @@ export async function buildApp(config: LabConfig, options: BuildOptions = {}): P
   const deps: LabDeps = { selfCaptures, config, feed: new Feed(config.historySize, config.recentLimit), stats, meter: new SocketMeter(stats), closing: false };
 
   app.decorate("lab", deps);
-  const secure = options.certificate === undefined ? null : new SecureListener(app, options.certificate, config.headersTimeoutMs);
+  const secure = options.certificate === undefined ? null : new SecureListener(app, options.certificate, config.headersTimeoutMs, KEEP_ALIVE_MS);
   app.decorate("secure", secure);
   // After the plain listener has closed (long polls answered, streams ended): HTTP/2 clients get GOAWAY.
   if (secure !== null) app.addHook("onClose", () => secure.close());

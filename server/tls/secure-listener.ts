@@ -55,6 +55,12 @@ export class SecureListener {
   private readonly sockets = new Set<Socket>();
   private pendingPeer: { address: string; port: number } | undefined;
   private pendingWire: H2Wire | undefined;
+  /**
+   * An HTTP/2 connection without a stream for this long is closed (GOAWAY), as the plain listener
+   * closes an idle keep-alive connection: otherwise a client could hold sockets for good by opening
+   * connections and never a stream. Read when a connection opens.
+   */
+  idleTimeoutMs: number;
   /** Called with each HTTP/2 connection's plaintext stream, before the session reads from it. */
   onHttp2Connection: ((wire: H2Wire, tcp: Socket) => void) | null = null;
 
@@ -62,7 +68,9 @@ export class SecureListener {
     private readonly app: FastifyInstance,
     certificate: Certificate,
     private readonly handshakeTimeoutMs: number,
+    idleTimeoutMs: number,
   ) {
+    this.idleTimeoutMs = idleTimeoutMs;
     const secureContext = tls.createSecureContext({ key: certificate.key, cert: certificate.cert });
     this.h2 = http2.createServer({ settings: { enableConnectProtocol: false } });
     this.h2.on("session", (session) => {
@@ -71,6 +79,15 @@ export class SecureListener {
       this.sessions.add(session);
       session.once("close", () => this.sessions.delete(session));
       session.on("error", () => session.destroy());
+      let streams = 0;
+      session.on("stream", (stream) => {
+        streams++;
+        stream.once("close", () => streams--);
+      });
+      // Fires after that long without a frame either way; a held stream's heartbeats keep it quiet.
+      session.setTimeout(this.idleTimeoutMs, () => {
+        if (streams === 0) session.close();
+      });
     });
     this.h2.on("checkExpectation", answerExpectation);
     this.h2.on("request", (request, response) => app.routing(request as unknown as IncomingMessage, response as unknown as ServerResponse));

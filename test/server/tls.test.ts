@@ -121,3 +121,36 @@ describe("development certificate", () => {
     expect(configured.cert).toBe(readFileSync(join(dir, "c.pem"), "utf8"));
   });
 });
+
+describe("idle HTTP/2 connections", () => {
+  it("are closed with GOAWAY after the keep-alive time without a stream, not while a stream is open", async () => {
+    const secure = server.app.secure;
+    if (secure === null) throw new Error("no TLS listener");
+    const before = secure.idleTimeoutMs;
+    secure.idleTimeoutMs = 300;
+    try {
+      const idle = http2.connect(secureUrl, { rejectUnauthorized: false });
+      const goaway = new Promise<void>((resolve) => idle.once("goaway", () => resolve()));
+      await new Promise((resolve) => idle.once("connect", resolve));
+
+      // A second connection holds a long poll longer than the idle time: it must not be closed.
+      const busy = http2.connect(secureUrl, { rejectUnauthorized: false });
+      let busyGoaway = false;
+      busy.once("goaway", () => (busyGoaway = true));
+      const poll = busy.request({ ":path": `/api/long-poll?after=${server.app.lab.feed.lastId}&timeout=1500` });
+      poll.setEncoding("utf8");
+      let answer = "";
+      poll.on("data", (chunk: string) => (answer += chunk));
+      const answered = new Promise<void>((resolve) => poll.once("end", () => resolve()));
+
+      await goaway;
+      await answered;
+      expect(JSON.parse(answer)).toMatchObject({ messages: [] });
+      expect(busyGoaway).toBe(false);
+      idle.destroy();
+      busy.destroy();
+    } finally {
+      secure.idleTimeoutMs = before;
+    }
+  });
+});
