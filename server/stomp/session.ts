@@ -122,9 +122,18 @@ export class StompSession {
   /**
    * The heart-beat sweep, every `periodMs` (a quarter of the shortest interval any session can
    * negotiate): an end of line to a client that has had nothing for about its interval, and an
-   * ERROR then close to one silent past its interval and margin (heart-beat.ts).
+   * ERROR then close to one silent past its interval and margin (heart-beat.ts), or one that has
+   * not sent CONNECT within the headers timeout.
    */
   sweep(periodMs: number): void {
+    if (this.state === "awaiting-connect") {
+      // A connection that never says CONNECT holds a slot for nothing: it gets as long as an HTTP
+      // client gets for its request headers.
+      this.inSilentMs += periodMs;
+      const limit = this.context.deps.config.headersTimeoutMs;
+      if (this.inSilentMs > limit) this.refuse(`no CONNECT frame within ${limit} ms`);
+      return;
+    }
     if (this.state !== "connected") return;
     const { outgoingMs, incomingMs } = this.heartBeats;
     if (outgoingMs > 0) {
@@ -213,6 +222,7 @@ export class StompSession {
     const offered: [number, number] = [this.context.deps.config.heartbeatMs, this.context.deps.config.heartbeatMs];
     this.heartBeats = negotiateHeartBeats(asked, offered);
     this.state = "connected";
+    this.inSilentMs = 0;
     this.control(
       encodeFrame("CONNECTED", [
         ["version", "1.2"],

@@ -10,6 +10,7 @@ import type { Connection, Server, ServerOptions } from "sockjs";
  *   server. Installed there, it removes every other `request` and `upgrade` listener and calls them
  *   only for the paths it does not take, so the lab's meter would never see a SockJS request; the lab
  *   routes `/chat` through Fastify instead (gate, meter, caps) and hands the request to this handler.
+ * - `listener.app.handle_500`: how SockJS answers its own deliberate 500s (see `sockjsHandler`).
  * - `faye_server_options`: passed to faye-websocket, which otherwise accepts 64 MiB messages.
  * - A connection's unsent bytes: SockJS queues messages in its session (`_session.send_buffer`) while
  *   no request is attached to take them (between two polls), then writes them to the attached
@@ -21,8 +22,22 @@ export interface FullServerOptions extends ServerOptions {
   faye_server_options?: { maxLength?: number };
 }
 
+interface Listener {
+  getHandler(): SockjsHandler;
+  app: { handle_500?: (request: IncomingMessage, response: ServerResponse, error: { message?: string }) => boolean };
+}
+
 export function sockjsHandler(server: Server, options?: FullServerOptions): SockjsHandler {
-  return (server as Server & { listener(options?: FullServerOptions): { getHandler(): SockjsHandler } }).listener(options).getHandler();
+  const listener = (server as Server & { listener(options?: FullServerOptions): Listener }).listener(options);
+  // The SockJS protocol answers a send without a payload, or with broken JSON, with 500; SockJS
+  // throws those as `{status: 500}` and looks for a `handle_500` before its generic error answer
+  // (which real exceptions still get). They are the client's mistakes: 400 here, as everywhere.
+  listener.app.handle_500 = (_request, response, error) => {
+    response.writeHead(400, { "content-type": "text/plain; charset=UTF-8" });
+    response.end(error.message ?? "");
+    return true;
+  };
+  return listener.getHandler();
 }
 
 interface SessionInternals {

@@ -42,8 +42,12 @@ export async function sockjsPlugin(app: FastifyInstance, deps: LabDeps): Promise
     prefix: SOCKJS_PREFIX,
     // SockJS's own `h` frames keep its HTTP streams alive through proxies, at the streams' period.
     heartbeat_delay: config.heartbeatMs,
-    // SockJS logs every request, and a client's mistakes at "error": none of it is the server's.
-    log: (severity, line) => app.log.debug({ severity }, `sockjs: ${line}`),
+    // SockJS logs every request, and a client's mistakes at "error": only an exception in its own
+    // code (which it answers with 500) is the server's.
+    log: (severity, line) => {
+      if (line.startsWith("Exception on")) app.log.error({ severity }, `sockjs: ${line}`);
+      else app.log.debug({ severity }, `sockjs: ${line}`);
+    },
   });
   const handle = sockjsHandler(server, { faye_server_options: { maxLength: config.wsMaxPayload } });
   const heads = upgradeHeads(app.server);

@@ -47,4 +47,13 @@ describe("SockJS xhr-polling, driven by hand", () => {
     expect((await sockjs("rawsess2/xhr")).text).toBe('c[1000,"STOMP error"]\n');
     expect(server.app.lab.stats.transports["stomp-sockjs"].clientErrors).toBe(1);
   });
+
+  it("answers a send that is not a JSON array of strings with 400, not SockJS's 500", async () => {
+    server = await startServer();
+    await sockjs("rawsess3/xhr");
+    const response = await fetch(`${server.url}/chat/000/rawsess3/xhr_send`, { method: "POST", headers: { "content-type": "text/plain" }, body: "[broken" });
+    expect(response.status).toBe(400);
+    expect(await response.text()).toBe("Broken JSON encoding.");
+    expect(server.app.lab.stats.transports["stomp-sockjs"].clientErrors).toBe(1);
+  });
 });

@@ -133,6 +133,17 @@ describe("STOMP over WebSocket (/api/stomp)", () => {
     await waitFor(() => server.app.lab.stats.client("bad")?.["stomp-ws"].clientErrors === 1, "one client error");
   });
 
+  it("closes a connection that never sends CONNECT after the headers timeout", async () => {
+    server = await startServer({ heartbeatMs: 100, headersTimeoutMs: 300 });
+    const idle = await open("?client=idle");
+    const started = Date.now();
+    const error = await idle.nextFrame(2_000);
+    expect(header(error, "message")).toContain("no CONNECT frame within 300 ms");
+    await idle.closed;
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+    expect(server.app.lab.stats.client("idle")?.["stomp-ws"].clientErrors).toBe(1);
+  });
+
   it("refuses a frame before CONNECT and a client that accepts only STOMP 1.0/1.1", async () => {
     server = await startServer();
     const early = await open();
@@ -221,10 +232,10 @@ describe("STOMP over WebSocket (/api/stomp)", () => {
     server = await startServer();
     let tcp: net.Socket | undefined;
     const socket = new WebSocket(`${server.url.replace("http", "ws")}/api/stomp?client=exact`, ["v12.stomp"], {
-      createConnection: (options) => {
-        tcp = net.connect(options as net.NetConnectOpts);
+      createConnection: ((options: net.NetConnectOpts) => {
+        tcp = net.connect(options);
         return tcp;
-      },
+      }) as typeof net.createConnection,
     });
     await new Promise((resolve) => socket.once("open", resolve));
     const frames: string[] = [];
