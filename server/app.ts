@@ -5,6 +5,7 @@ import type { LabConfig } from "./config.js";
 import { dashboardPlugin } from "./dashboard.js";
 import { answerExpectation, clientErrorHandler, countClientErrors, frameworkErrors, installErrorHandlers } from "./errors.js";
 import { Feed } from "./feed.js";
+import { installNetworkLink } from "./network-link.js";
 import { http2RequestTimeout } from "./limits/h2-request-timeout.js";
 import { installHeldConnectionLimits } from "./limits/held-connections.js";
 import { installPublishRateLimit } from "./limits/rate-limit.js";
@@ -102,6 +103,7 @@ export async function buildApp(config: LabConfig, options: BuildOptions = {}): P
   );
   await installCors(app);
   await installPublishRateLimit(app, deps);
+  await installNetworkLink(app);
   for (const plugin of [
     adminPlugin,
     publishPlugin,

@@ -1,3 +1,5 @@
+import { PROFILE_NAMES, isProfileName, type ProfileName } from "../scripts/net/profiles.js";
+
 /**
  * Every limit and default of the server in one place, read from the environment once at start.
  * Tests and the benchmark pass overrides to `resolveConfig` instead of touching process.env.
@@ -82,6 +84,14 @@ export interface LabConfig {
   maxWireCaptures: number;
   /** Enables `POST /api/admin/drop` (server-side connection drops for fault tests). Never on in production. */
   adminHooks: boolean;
+  /**
+   * A profile name from scripts/net/profiles.ts: the lab is then also served through the link
+   * emulator on `networkPort` (loopback), so a browser can watch the transports on a slow line.
+   * Empty (or "off"): no second port.
+   */
+  networkProfile: string;
+  /** The emulated link's port, on loopback; 0 picks a free one. Only used with `networkProfile`. */
+  networkPort: number;
 }
 
 export const DEFAULTS: LabConfig = {
@@ -120,6 +130,8 @@ export const DEFAULTS: LabConfig = {
   allowedHosts: "",
   maxWireCaptures: 4,
   adminHooks: false,
+  networkProfile: "",
+  networkPort: 3100,
 };
 
 /** Environment variable for each setting (HOST and PORT as usual, the rest prefixed LAB_). */
@@ -159,6 +171,8 @@ export const ENV_NAMES: Record<keyof LabConfig, string> = {
   allowedHosts: "LAB_ALLOWED_HOSTS",
   maxWireCaptures: "LAB_MAX_WIRE_CAPTURES",
   adminHooks: "LAB_ADMIN_HOOKS",
+  networkProfile: "LAB_NETWORK_PROFILE",
+  networkPort: "LAB_NETWORK_PORT",
 };
 
 export class ConfigError extends Error {
@@ -246,6 +260,7 @@ function check(config: LabConfig): void {
   }
   allowedOriginList(config);
   allowedHostList(config);
+  checkNetworkLink(config);
   if (config.longPollDefaultMs > config.longPollMaxMs) {
     throw new ConfigError("LAB_LONG_POLL_DEFAULT_MS must not exceed LAB_LONG_POLL_MAX_MS");
   }
@@ -281,4 +296,24 @@ export function allowedHostList(config: Pick<LabConfig, "allowedHosts">): string
     }
   }
   return list;
+}
+
+/** The profile the second port runs through, or null when there is none ("" or "off"); ConfigError for an unknown name. */
+export function networkProfileName(config: Pick<LabConfig, "networkProfile">): ProfileName | null {
+  const name = config.networkProfile.trim().toLowerCase();
+  if (name === "" || name === "off") return null;
+  if (!isProfileName(name)) {
+    throw new ConfigError(`LAB_NETWORK_PROFILE: unknown profile "${config.networkProfile}"; known profiles: ${PROFILE_NAMES.join(", ")} (or off)`);
+  }
+  return name;
+}
+
+function checkNetworkLink(config: LabConfig): void {
+  const name = networkProfileName(config);
+  if (!Number.isSafeInteger(config.networkPort) || config.networkPort < 0 || config.networkPort > 65_535) {
+    throw new ConfigError(`LAB_NETWORK_PORT must be 0..65535 (0: a free port), got ${config.networkPort}`);
+  }
+  if (name !== null && config.networkPort !== 0 && (config.networkPort === config.port || config.networkPort === config.tlsPort)) {
+    throw new ConfigError(`LAB_NETWORK_PORT (${config.networkPort}) must differ from PORT and LAB_TLS_PORT: the link sits in front of the plain port`);
+  }
 }

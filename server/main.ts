@@ -1,5 +1,7 @@
 import { buildApp } from "./app.js";
 import { ConfigError, type LabConfig, resolveConfig } from "./config.js";
+import { describeProfile } from "../scripts/net/profiles.js";
+import { networkLinkOptions } from "./network-link.js";
 import { loadCertificate } from "./tls/certificate.js";
 
 /** Start the lab from the environment; stop cleanly on SIGINT/SIGTERM within the grace time. */
@@ -27,6 +29,12 @@ async function main(): Promise<void> {
       console.log("  a browser will warn that it is not trusted (NET::ERR_CERT_AUTHORITY_INVALID): expected on loopback;");
       console.log(`  accept it once, or trust that file. SHA-256 ${certificate.fingerprint}`);
     }
+  }
+  const linkOptions = networkLinkOptions(config);
+  if (linkOptions !== null) {
+    const link = await app.networkLink.open(linkOptions);
+    console.log(`transport lab through the "${linkOptions.name}" link emulator on ${link.url} (${describeProfile(link.profile)})`);
+    console.log("  every byte to and from that port is delayed and paced as on that line; open the dashboard there to compare the transports");
   }
 
   let stopping = false;
