@@ -15,13 +15,13 @@ import { upgradeHeads } from "./upgrade-heads.js";
 
 export const SOCKJS_PREFIX = "/chat";
 
-/** The URL segment of each session transport served, and the sub-transport it opens (null: it opens none). */
-const SESSION_PATHS: Record<string, SockjsSubTransport | null> = {
-  websocket: "websocket",
-  xhr_streaming: "xhr-streaming",
-  xhr: "xhr-polling",
-  eventsource: "eventsource",
-  xhr_send: null,
+/** The URL segment of each session transport served, the sub-transport it opens (null: it opens none), and its method. */
+const SESSION_PATHS: Record<string, { opens: SockjsSubTransport | null; method: "GET" | "POST" }> = {
+  websocket: { opens: "websocket", method: "GET" },
+  xhr_streaming: { opens: "xhr-streaming", method: "POST" },
+  xhr: { opens: "xhr-polling", method: "POST" },
+  eventsource: { opens: "eventsource", method: "GET" },
+  xhr_send: { opens: null, method: "POST" },
 };
 const SESSION_URL = /^\/chat\/[^/.]+\/([^/.]+)\/([a-z_]+)\/?$/;
 /** Unsent bytes above which a write asks the delivery core to wait (Node's default high-water mark). */
@@ -110,9 +110,11 @@ export async function sockjsPlugin(app: FastifyInstance, deps: LabDeps): Promise
     const match = SESSION_URL.exec(path);
     const segment = match?.[2];
     const prefixOnly = path === SOCKJS_PREFIX || path === `${SOCKJS_PREFIX}/` || path === `${SOCKJS_PREFIX}/info`;
-    if (!prefixOnly && (segment === undefined || !(segment in SESSION_PATHS))) {
+    if (!prefixOnly && (segment === undefined || !Object.hasOwn(SESSION_PATHS, segment))) {
       return refuse(request, reply, 404, `no SockJS endpoint at ${path.slice(0, 100)}: websocket, xhr-streaming, xhr-polling and eventsource are offered`);
     }
+    const method = segment === undefined ? "GET" : (SESSION_PATHS[segment]?.method ?? "GET");
+    if (request.method !== method) return refuse(request, reply.header("allow", method), 405, `${path.slice(0, 100)} takes ${method} only`);
     if (isHttp2(request.raw)) return refuse(request, reply, 426, "SockJS is served over HTTP/1.1 here: connect to this endpoint over HTTP/1.1");
     if (deps.closing) return refuseShuttingDown(request, reply, deps);
     const upgrade = (request.raw as { upgrade?: boolean }).upgrade === true;
@@ -124,7 +126,7 @@ export async function sockjsPlugin(app: FastifyInstance, deps: LabDeps): Promise
     }
     const socket = request.raw.socket;
     const sessionId = match?.[1];
-    const opens = segment === undefined ? null : (SESSION_PATHS[segment] ?? null);
+    const opens = segment === undefined ? null : (SESSION_PATHS[segment]?.opens ?? null);
     if (opens !== null && sessionId !== undefined) {
       const release = takeHeldSlot(app, deps, "stomp-sockjs", request, reply, socket);
       if (release === null) return reply;

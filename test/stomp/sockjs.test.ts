@@ -67,6 +67,11 @@ describe("SockJS entry checks", () => {
     expect((await fetch(`${server.url}/chat/info`)).status).toBe(200);
     expect((await fetch(`${server.url}/chat/000/abcdefgh/jsonp?c=x`)).status).toBe(404);
     expect((await fetch(`${server.url}/chat/iframe.html`)).status).toBe(404);
+    expect((await fetch(`${server.url}/chat/000/abcdefgh/constructor`)).status).toBe(404);
+    const wrongMethod = await fetch(`${server.url}/chat/000/abcdefgh/xhr`);
+    expect(wrongMethod.status).toBe(405);
+    expect(wrongMethod.headers.get("allow")).toBe("POST");
+    expect(((await wrongMethod.json()) as { error: string }).error).toBe("method_not_allowed");
     const big = await fetch(`${server.url}/chat/000/abcdefgh/xhr_send`, { method: "POST", body: "x".repeat(server.config.bodyLimit + 1) });
     expect(big.status).toBe(413);
     expect(server.app.lab.stats.transports["stomp-sockjs"].clientErrors).toBeGreaterThanOrEqual(3);
