@@ -1,4 +1,6 @@
+import net from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
+import { WebSocket } from "ws";
 import { startServer, type TestServer, waitFor } from "../helpers/server.js";
 
 let server: TestServer;
@@ -55,5 +57,31 @@ describe("SockJS xhr-polling, driven by hand", () => {
     expect(response.status).toBe(400);
     expect(await response.text()).toBe("Broken JSON encoding.");
     expect(server.app.lab.stats.transports["stomp-sockjs"].clientErrors).toBe(1);
+  });
+
+  it("meters a SockJS websocket session's every byte, both ways, as the client's own socket counts them", async () => {
+    server = await startServer();
+    let tcp: net.Socket | undefined;
+    const socket = new WebSocket(`${server.url.replace("http", "ws")}/chat/000/exactses/websocket?client=exactsockjs`, {
+      createConnection: ((options: net.NetConnectOpts) => {
+        tcp = net.connect(options);
+        return tcp;
+      }) as typeof net.createConnection,
+    });
+    const frames: string[] = [];
+    socket.on("message", (data: Buffer) => frames.push(data.toString()));
+    await new Promise((resolve) => socket.once("open", resolve));
+    await waitFor(() => frames[0] === "o", "the open frame");
+    socket.send(JSON.stringify(["CONNECT\naccept-version:1.2\n\n\0SUBSCRIBE\nid:0\ndestination:/topic/messages\n\n\0"]));
+    socket.send(JSON.stringify(['SEND\ndestination:/app/chat\nreceipt:r\n\n{"from":"exact","text":"counted"}\0']));
+    await waitFor(() => frames.some((f) => f.includes("RECEIPT")), "the receipt");
+    expect(frames.some((f) => f.includes("MESSAGE\\ndestination:/topic/messages"))).toBe(true);
+    socket.close();
+    await waitFor(() => tcp?.destroyed === true, "the socket closed");
+    await waitFor(() => server.app.lab.stats.client("exactsockjs")?.["stomp-sockjs"].open === 0, "the request ended");
+    const counters = server.app.lab.stats.client("exactsockjs")?.["stomp-sockjs"];
+    expect(counters?.bytesIn).toBe(tcp?.bytesWritten);
+    expect(counters?.bytesOut).toBe(tcp?.bytesRead);
+    expect(counters?.delivered).toBe(1);
   });
 });
