@@ -1,5 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
+import { parse as parseQuery } from "node:querystring";
 import type { Duplex } from "node:stream";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { WebSocket, WebSocketServer } from "ws";
@@ -44,7 +45,7 @@ export async function stompWsPlugin(app: FastifyInstance, deps: LabDeps): Promis
   const heads = upgradeHeads(app.server);
 
   wss.on("wsClientError", (error: Error, socket: Duplex, request: IncomingMessage) => {
-    stats.add("stomp-ws", requestClient(Object.fromEntries(new URL(request.url ?? "/", "http://localhost").searchParams)), "clientErrors");
+    stats.add("stomp-ws", requestClient(parseQuery(request.url?.split("?")[1] ?? "")), "clientErrors");
     socket.once("finish", () => socket.destroy());
     socket.end(rawErrorResponse(400, `websocket handshake refused: ${error.message}`));
   });
@@ -71,7 +72,8 @@ export async function stompWsPlugin(app: FastifyInstance, deps: LabDeps): Promis
     wss.close(() => done());
   });
 
-  const upgrade = (request: FastifyRequest, reply: FastifyReply): FastifyReply | undefined => {
+  /** Refuse, or take the upgrade over: either way the request goes no further through Fastify. */
+  const upgrade = (request: FastifyRequest, reply: FastifyReply): FastifyReply => {
     if (request.headers.upgrade?.toLowerCase() !== "websocket") {
       return refuse(
         request,
@@ -128,9 +130,9 @@ export async function stompWsPlugin(app: FastifyInstance, deps: LabDeps): Promis
     "/api/stomp",
     {
       config: { transport: "stomp-ws" },
-      // Everything happens before routing's later steps: the upgrade is taken over here.
-      onRequest: (request, reply, done) => {
-        if (upgrade(request, reply) === undefined) done();
+      // After the request gate, before anything else: the upgrade is refused or taken over here.
+      onRequest: (request, reply, _done) => {
+        upgrade(request, reply);
       },
     },
     // Never reached: every request is upgraded or refused above.
