@@ -1,6 +1,7 @@
 import "./style.css";
 import { fetchStats } from "./api.js";
 import { NegotiatedVersions } from "./http-version.js";
+import { setUpNetworkBanner } from "./network-banner.js";
 import { setUpChat } from "./views/chat.js";
 import { setUpCost } from "./views/cost.js";
 import { setUpRace } from "./views/race.js";
@@ -20,6 +21,8 @@ function panel(name: string): HTMLElement {
   return element;
 }
 
+const network = document.getElementById("network");
+if (network !== null) setUpNetworkBanner(network);
 const versions = new NegotiatedVersions(fetchStats);
 const chat = setUpChat(panel("chat"), versions);
 const race = setUpRace(panel("race"), versions);
