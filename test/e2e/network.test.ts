@@ -31,7 +31,7 @@ async function openThroughLink(width: number, view = "chat"): Promise<{ page: Pa
 }
 
 async function bannerText(page: Page): Promise<string> {
-  const banner = page.getByRole("status").filter({ hasText: "Network:" });
+  const banner = page.getByRole("status", { name: "Network", exact: true });
   await expect.poll(() => banner.isVisible(), { timeout: 10_000 }).toBe(true);
   return (await banner.textContent()) ?? "";
 }
