@@ -119,7 +119,7 @@ describe("npm run bench -- --http both (tiny run)", () => {
   it("writes the side-by-side report", async () => {
     const md = await readFile(join(out, "report.md"), "utf8");
     expect(md).toContain("## HTTP/1.1 and HTTP/2 side by side");
-    expect(md).toContain("| **SSE** | bytes up / message |");
+    expect(md).toContain("| SSE | bytes up / message |");
     expect(md).toMatch(/Polling on HTTP\/2: .* per delivered message against .* on HTTP\/1\.1/);
   });
 });

@@ -64,7 +64,7 @@ describe("HTTP/1.1 and HTTP/2 side by side", () => {
       return table.rows.slice(start).find((cells) => cells[1] === figure);
     };
     // Polling's bytes up per message: 40 B × (0.9, 1, 1.2) on HTTP/1.1, half that on HTTP/2.
-    expect(row("Polling", "bytes up / message")).toEqual(["**Polling**", "bytes up / message", "40 B (36–48)", "20 B (18–24)", "0.50×"]);
+    expect(row("Polling", "bytes up / message")).toEqual(["Polling", "bytes up / message", "40 B (36–48)", "20 B (18–24)", "0.50×"]);
     expect(row("Polling", "HTTP requests / message")?.[4]).toBe("equal");
     // 40 B up per message over 0.1 requests per message: 400 B a request.
     expect(row("Polling", "bytes up / request")?.slice(2, 4)).toEqual(["400 B (360–480)", "200 B (180–240)"]);
