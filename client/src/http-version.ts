@@ -1,5 +1,6 @@
 import { SUBSCRIBE_PATHS } from "../../protocol/endpoints.js";
-import { HTTP_VERSIONS, TRANSPORTS, type StatsResponse, type Transport } from "../../protocol/types.js";
+import { HTTP_VERSIONS, TRANSPORTS, type StatsResponse } from "../../protocol/types.js";
+import { CHAT_TRANSPORTS, type ChatTransport } from "./transports/kinds.js";
 
 /** What one transport's requests went over, and who measured it. */
 export interface Negotiated {
@@ -32,13 +33,15 @@ export function pageProtocol(): string {
 }
 
 /** Which transport a request URL belongs to, by its subscribe path; undefined for any other request. */
-function transportOf(url: string): Transport | undefined {
+function transportOf(url: string): ChatTransport | undefined {
   let pathname: string;
   try {
     pathname = new URL(url, location.href).pathname;
   } catch {
     return undefined;
   }
+  // Every SockJS request (info, xhr, xhr_streaming, xhr_send, eventsource) is under its base URL.
+  if (pathname.startsWith("/chat/")) return "stomp-sockjs";
   return TRANSPORTS.find((transport) => SUBSCRIBE_PATHS[transport] === pathname);
 }
 
@@ -52,8 +55,8 @@ function transportOf(url: string): Transport | undefined {
  * - a WebSocket is always an HTTP/1.1 upgrade: the lab does not offer WebSockets over HTTP/2 (RFC 8441).
  */
 export class NegotiatedVersions {
-  private readonly browser = new Map<Transport, string>();
-  private readonly server = new Map<Transport, string>();
+  private readonly browser = new Map<ChatTransport, string>();
+  private readonly server = new Map<ChatTransport, string>();
   private readonly listeners = new Set<() => void>();
   private refreshing: Promise<void> | undefined;
   private again = false;
@@ -70,8 +73,8 @@ export class NegotiatedVersions {
     performance.addEventListener("resourcetimingbufferfull", () => performance.clearResourceTimings());
   }
 
-  of(transport: Transport): Negotiated {
-    if (transport === "ws") {
+  of(transport: ChatTransport): Negotiated {
+    if (transport === "ws" || transport === "stomp-ws") {
       return {
         label: "HTTP/1.1 (upgrade)",
         source: "protocol",
@@ -115,7 +118,7 @@ export class NegotiatedVersions {
     const counts = stats.client?.transports;
     if (counts === undefined) return;
     let changed = false;
-    for (const transport of TRANSPORTS) {
+    for (const transport of CHAT_TRANSPORTS) {
       const versions = counts[transport].versions;
       const seen = HTTP_VERSIONS.filter((version) => versions[version] > 0).map((version) => `HTTP/${version}`);
       if (seen.length === 0) continue;
@@ -142,7 +145,7 @@ export class NegotiatedVersions {
 }
 
 /** A small label of one transport's negotiated version, kept current; the source goes in `title` and `data-source`. */
-export function versionBadge(versions: NegotiatedVersions, transport: Transport): HTMLElement {
+export function versionBadge(versions: NegotiatedVersions, transport: ChatTransport): HTMLElement {
   const badge = document.createElement("span");
   badge.className = "http-version";
   badge.dataset.httpVersion = transport;

@@ -1,4 +1,5 @@
-import { TRANSPORTS, type ChatMessage, type Transport } from "../../protocol/types.js";
+import type { ChatMessage } from "../../protocol/types.js";
+import { CHAT_TRANSPORTS, type ChatTransport } from "./transports/kinds.js";
 
 /**
  * Arrival delays, measured in this tab. For a message this tab sent, from the moment it was sent
@@ -24,20 +25,20 @@ export function arrivalDelay(message: ChatMessage, now = Date.now()): number {
 
 /** The last few hundred delays per transport, for p50/p95 in the cost view. */
 const SAMPLE_KEEP = 500;
-const samples = Object.fromEntries(TRANSPORTS.map((t) => [t, [] as number[]])) as Record<Transport, number[]>;
+const samples = Object.fromEntries(CHAT_TRANSPORTS.map((t) => [t, [] as number[]])) as Record<ChatTransport, number[]>;
 
 /**
  * Record the delay of a message that was published while `transport` was subscribed (at or after
  * `subscribedAt`); a replay of older history measures how old the message is, not the transport.
  */
-export function recordDelay(transport: Transport, message: ChatMessage, subscribedAt: number, ms: number): void {
+export function recordDelay(transport: ChatTransport, message: ChatMessage, subscribedAt: number, ms: number): void {
   if (message.time < subscribedAt) return;
   const list = samples[transport];
   list.push(ms);
   if (list.length > SAMPLE_KEEP) list.shift();
 }
 
-export function delaySamples(transport: Transport): readonly number[] {
+export function delaySamples(transport: ChatTransport): readonly number[] {
   return samples[transport];
 }
 

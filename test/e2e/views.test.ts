@@ -11,17 +11,19 @@ afterAll(async () => {
   await lab?.close();
 });
 
-const TRANSPORT_COLUMNS = ["poll", "long-poll", "stream", "sse", "ws"];
+const TRANSPORT_COLUMNS = ["poll", "long-poll", "stream", "sse", "ws", "stomp-ws", "stomp-sockjs"];
 
 describe("views", () => {
-  it("race: all five transports receive the same message, each with its delay, and a winner is marked", async () => {
+  it("race: all seven transports receive the same message, each with its delay, and a winner is marked", async () => {
     const { page, errors } = await openDashboard(lab, "race");
     const states = page.getByRole("list", { name: "Race transports" });
-    await expect.poll(() => states.locator('[data-state="open"]').count(), { timeout: 15_000 }).toBe(5);
+    await expect.poll(() => states.locator('[data-state="open"]').count(), { timeout: 15_000 }).toBe(TRANSPORT_COLUMNS.length);
     await page.getByRole("button", { name: "Send a race message" }).click();
     const table = page.getByRole("table", { name: "Arrival delay per transport" });
     const row = table.locator("tbody tr").first();
-    await expect.poll(async () => (await row.locator("td").allTextContents()).filter((t) => /\d+ ms/.test(t)).length, { timeout: 15_000 }).toBe(5);
+    await expect
+      .poll(async () => (await row.locator("td").allTextContents()).filter((t) => /\d+ ms/.test(t)).length, { timeout: 15_000 })
+      .toBe(TRANSPORT_COLUMNS.length);
     for (const transport of TRANSPORT_COLUMNS) expect(await row.locator(`td[data-transport="${transport}"]`).textContent()).toMatch(/\d+ ms/);
     expect(await row.locator("td.winner").count()).toBeGreaterThanOrEqual(1);
     await screenshot(page, "race-1280");
@@ -123,14 +125,16 @@ describe("views", () => {
       chat: async () => undefined,
       race: () =>
         expect.poll(() => page.getByRole("table", { name: "Arrival delay per transport" }).locator("tbody tr").count(), { timeout: 15_000 }).toBeGreaterThan(0),
-      cost: () => expect.poll(() => page.getByRole("table", { name: "Cost per transport" }).locator("tbody tr").count(), { timeout: 10_000 }).toBe(6),
+      cost: () => expect.poll(() => page.getByRole("table", { name: "Cost per transport" }).locator("tbody tr").count(), { timeout: 10_000 }).toBe(8),
       wire: () => expect.poll(() => page.getByRole("tabpanel", { name: "Under the hood" }).locator("figure").count(), { timeout: 10_000 }).toBeGreaterThan(0),
       reports: () => expect.poll(() => page.getByRole("list", { name: "Benchmark runs" }).locator("li").count(), { timeout: 10_000 }).toBeGreaterThan(0),
     };
     for (const view of ["chat", "race", "cost", "wire", "reports"]) {
       if (view !== "chat") await page.getByRole("tab", { name: { race: "Race", cost: "Cost", wire: "Under the hood", reports: "Reports" }[view] }).click();
       if (view === "race") {
-        await expect.poll(() => page.getByRole("list", { name: "Race transports" }).locator('[data-state="open"]').count(), { timeout: 15_000 }).toBe(5);
+        await expect
+          .poll(() => page.getByRole("list", { name: "Race transports" }).locator('[data-state="open"]').count(), { timeout: 15_000 })
+          .toBe(TRANSPORT_COLUMNS.length);
         await page.getByRole("button", { name: "Send a race message" }).click();
       }
       await ready[view]?.();

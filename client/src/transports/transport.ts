@@ -1,5 +1,6 @@
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from "../../../protocol/backoff.js";
-import { isControl, type ChatMessage, type PollResponse, type ResetSignal, type ServerFrame, type Transport } from "../../../protocol/types.js";
+import { isControl, type ChatMessage, type PollResponse, type ResetSignal, type ServerFrame } from "../../../protocol/types.js";
+import type { ChatTransport } from "./kinds.js";
 
 export type TransportState = "connecting" | "open" | "reconnecting" | "closed";
 
@@ -21,7 +22,7 @@ export interface TransportOptions extends TransportHandlers {
 
 /** The one small interface every transport client implements. */
 export interface TransportClient {
-  readonly kind: Transport;
+  readonly kind: ChatTransport;
   readonly state: TransportState;
   /** The last id delivered (or the reset cursor): where a reconnect resumes. */
   readonly cursor: number | undefined;
@@ -32,7 +33,7 @@ export interface TransportClient {
 }
 
 /**
- * What the five clients share: state reporting, the resume cursor, and reconnecting with backoff.
+ * What the seven clients share: state reporting, the resume cursor, and reconnecting with backoff.
  * A subclass implements `open()` for one connection attempt and `teardown()` to stop it.
  *
  * Every attempt gets a generation number; callbacks of an older attempt (a late `fetch` answer, an
@@ -40,7 +41,7 @@ export interface TransportClient {
  * switch close the old transport and start the new one without a message arriving twice.
  */
 export abstract class BaseTransport implements TransportClient {
-  abstract readonly kind: Transport;
+  abstract readonly kind: ChatTransport;
   state: TransportState = "closed";
   cursor: number | undefined;
   protected readonly origin: string;

@@ -1,11 +1,13 @@
-import { TRANSPORT_LABELS, TRANSPORTS } from "../../../protocol/types.js";
 import { el } from "../format.js";
 import { versionBadge, type NegotiatedVersions } from "../http-version.js";
+import { CHAT_LABELS, CHAT_TRANSPORTS, SOCKJS_CHOICES } from "../transports/kinds.js";
 
 export interface ChatShell {
   nickname: HTMLInputElement;
   connectButton: HTMLButtonElement;
   switcher: HTMLFieldSetElement;
+  /** STOMP over SockJS's sub-transport. */
+  sockjs: HTMLSelectElement;
   interval: HTMLInputElement;
   intervalNote: HTMLElement;
   state: HTMLElement;
@@ -52,14 +54,14 @@ export function renderChatShell(element: HTMLElement, versions: NegotiatedVersio
   switcher.setAttribute("role", "radiogroup");
   switcher.setAttribute("aria-label", "Transport");
   switcher.append(el("legend", "Transport"));
-  for (const transport of TRANSPORTS) {
+  for (const transport of CHAT_TRANSPORTS) {
     const input = el("input");
     input.type = "radio";
     input.name = "chat-transport";
     input.value = transport;
     input.checked = transport === initial;
     // The radio is named by its transport alone; the version it negotiated describes it.
-    const name = el("span", TRANSPORT_LABELS[transport]);
+    const name = el("span", CHAT_LABELS[transport]);
     name.id = `chat-transport-${transport}`;
     const badge = versionBadge(versions, transport);
     badge.id = `chat-version-${transport}`;
@@ -82,8 +84,17 @@ export function renderChatShell(element: HTMLElement, versions: NegotiatedVersio
   intervalNote.id = "interval-note";
   intervalNote.setAttribute("role", "status");
   interval.setAttribute("aria-describedby", intervalNote.id);
+  const sockjs = el("select");
+  sockjs.name = "sockjs-transport";
+  for (const choice of SOCKJS_CHOICES) {
+    const option = el("option", choice);
+    option.value = choice;
+    sockjs.append(option);
+  }
+  const sockjsLabel = el("label", undefined, "field");
+  sockjsLabel.append(el("span", "SockJS transport"), sockjs);
   const options = el("div", undefined, "row");
-  options.append(labelled("Polling interval (ms)", interval), intervalNote);
+  options.append(sockjsLabel, labelled("Polling interval (ms)", interval), intervalNote);
 
   const counters = el("p", undefined, "counters");
   counters.setAttribute("aria-label", "Delivery check");
@@ -125,6 +136,7 @@ export function renderChatShell(element: HTMLElement, versions: NegotiatedVersio
     nickname,
     connectButton,
     switcher,
+    sockjs,
     interval,
     intervalNote,
     state,

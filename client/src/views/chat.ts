@@ -1,10 +1,19 @@
 import { CursorTracker } from "../../../protocol/cursor.js";
-import { TRANSPORT_LABELS, TRANSPORTS, type ChatMessage, type Transport } from "../../../protocol/types.js";
+import type { ChatMessage } from "../../../protocol/types.js";
 import { CLIENT_ID, newNonce, publishHttp } from "../api.js";
 import { el, formatClock } from "../format.js";
 import type { NegotiatedVersions } from "../http-version.js";
 import { arrivalDelay, markSent, recordDelay } from "../latency.js";
-import { createTransport, PollTransport, WsTransport, type TransportClient, type TransportState } from "../transports/index.js";
+import {
+  createTransport,
+  PollTransport,
+  StompSockjsTransport,
+  StompWsTransport,
+  WsTransport,
+  type TransportClient,
+  type TransportState,
+} from "../transports/index.js";
+import { type ChatTransport, isChatTransport, isSockjsChoice, labelOf, sockjsChoice } from "../transports/kinds.js";
 import { renderChatShell } from "./chat-shell.js";
 
 /** Rows kept in the list: enough to read back, bounded so a tab open for hours stays small. */
@@ -29,8 +38,8 @@ function intervalRefusal(input: HTMLInputElement): string | undefined {
 
 export interface ChatView {
   /** The transport the chat uses now (the wire view follows it). */
-  readonly transport: Transport;
-  onTransportChange(listener: (transport: Transport) => void): void;
+  readonly transport: ChatTransport;
+  onTransportChange(listener: (transport: ChatTransport) => void): void;
   /** Close the chat's subscription for a while (the six-connections experiment wants the connections to itself). */
   pause(): void;
   /** Resume after the last id shown, if the chat was connected when paused. */
@@ -45,8 +54,8 @@ export interface ChatView {
 export function setUpChat(element: HTMLElement, versions: NegotiatedVersions): ChatView {
   const ui = renderChatShell(element, versions);
   const tracker = new CursorTracker();
-  const listeners: ((transport: Transport) => void)[] = [];
-  let kind: Transport = "ws";
+  const listeners: ((transport: ChatTransport) => void)[] = [];
+  let kind: ChatTransport = "ws";
   let active: TransportClient | undefined;
   let connected = false;
   let paused = false;
@@ -71,7 +80,7 @@ export function setUpChat(element: HTMLElement, versions: NegotiatedVersions): C
   versions.onChange(showVersion);
 
   const showState = (state: TransportState): void => {
-    ui.state.textContent = `${TRANSPORT_LABELS[kind]}: ${paused ? "paused by the six-connections experiment" : state}`;
+    ui.state.textContent = `${labelOf(kind)}: ${paused ? "paused by the six-connections experiment" : state}`;
     ui.state.dataset.state = state;
     ui.connectButton.textContent = connected ? "Disconnect" : "Connect";
     // The server has counted the request by the time it answers: ask it which version that was.
@@ -79,7 +88,7 @@ export function setUpChat(element: HTMLElement, versions: NegotiatedVersions): C
     showVersion();
   };
 
-  const append = (message: ChatMessage, via: Transport, subscribedAt: number): void => {
+  const append = (message: ChatMessage, via: ChatTransport, subscribedAt: number): void => {
     if (!tracker.accept(message)) {
       showCounters();
       return;
@@ -114,14 +123,15 @@ export function setUpChat(element: HTMLElement, versions: NegotiatedVersions): C
         showCounters();
       },
       onState: showState,
+      sockjsTransport: sockjsChoice.current,
     });
     if (active instanceof PollTransport) active.intervalMs = intervalMs;
     active.connect(tracker.last);
   };
 
   /** Close the old transport before the new one starts, both from the one cursor. */
-  const switchTo = (next: Transport): void => {
-    if (next === kind) return;
+  const switchTo = (next: ChatTransport, force = false): void => {
+    if (next === kind && !force) return;
     active?.close();
     active = undefined;
     kind = next;
@@ -134,7 +144,15 @@ export function setUpChat(element: HTMLElement, versions: NegotiatedVersions): C
 
   ui.switcher.addEventListener("change", (event) => {
     const input = event.target as HTMLInputElement;
-    if (TRANSPORTS.includes(input.value as Transport)) switchTo(input.value as Transport);
+    if (isChatTransport(input.value)) switchTo(input.value);
+  });
+
+  // Another SockJS sub-transport is a switch too when STOMP over SockJS is the one in use.
+  ui.sockjs.value = sockjsChoice.current;
+  ui.sockjs.addEventListener("change", () => {
+    if (!isSockjsChoice(ui.sockjs.value)) return;
+    sockjsChoice.set(ui.sockjs.value);
+    if (kind === "stomp-sockjs") switchTo(kind, true);
   });
 
   ui.interval.addEventListener("change", () => {
@@ -170,8 +188,10 @@ export function setUpChat(element: HTMLElement, versions: NegotiatedVersions): C
     const nonce = newNonce();
     markSent(nonce);
     const request = { from, text, nonce };
-    // Over the WebSocket when it is the active transport: that is one of its selling points.
-    const sending = active instanceof WsTransport && active.state === "open" ? active.publish(request) : publishHttp(request);
+    // Up the same connection when the active transport has one (a WebSocket frame, a STOMP SEND):
+    // that is one of their selling points.
+    const upstream = active instanceof WsTransport || active instanceof StompWsTransport || active instanceof StompSockjsTransport ? active : undefined;
+    const sending: Promise<unknown> = upstream !== undefined && upstream.state === "open" ? upstream.publish(request) : publishHttp(request);
     ui.text.value = "";
     sending.then(
       () => (ui.status.textContent = ""),

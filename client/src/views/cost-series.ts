@@ -1,4 +1,5 @@
-import { TRANSPORTS, type StatsResponse, type Transport } from "../../../protocol/types.js";
+import type { StatsResponse } from "../../../protocol/types.js";
+import { CHAT_TRANSPORTS, type ChatTransport } from "../transports/kinds.js";
 
 /** The live chart's time span: two minutes of real time, whatever the sampling did meanwhile. */
 export const WINDOW_MS = 120_000;
@@ -14,7 +15,7 @@ const MAX_POINTS = 2 * (WINDOW_MS / 1_000);
 /** One reading of this tab's cumulative bytes (up + down) per transport, at a wall-clock time. */
 export interface Sample {
   at: number;
-  bytes: Record<Transport, number>;
+  bytes: Record<ChatTransport, number>;
 }
 
 /** A chart.js point in its internal format (`parsing: false`): x in epoch ms, y in bytes/s, null for a gap. */
@@ -23,19 +24,19 @@ export interface RatePoint {
   y: number | null;
 }
 
-export type RateSeries = Record<Transport, RatePoint[]>;
+export type RateSeries = Record<ChatTransport, RatePoint[]>;
 
 export function emptySeries(): RateSeries {
-  return Object.fromEntries(TRANSPORTS.map((t) => [t, [] as RatePoint[]])) as RateSeries;
+  return Object.fromEntries(CHAT_TRANSPORTS.map((t) => [t, [] as RatePoint[]])) as RateSeries;
 }
 
 export function sampleOf(stats: StatsResponse, at: number): Sample {
   const bytes = Object.fromEntries(
-    TRANSPORTS.map((t) => {
+    CHAT_TRANSPORTS.map((t) => {
       const counters = stats.client?.transports[t];
       return [t, counters === undefined ? 0 : counters.bytesIn + counters.bytesOut];
     }),
-  ) as Record<Transport, number>;
+  ) as Record<ChatTransport, number>;
   return { at, bytes };
 }
 
@@ -47,7 +48,7 @@ export function sampleOf(stats: StatsResponse, at: number): Sample {
 export function appendSample(series: RateSeries, before: Sample | undefined, now: Sample): void {
   if (before === undefined || now.at <= before.at) return;
   const elapsed = now.at - before.at;
-  for (const t of TRANSPORTS) {
+  for (const t of CHAT_TRANSPORTS) {
     const points = series[t];
     if (elapsed > GAP_MS) points.push({ x: (before.at + now.at) / 2, y: null });
     // A server restart sets the counters back to zero: that second is unknown, not negative.

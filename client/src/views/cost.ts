@@ -1,17 +1,9 @@
-import {
-  isTransport,
-  METERED,
-  STOMP_LABELS,
-  TRANSPORT_LABELS,
-  TRANSPORTS,
-  type Metered,
-  type StatsResponse,
-  type TransportCounters,
-} from "../../../protocol/types.js";
+import { METERED, STOMP_LABELS, TRANSPORT_LABELS, type Metered, type StatsResponse, type TransportCounters } from "../../../protocol/types.js";
 import { fetchStats } from "../api.js";
 import { Chart, TRANSPORT_COLORS } from "../charts.js";
 import { el, formatBytes, formatMs } from "../format.js";
 import { delaySamples, percentile } from "../latency.js";
+import { CHAT_LABELS, CHAT_TRANSPORTS } from "../transports/kinds.js";
 import { appendSample, emptySeries, sampleOf, WINDOW_MS, type Sample } from "./cost-series.js";
 
 const PERIOD_MS = 1_000;
@@ -97,10 +89,10 @@ export function setUpCost(element: HTMLElement): { show(): void; hide(): void } 
   const bar = new Chart(barCanvas, {
     type: "bar",
     data: {
-      labels: TRANSPORTS.map((t) => TRANSPORT_LABELS[t]),
+      labels: CHAT_TRANSPORTS.map((t) => CHAT_LABELS[t]),
       datasets: [
-        { label: "up (browser → server)", data: TRANSPORTS.map(() => 0), backgroundColor: UP_COLOR },
-        { label: "down (server → browser)", data: TRANSPORTS.map(() => 0), backgroundColor: DOWN_COLOR },
+        { label: "up (browser → server)", data: CHAT_TRANSPORTS.map(() => 0), backgroundColor: UP_COLOR },
+        { label: "down (server → browser)", data: CHAT_TRANSPORTS.map(() => 0), backgroundColor: DOWN_COLOR },
       ],
     },
     options: {
@@ -123,8 +115,8 @@ export function setUpCost(element: HTMLElement): { show(): void; hide(): void } 
   const line = new Chart(lineCanvas, {
     type: "line",
     data: {
-      datasets: TRANSPORTS.map((t) => ({
-        label: TRANSPORT_LABELS[t],
+      datasets: CHAT_TRANSPORTS.map((t) => ({
+        label: CHAT_LABELS[t],
         data: series[t],
         borderColor: TRANSPORT_COLORS[t],
         backgroundColor: TRANSPORT_COLORS[t],
@@ -165,7 +157,7 @@ export function setUpCost(element: HTMLElement): { show(): void; hide(): void } 
       const tab = stats.client?.transports[key];
       const row = el("tr");
       row.dataset.transport = key;
-      const samples = isTransport(key) ? delaySamples(key) : [];
+      const samples = key === "publish" ? [] : delaySamples(key);
       let column = 1;
       const cell = (name: string, text: string, bytes?: number): HTMLElement => {
         const td = el("td", text);
@@ -195,7 +187,7 @@ export function setUpCost(element: HTMLElement): { show(): void; hide(): void } 
   };
 
   const renderCharts = (stats: StatsResponse, sample: Sample): void => {
-    const per = TRANSPORTS.map((t) => perMessage(stats.client?.transports[t]));
+    const per = CHAT_TRANSPORTS.map((t) => perMessage(stats.client?.transports[t]));
     const stacks = { up: per.map((p) => Math.round(p?.up ?? 0)), down: per.map((p) => Math.round(p?.down ?? 0)) };
     const [up, down] = bar.data.datasets;
     if (up !== undefined) up.data = stacks.up;

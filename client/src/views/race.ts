@@ -1,10 +1,11 @@
-import { TRANSPORT_LABELS, TRANSPORTS, type ChatMessage, type Transport } from "../../../protocol/types.js";
+import type { ChatMessage } from "../../../protocol/types.js";
 import { CLIENT_ID, fetchStats, newNonce, publishHttp } from "../api.js";
 import { Chart, TRANSPORT_COLORS } from "../charts.js";
 import { el, formatMs } from "../format.js";
 import { versionBadge, type NegotiatedVersions } from "../http-version.js";
 import { arrivalDelay, markSent, recordDelay } from "../latency.js";
 import { createTransport, type TransportClient } from "../transports/index.js";
+import { CHAT_LABELS, CHAT_TRANSPORTS, type ChatTransport, labelOf, sockjsChoice } from "../transports/kinds.js";
 
 /** Messages kept in the table and the chart: the race is about the last few, not history. */
 const KEEP = 30;
@@ -12,10 +13,10 @@ const TABLE_ROWS = 12;
 
 interface Lap {
   message: ChatMessage;
-  delays: Partial<Record<Transport, number>>;
+  delays: Partial<Record<ChatTransport, number>>;
 }
 
-/** Five transports subscribed at once; each message's arrival delay per transport, side by side. */
+/** The seven transports subscribed at once; each message's arrival delay per transport, side by side. */
 export interface RaceView {
   show(): void;
   /** Stop the race's subscriptions for a while, if it runs (the six-connections experiment wants the connections). */
@@ -28,7 +29,7 @@ export function setUpRace(element: HTMLElement, versions: NegotiatedVersions): R
   element.classList.add("race");
   const intro = el(
     "p",
-    "All five transports subscribe to the same feed at once. Each message's arrival delay is measured from the moment this tab sent it (or from the server's time for others' messages); the fastest is marked. Polling here polls once a second, so its delay is up to a second by design.",
+    "All seven transports (the five, and STOMP over WebSocket and over SockJS, with the SockJS transport chosen in the chat) subscribe to the same feed at once. Each message's arrival delay is measured from the moment this tab sent it (or from the server's time for others' messages); the fastest is marked. Polling here polls once a second, so its delay is up to a second by design.",
   );
   const toggle = el("button", "Start race");
   toggle.type = "button";
@@ -39,13 +40,16 @@ export function setUpRace(element: HTMLElement, versions: NegotiatedVersions): R
 
   const states = el("ul", undefined, "race-states");
   states.setAttribute("aria-label", "Race transports");
-  const stateOf = new Map<Transport, HTMLElement>();
-  for (const transport of TRANSPORTS) {
+  const stateOf = new Map<ChatTransport, HTMLElement>();
+  const nameOf = new Map<ChatTransport, HTMLElement>();
+  for (const transport of CHAT_TRANSPORTS) {
     const item = el("li");
     item.dataset.transport = transport;
     const state = el("span", "closed", "state");
     state.dataset.state = "closed";
-    item.append(el("span", TRANSPORT_LABELS[transport], "name"), " ", state, " ", versionBadge(versions, transport));
+    const name = el("span", labelOf(transport), "name");
+    nameOf.set(transport, name);
+    item.append(name, " ", state, " ", versionBadge(versions, transport));
     item.style.setProperty("--swatch", TRANSPORT_COLORS[transport]);
     states.append(item);
     stateOf.set(transport, state);
@@ -54,7 +58,7 @@ export function setUpRace(element: HTMLElement, versions: NegotiatedVersions): R
   const table = el("table", undefined, "race-table stack");
   table.setAttribute("aria-label", "Arrival delay per transport");
   const headRow = el("tr");
-  headRow.append(el("th", "Message"), ...TRANSPORTS.map((t) => el("th", TRANSPORT_LABELS[t])));
+  headRow.append(el("th", "Message"), ...CHAT_TRANSPORTS.map((t) => el("th", CHAT_LABELS[t])));
   table.createTHead().append(headRow);
   const body = table.createTBody();
   const wrap = el("div", undefined, "table-wrap");
@@ -71,8 +75,8 @@ export function setUpRace(element: HTMLElement, versions: NegotiatedVersions): R
     type: "line",
     data: {
       labels: [] as string[],
-      datasets: TRANSPORTS.map((t) => ({
-        label: TRANSPORT_LABELS[t],
+      datasets: CHAT_TRANSPORTS.map((t) => ({
+        label: CHAT_LABELS[t],
         data: [] as (number | null)[],
         borderColor: TRANSPORT_COLORS[t],
         backgroundColor: TRANSPORT_COLORS[t],
@@ -94,7 +98,7 @@ export function setUpRace(element: HTMLElement, versions: NegotiatedVersions): R
   const render = (): void => {
     const recent = [...laps.values()].slice(-KEEP);
     chart.data.labels = recent.map((lap) => `#${String(lap.message.id).slice(-4)}`);
-    TRANSPORTS.forEach((t, i) => {
+    CHAT_TRANSPORTS.forEach((t, i) => {
       const dataset = chart.data.datasets[i];
       if (dataset !== undefined) dataset.data = recent.map((lap) => lap.delays[t] ?? null);
     });
@@ -105,15 +109,15 @@ export function setUpRace(element: HTMLElement, versions: NegotiatedVersions): R
       .map((lap) => {
         const row = el("tr");
         row.dataset.id = String(lap.message.id);
-        const values = TRANSPORTS.map((t) => lap.delays[t]).filter((v): v is number => v !== undefined);
+        const values = CHAT_TRANSPORTS.map((t) => lap.delays[t]).filter((v): v is number => v !== undefined);
         // The first transport to deliver wins; later arrivals cannot beat it.
         const best = values.length > 0 ? Math.min(...values) : undefined;
         row.append(el("th", `${lap.message.from}: ${lap.message.text}`));
-        for (const t of TRANSPORTS) {
+        for (const t of CHAT_TRANSPORTS) {
           const delay = lap.delays[t];
           const cell = el("td", formatMs(delay));
           cell.dataset.transport = t;
-          cell.dataset.label = TRANSPORT_LABELS[t];
+          cell.dataset.label = CHAT_LABELS[t];
           if (best !== undefined && delay === best) {
             cell.classList.add("winner");
             cell.append(" ", el("span", "fastest", "badge"));
@@ -125,7 +129,7 @@ export function setUpRace(element: HTMLElement, versions: NegotiatedVersions): R
     body.replaceChildren(...rows);
   };
 
-  const arrived = (transport: Transport, message: ChatMessage, subscribedAt: number): void => {
+  const arrived = (transport: ChatTransport, message: ChatMessage, subscribedAt: number): void => {
     const delay = arrivalDelay(message);
     recordDelay(transport, message, subscribedAt, delay);
     let lap = laps.get(message.id);
@@ -149,7 +153,9 @@ export function setUpRace(element: HTMLElement, versions: NegotiatedVersions): R
     );
     if (!started) return;
     const subscribedAt = Date.now();
-    clients = TRANSPORTS.map((transport) => {
+    const sockjs = sockjsChoice.current;
+    for (const [transport, name] of nameOf) name.textContent = labelOf(transport, sockjs);
+    clients = CHAT_TRANSPORTS.map((transport) => {
       const client = createTransport(transport, {
         clientId: CLIENT_ID,
         onMessage: (message) => arrived(transport, message, subscribedAt),
@@ -161,6 +167,7 @@ export function setUpRace(element: HTMLElement, versions: NegotiatedVersions): R
           }
           if (state === "open") void versions.refreshFromServer();
         },
+        sockjsTransport: sockjs,
       });
       client.connect(after);
       return client;

@@ -1,6 +1,7 @@
 import { TRANSPORT_LABELS, TRANSPORTS, type Transport } from "../../../protocol/types.js";
 import { getJson } from "../api.js";
 import { el } from "../format.js";
+import type { ChatTransport } from "../transports/kinds.js";
 import { WIRE_NOTES } from "./wire-notes.js";
 
 /** The shape of GET /api/wire/:transport (server/dashboard-wire.ts). */
@@ -35,7 +36,10 @@ function block(title: string, text: string, lineEnds = true): HTMLElement {
 }
 
 /** "Under the hood": real bytes of one subscribe exchange for the chosen transport, explained. */
-export function setUpWire(element: HTMLElement, chat: { transport: Transport; onTransportChange(listener: (t: Transport) => void): void }): { show(): void } {
+export function setUpWire(
+  element: HTMLElement,
+  chat: { transport: ChatTransport; onTransportChange(listener: (t: ChatTransport) => void): void },
+): { show(): void } {
   element.classList.add("wire");
   const intro = el(
     "p",
