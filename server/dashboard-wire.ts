@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from "node:crypto";
 import { connect, type AddressInfo } from "node:net";
 import { subscribePath } from "../protocol/endpoints.js";
-import type { Transport } from "../protocol/types.js";
+import type { StompTransport, Transport } from "../protocol/types.js";
+import type { StompWireStep } from "./dashboard-wire-stomp.js";
 import type { SelfCaptures } from "./metering/self-capture.js";
 
 /**
@@ -10,7 +11,7 @@ import type { SelfCaptures } from "./metering/self-capture.js";
  * shows is what this server actually read and wrote for that request.
  */
 export interface WireCapture {
-  transport: Transport;
+  transport: Transport | StompTransport;
   /** The exact request bytes sent (text; every byte of a request here is ASCII). */
   request: string;
   /** The exact response bytes read, decoded as UTF-8, up to the first message (or the byte cap). */
@@ -19,6 +20,8 @@ export interface WireCapture {
   truncated: boolean;
   /** WebSocket only: the handshake check and the first frame's header bytes. */
   websocket?: { key: string; accept: string | null; expectedAccept: string; firstFrame: WsFrameSummary | null };
+  /** STOMP only: each WebSocket frame of CONNECT, CONNECTED, SUBSCRIBE and the first MESSAGE, in order. */
+  stomp?: { steps: StompWireStep[] };
 }
 
 export interface WsFrameSummary {
@@ -128,7 +131,7 @@ function exchange(
   });
 }
 
-function describeWs(key: string, bytes: Buffer): NonNullable<WireCapture["websocket"]> {
+export function describeWs(key: string, bytes: Buffer): NonNullable<WireCapture["websocket"]> {
   const expectedAccept = createHash("sha1")
     .update(key + WS_GUID)
     .digest("base64");

@@ -2,10 +2,11 @@ import { existsSync, mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import fastifyStatic from "@fastify/static";
 import type { FastifyInstance } from "fastify";
-import { TRANSPORTS, type Transport } from "../protocol/types.js";
+import { STOMP_TRANSPORTS, type StompTransport, TRANSPORTS, type Transport } from "../protocol/types.js";
 import type { LabDeps } from "./deps.js";
 import { listRuns } from "./dashboard-reports.js";
 import { captureWire, selfAddress } from "./dashboard-wire.js";
+import { captureStompWire } from "./dashboard-wire-stomp.js";
 import { apiError } from "./errors.js";
 import { installDocumentSecurity } from "./security.js";
 
@@ -37,7 +38,7 @@ const wireParams = {
   type: "object",
   additionalProperties: false,
   required: ["transport"],
-  properties: { transport: { type: "string", enum: [...TRANSPORTS] } },
+  properties: { transport: { type: "string", enum: [...TRANSPORTS, ...STOMP_TRANSPORTS] } },
 } as const;
 const noQuery = { type: "object", additionalProperties: false, properties: {} } as const;
 
@@ -66,31 +67,39 @@ export async function dashboardPlugin(app: FastifyInstance, deps: LabDeps): Prom
   }));
 
   let capturing = 0;
-  app.get<{ Params: { transport: Transport } }>("/api/wire/:transport", { schema: { params: wireParams, querystring: noQuery } }, async (request, reply) => {
-    // A HEAD gets the headers at once: no capture is made for a body nobody reads.
-    if (request.method === "HEAD") return reply.type("application/json; charset=utf-8").send();
-    const target = selfAddress(app.server.address());
-    if (target === null) return reply.code(503).send(apiError(503, "the server is not listening on TCP"));
-    // Each capture is a connection to itself held up to 1.5 s: a few at once are plenty for
-    // people looking at the view, and a flood of them must not load the server.
-    if (capturing >= deps.config.maxWireCaptures) {
-      return reply
-        .code(429)
-        .header("retry-after", "1")
-        .send(apiError(429, `at most ${deps.config.maxWireCaptures} wire captures run at once; retry in a second`));
-    }
-    capturing++;
-    try {
-      // Resume one message back, so the capture shows a real message in each transport's framing.
-      const after = deps.feed.retained > 0 ? deps.feed.lastId - 1 : undefined;
-      const capture = await captureWire(request.params.transport, target, after, deps.selfCaptures);
-      // The browser's own request for this page, as Node's parser received it (names in their case).
-      return {
-        ...capture,
-        browserRequest: { method: request.raw.method, url: request.raw.url, httpVersion: request.raw.httpVersion, rawHeaders: request.raw.rawHeaders },
-      };
-    } finally {
-      capturing--;
-    }
-  });
+  app.get<{ Params: { transport: Transport | StompTransport } }>(
+    "/api/wire/:transport",
+    { schema: { params: wireParams, querystring: noQuery } },
+    async (request, reply) => {
+      // A HEAD gets the headers at once: no capture is made for a body nobody reads.
+      if (request.method === "HEAD") return reply.type("application/json; charset=utf-8").send();
+      const target = selfAddress(app.server.address());
+      if (target === null) return reply.code(503).send(apiError(503, "the server is not listening on TCP"));
+      // Each capture is a connection to itself held up to 1.5 s: a few at once are plenty for
+      // people looking at the view, and a flood of them must not load the server.
+      if (capturing >= deps.config.maxWireCaptures) {
+        return reply
+          .code(429)
+          .header("retry-after", "1")
+          .send(apiError(429, `at most ${deps.config.maxWireCaptures} wire captures run at once; retry in a second`));
+      }
+      capturing++;
+      try {
+        // Resume one message back, so the capture shows a real message in each transport's framing.
+        const after = deps.feed.retained > 0 ? deps.feed.lastId - 1 : undefined;
+        const { transport } = request.params;
+        const capture =
+          transport === "stomp-ws" || transport === "stomp-sockjs"
+            ? await captureStompWire(transport, target, after, deps.selfCaptures)
+            : await captureWire(transport, target, after, deps.selfCaptures);
+        // The browser's own request for this page, as Node's parser received it (names in their case).
+        return {
+          ...capture,
+          browserRequest: { method: request.raw.method, url: request.raw.url, httpVersion: request.raw.httpVersion, rawHeaders: request.raw.rawHeaders },
+        };
+      } finally {
+        capturing--;
+      }
+    },
+  );
 }

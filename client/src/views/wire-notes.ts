@@ -1,4 +1,4 @@
-import type { Transport } from "../../../protocol/types.js";
+import type { ChatTransport } from "../transports/kinds.js";
 
 /** One line per part of a capture: what the bytes mean. Keyed by a pattern found in the capture. */
 export interface WireNote {
@@ -13,7 +13,30 @@ const COMMON: WireNote[] = [
   { match: /^cache-control: no-store/im, text: "cache-control: no-store keeps any cache from answering a later poll with stale messages." },
 ];
 
-export const WIRE_NOTES: Record<Transport, WireNote[]> = {
+const STOMP: WireNote[] = [
+  {
+    match: /^CONNECT\n|\["CONNECT\\n/m,
+    text: "CONNECT (the client's first frame): accept-version lists the STOMP versions it speaks; heart-beat:cx,cy says it can send every cx ms and wants to hear from the server every cy ms.",
+  },
+  {
+    match: /^CONNECTED\n|"CONNECTED\\n/m,
+    text: "CONNECTED: the version chosen and the server's heart-beat; each direction then beats at the larger of the two sides' values, an end of line sent when nothing else was.",
+  },
+  {
+    match: /^SUBSCRIBE\n|"SUBSCRIBE\\n/m,
+    text: "SUBSCRIBE: destination /topic/messages, id (the client's name for the subscription, echoed on each MESSAGE) and x-after, the lab's resume cursor: the last id the client has.",
+  },
+  {
+    match: /^MESSAGE\n|"MESSAGE\\n/m,
+    text: "MESSAGE: destination, subscription, message-id (the feed id), content-type and content-length, a blank line, the message JSON byte for byte as on every transport, then a NUL octet (shown \\0) that ends the frame. These headers are STOMP's cost per message.",
+  },
+  {
+    match: /^81 [89a-f]/m,
+    text: "The client's WebSocket frames are masked (second header byte ≥ 0x80, then a 4-byte mask key); the server's are not.",
+  },
+];
+
+export const WIRE_NOTES: Record<ChatTransport, WireNote[]> = {
   poll: [
     ...COMMON,
     { match: /^content-length:/im, text: "content-length: the whole answer is known before it is sent; one request, one complete answer, empty or not." },
@@ -46,5 +69,25 @@ export const WIRE_NOTES: Record<Transport, WireNote[]> = {
     { match: /^Sec-WebSocket-Key:/im, text: "Sec-WebSocket-Key: 16 random bytes (base64) chosen by the client for this handshake." },
     { match: /^HTTP\/1\.1 101/m, text: "101 Switching Protocols: from here on the socket carries WebSocket frames, not HTTP." },
     { match: /^Sec-WebSocket-Accept:/im, text: "Sec-WebSocket-Accept: base64(SHA-1(key + fixed GUID)); proves the server really speaks WebSocket." },
+  ],
+  "stomp-ws": [
+    { match: /^GET \/api\/stomp/m, text: "Request line: the same WebSocket upgrade as the bare WebSocket's, at /api/stomp." },
+    {
+      match: /^Sec-WebSocket-Protocol: v12\.stomp/im,
+      text: "Sec-WebSocket-Protocol: v12.stomp: the client offers STOMP 1.2 as the subprotocol and the 101 confirms it; from then on each WebSocket text frame carries one STOMP frame.",
+    },
+    ...STOMP,
+  ],
+  "stomp-sockjs": [
+    {
+      match: /^GET \/chat\/[^/]+\/[^/]+\/websocket/m,
+      text: "/chat/<server>/<session>/websocket: sockjs-client's URL for one session (random server and session ids). Captured over SockJS's websocket transport; xhr-streaming and xhr-polling carry the same frames in HTTP responses (xhr-streaming first sends 2,048 h's, a prelude for old proxies), and the client's frames as xhr_send POST bodies.",
+    },
+    { match: /^o$/m, text: "o: SockJS's open frame. Its other frames: h, a heartbeat; a[...], messages; c[...], a close." },
+    {
+      match: /^a\["/m,
+      text: "a[...]: the server's frames as a JSON array of strings, and the client's as a bare array: SockJS quotes every STOMP frame (line ends as \\n, quotes as \\\", the NUL as \\u0000), which adds bytes to each message.",
+    },
+    ...STOMP,
   ],
 };

@@ -1,12 +1,11 @@
-import { TRANSPORT_LABELS, TRANSPORTS, type Transport } from "../../../protocol/types.js";
 import { getJson } from "../api.js";
 import { el } from "../format.js";
-import type { ChatTransport } from "../transports/kinds.js";
+import { CHAT_LABELS, CHAT_TRANSPORTS, type ChatTransport } from "../transports/kinds.js";
 import { WIRE_NOTES } from "./wire-notes.js";
 
 /** The shape of GET /api/wire/:transport (server/dashboard-wire.ts). */
 interface WireCapture {
-  transport: Transport;
+  transport: ChatTransport;
   request: string;
   response: string;
   truncated: boolean;
@@ -16,6 +15,8 @@ interface WireCapture {
     expectedAccept: string;
     firstFrame: { headerHex: string; fin: boolean; opcode: number; payloadLength: number; payload: string } | null;
   };
+  /** STOMP: every WebSocket frame each way, CONNECT to the first MESSAGE. */
+  stomp?: { steps: { from: "client" | "server"; headerHex: string; payload: string }[] };
   browserRequest: { method: string; url: string; httpVersion: string; rawHeaders: string[] };
 }
 
@@ -26,12 +27,42 @@ interface WireCapture {
 function block(title: string, text: string, lineEnds = true): HTMLElement {
   const figure = el("figure", undefined, "wire-block");
   const pre = el("pre");
-  for (const part of text.split(/(\r\n|\n|\r)/)) {
-    if (!lineEnds) pre.append(part);
+  for (const part of text.split(/(\r\n|\n|\r|\0)/)) {
+    if (part === "\0") pre.append(el("span", "\\0", "eol"));
+    else if (!lineEnds) pre.append(part);
     else if (part === "\r\n" || part === "\n" || part === "\r") pre.append(el("span", JSON.stringify(part).slice(1, -1), "eol"), "\n");
     else if (part !== "") pre.append(part);
   }
   figure.append(el("figcaption", title), pre);
+  return figure;
+}
+
+function handshakeCheck(ws: NonNullable<WireCapture["websocket"]>): HTMLElement {
+  const ok = ws.accept === ws.expectedAccept;
+  return block(
+    "Handshake check",
+    `Sec-WebSocket-Key:    ${ws.key}\nSec-WebSocket-Accept: ${ws.accept ?? "(missing)"}\nbase64(SHA-1(key + 258EAFA5-E914-47DA-95CA-C5AB0DC85B11)) = ${ws.expectedAccept} ${ok ? "✓ matches" : "✗ differs"}`,
+    false,
+  );
+}
+
+/** The STOMP command a frame carries, inside SockJS's quoting or not; SockJS's own frames by name. */
+function stompCommand(payload: string): string {
+  if (payload === "o") return "SockJS open frame";
+  if (payload === "h") return "SockJS heartbeat";
+  const quoted = /^a?\["([A-Z]+)\\n/.exec(payload);
+  if (quoted !== null) return `${quoted[1]} (SockJS-quoted)`;
+  return /^([A-Z]+)\n/.exec(payload)?.[1] ?? (payload.trim() === "" ? "heart-beat" : "frame");
+}
+
+/** One WebSocket frame of a STOMP exchange: who sent it, its header bytes, its payload as sent. */
+function stompStep(step: { from: "client" | "server"; headerHex: string; payload: string }): HTMLElement {
+  const bytes = new TextEncoder().encode(step.payload).length;
+  const direction = step.from === "client" ? "Client → server" : "Server → client";
+  const masked = step.from === "client" ? "masked, mask key = last 4 header bytes" : "unmasked";
+  const figure = block(`${direction}: ${stompCommand(step.payload)}`, step.payload);
+  figure.dataset.from = step.from;
+  figure.querySelector("figcaption")?.append(el("span", ` WebSocket frame header ${step.headerHex} (text, ${masked}, payload ${bytes} bytes)`, "muted"));
   return figure;
 }
 
@@ -48,8 +79,8 @@ export function setUpWire(
   const picker = el("label", undefined, "field");
   const select = el("select");
   select.name = "wire-transport";
-  for (const t of TRANSPORTS) {
-    const option = el("option", TRANSPORT_LABELS[t]);
+  for (const t of CHAT_TRANSPORTS) {
+    const option = el("option", CHAT_LABELS[t]);
     option.value = t;
     select.append(option);
   }
@@ -67,16 +98,12 @@ export function setUpWire(
     const head = headEnd === -1 ? data.response : data.response.slice(0, headEnd + 4);
     const body = headEnd === -1 ? "" : data.response.slice(headEnd + 4);
     const parts: HTMLElement[] = [block("Request the server read", data.request), block("Response head the server sent", head)];
-    if (data.websocket !== undefined) {
+    if (data.stomp !== undefined && data.websocket !== undefined) {
+      parts.push(handshakeCheck(data.websocket));
+      for (const step of data.stomp.steps) parts.push(stompStep(step));
+    } else if (data.websocket !== undefined) {
       const ws = data.websocket;
-      const ok = ws.accept === ws.expectedAccept;
-      parts.push(
-        block(
-          "Handshake check",
-          `Sec-WebSocket-Key:    ${ws.key}\nSec-WebSocket-Accept: ${ws.accept ?? "(missing)"}\nbase64(SHA-1(key + 258EAFA5-E914-47DA-95CA-C5AB0DC85B11)) = ${ws.expectedAccept} ${ok ? "✓ matches" : "✗ differs"}`,
-          false,
-        ),
-      );
+      parts.push(handshakeCheck(ws));
       const f = ws.firstFrame;
       if (f !== null) {
         parts.push(
@@ -102,7 +129,8 @@ export function setUpWire(
     if (data.truncated) parts.push(el("p", "Capture stopped at its time or size limit (no message yet? send one and capture again).", "note"));
     const notes = el("ul", undefined, "wire-notes");
     notes.setAttribute("aria-label", "What each part means");
-    const all = data.request + data.response;
+    const steps = data.stomp?.steps ?? [];
+    const all = [data.request, data.response, ...steps.map((step) => `${step.headerHex}\n${step.payload}`)].join("\n");
     for (const note of WIRE_NOTES[data.transport]) if (note.match.test(all)) notes.append(el("li", note.text));
     const raw = data.browserRequest.rawHeaders;
     const pairs: string[] = [];
@@ -112,7 +140,7 @@ export function setUpWire(
       `${data.browserRequest.method} ${data.browserRequest.url} HTTP/${data.browserRequest.httpVersion}\n${pairs.join("\n")}`,
       false,
     );
-    output.replaceChildren(el("h2", TRANSPORT_LABELS[data.transport]), notes, ...parts, browser);
+    output.replaceChildren(el("h2", CHAT_LABELS[data.transport]), notes, ...parts, browser);
   };
 
   const load = async (): Promise<void> => {
