@@ -182,4 +182,16 @@ export interface StatsResponse {
   connections: ConnectionCounts;
   /** Present when `?client=ID` was asked: the same counters for that client's requests alone. */
   client?: { id: string; transports: CountersByTransport };
+  /** Always sent by the lab's server; absent from the bare baselines (scripts/bench/baselines/), which never compress. */
+  compression?: CompressionStats;
+}
+
+/** What the server compresses (all off by default), and how much went out compressed. */
+export interface CompressionStats {
+  /** Poll and long-poll answers, NDJSON and SSE streams, for clients whose Accept-Encoding asks for it. */
+  http: "off" | "gzip" | "br";
+  /** permessage-deflate on `/api/ws` (for clients that offer it), or null when off. */
+  wsDeflate: { serverNoContextTakeover: true; serverMaxWindowBits: number } | null;
+  /** Answers (poll, long poll), streams (NDJSON, SSE) and WebSocket connections sent compressed, since start. */
+  compressed: Record<Transport, number>;
 }

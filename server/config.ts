@@ -92,6 +92,19 @@ export interface LabConfig {
   networkProfile: string;
   /** The emulated link's port, on loopback; 0 picks a free one. Only used with `networkProfile`. */
   networkPort: number;
+  /**
+   * HTTP compression of poll and long-poll answers and of NDJSON and SSE streams (flushed per
+   * message): "off", "gzip" or "br", used only for a client whose Accept-Encoding asks for it.
+   */
+  compress: string;
+  /**
+   * permessage-deflate (RFC 7692) for `/api/ws`, used only when the client offers it. The server
+   * sends with `server_no_context_takeover`: each message is compressed once and the same frame goes
+   * to every subscriber (ws-frames.ts).
+   */
+  wsDeflate: boolean;
+  /** `server_max_window_bits` (9..15): the LZ77 window the server compresses with and every client must accept. */
+  wsDeflateWindowBits: number;
 }
 
 export const DEFAULTS: LabConfig = {
@@ -132,6 +145,9 @@ export const DEFAULTS: LabConfig = {
   adminHooks: false,
   networkProfile: "",
   networkPort: 3100,
+  compress: "off",
+  wsDeflate: false,
+  wsDeflateWindowBits: 15,
 };
 
 /** Environment variable for each setting (HOST and PORT as usual, the rest prefixed LAB_). */
@@ -173,6 +189,9 @@ export const ENV_NAMES: Record<keyof LabConfig, string> = {
   adminHooks: "LAB_ADMIN_HOOKS",
   networkProfile: "LAB_NETWORK_PROFILE",
   networkPort: "LAB_NETWORK_PORT",
+  compress: "LAB_COMPRESS",
+  wsDeflate: "LAB_WS_DEFLATE",
+  wsDeflateWindowBits: "LAB_WS_DEFLATE_WINDOW_BITS",
 };
 
 export class ConfigError extends Error {
@@ -261,6 +280,10 @@ function check(config: LabConfig): void {
   allowedOriginList(config);
   allowedHostList(config);
   checkNetworkLink(config);
+  httpCompression(config);
+  if (!Number.isSafeInteger(config.wsDeflateWindowBits) || config.wsDeflateWindowBits < 9 || config.wsDeflateWindowBits > 15) {
+    throw new ConfigError(`LAB_WS_DEFLATE_WINDOW_BITS must be 9..15 (RFC 7692), got ${config.wsDeflateWindowBits}`);
+  }
   if (config.longPollDefaultMs > config.longPollMaxMs) {
     throw new ConfigError("LAB_LONG_POLL_DEFAULT_MS must not exceed LAB_LONG_POLL_MAX_MS");
   }
@@ -316,4 +339,16 @@ function checkNetworkLink(config: LabConfig): void {
   if (name !== null && config.networkPort !== 0 && (config.networkPort === config.port || config.networkPort === config.tlsPort)) {
     throw new ConfigError(`LAB_NETWORK_PORT (${config.networkPort}) must differ from PORT and LAB_TLS_PORT: the link sits in front of the plain port`);
   }
+}
+
+export const HTTP_COMPRESSIONS = ["off", "gzip", "br"] as const;
+export type HttpCompression = (typeof HTTP_COMPRESSIONS)[number];
+
+/** The HTTP compression setting, checked; ConfigError for anything but off, gzip or br. */
+export function httpCompression(config: Pick<LabConfig, "compress">): HttpCompression {
+  const value = config.compress.trim().toLowerCase();
+  if (value === "") return "off";
+  const known = HTTP_COMPRESSIONS.find((name) => name === value);
+  if (known === undefined) throw new ConfigError(`LAB_COMPRESS must be off, gzip or br, got "${config.compress}"`);
+  return known;
 }

@@ -5,9 +5,10 @@ import type { LabDeps } from "../deps.js";
 import { clientQuery } from "../schemas.js";
 import { emptyByTransport, type NumericCounter, type Stats } from "./stats.js";
 import type { Feed } from "../feed.js";
+import { compressionStats } from "../compression.js";
 
 /** `GET /api/stats` (JSON) and `GET /metrics` (Prometheus): two views of the same counters. */
-export async function statsPlugin(app: FastifyInstance, { feed, stats, meter }: LabDeps): Promise<void> {
+export async function statsPlugin(app: FastifyInstance, { feed, stats, meter, config }: LabDeps): Promise<void> {
   app.get<{ Querystring: { client?: string } }>("/api/stats", { schema: { querystring: clientQuery } }, async (request, reply) => {
     meter.flushAll();
     stats.refresh();
@@ -16,6 +17,7 @@ export async function statsPlugin(app: FastifyInstance, { feed, stats, meter }: 
       feed: { lastId: feed.lastId, oldestId: feed.oldestId, retained: feed.retained, subscribers: feed.subscriberCount },
       transports: stats.transports,
       connections: stats.connections,
+      compression: compressionStats(config, stats),
     };
     const id = request.query.client;
     if (id !== undefined) {

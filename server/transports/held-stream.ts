@@ -1,5 +1,7 @@
 import type { OutgoingHttpHeaders, ServerResponse } from "node:http";
 import type { FastifyReply, FastifyRequest } from "fastify";
+import type { Transport } from "../../protocol/types.js";
+import { chooseEncoding, countCompressed, createStreamCompressor, type HttpEncoding, varyOnEncoding } from "../compression.js";
 import { requestClient } from "../schemas.js";
 import type { Delivery, Sink } from "./delivery.js";
 import { cancelStream, http2Stream } from "./http2-stream.js";
@@ -9,6 +11,10 @@ import { cancelStream, http2Stream } from "./http2-stream.js";
  * is theirs alone is here: the response head, and how an HTTP response takes bytes and closes.
  */
 export function serveHeldStream(request: FastifyRequest, reply: FastifyReply, delivery: Delivery, contentType: string, after: number | undefined): void {
+  const { config, stats } = delivery.deps;
+  const encoding = chooseEncoding(config, request.headers["accept-encoding"]);
+  if (encoding !== undefined) varyOnEncoding(reply);
+  if (encoding) void reply.header("content-encoding", encoding);
   if (request.method === "HEAD") {
     // The same headers as the stream, at once, and no subscription: there is no body to wait for.
     void reply.header("content-type", contentType).header("cache-control", "no-store").send();
@@ -17,14 +23,16 @@ export function serveHeldStream(request: FastifyRequest, reply: FastifyReply, de
   const res = reply.raw;
   reply.hijack();
   res.writeHead(200, {
-    // Headers other hooks set on the reply (CORS, security) still apply to a hijacked response.
+    // Headers other hooks set on the reply (CORS, security, Vary) still apply to a hijacked response.
     ...(reply.getHeaders() as OutgoingHttpHeaders),
     "content-type": contentType,
     "cache-control": "no-store",
     // Tells buffering reverse proxies (nginx) to pass each chunk through at once.
     "x-accel-buffering": "no",
   });
-  const subscription = delivery.subscribe(responseSink(res), requestClient(request.query), after);
+  if (encoding) countCompressed(stats, delivery.format.transport as Transport);
+  const sink = encoding ? compressedSink(responseSink(res), res, encoding) : responseSink(res);
+  const subscription = delivery.subscribe(sink, requestClient(request.query), after);
   res.once("close", () => subscription.closed());
 }
 
@@ -65,5 +73,44 @@ function responseSink(res: ServerResponse): Sink {
     cut: () => res.destroy(),
     // A complete chunked response: the client sees a clean end.
     end: () => res.end(),
+  };
+}
+
+/**
+ * The same response behind a compressor of its own (a dictionary per connection: the shared
+ * message bytes are compressed once per subscriber), flushed after every write so that each
+ * message leaves at once. What is unsent is now in three places, all counted against the cap: the
+ * compressor's input not yet compressed, its output not yet taken by the response (the pipe stops
+ * taking when the response is full), and the response's own buffer. Backpressure is the
+ * compressor's: its writes return false, and it drains, once the response below has drained.
+ */
+function compressedSink(below: Sink, res: ServerResponse, encoding: HttpEncoding): Sink {
+  const { stream, flushMessage } = createStreamCompressor(encoding);
+  stream.pipe(res);
+  // A response closed by the client, or cut: the compressor's zlib state is freed at once.
+  res.once("close", () => stream.destroy());
+  stream.on("error", () => res.destroy());
+  return {
+    write: (bytes) => {
+      const taken = stream.write(bytes);
+      flushMessage();
+      return taken;
+    },
+    get buffered() {
+      return stream.writableLength + stream.readableLength + below.buffered;
+    },
+    get writable() {
+      return below.writable && !stream.destroyed && !stream.writableEnded;
+    },
+    onDrain: (listener) => stream.once("drain", listener),
+    // The compressor has written nothing yet: the head goes now, as it does uncompressed.
+    ready: () => below.ready(),
+    cut: () => {
+      stream.unpipe(res);
+      stream.destroy();
+      below.cut();
+    },
+    // The compressor's end writes its trailer, then the pipe ends the response.
+    end: () => stream.end(),
   };
 }

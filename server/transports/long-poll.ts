@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply } from "fastify";
+import { chooseEncoding, countCompressed } from "../compression.js";
 import type { LabDeps } from "../deps.js";
 import type { ReadResult } from "../feed.js";
 import { longPollQuery, requestClient, toInteger } from "../schemas.js";
@@ -29,9 +30,11 @@ export async function longPollPlugin(app: FastifyInstance, { feed, stats, config
       const after = toInteger("after", request.query.after);
       const timeout = Math.min(toInteger("timeout", request.query.timeout) ?? config.longPollDefaultMs, config.longPollMaxMs);
       const client = requestClient(request.query);
-      const answer = (result: ReadResult): FastifyReply => {
+      const encoding = chooseEncoding(config, request.headers["accept-encoding"]);
+      const answer = (result: ReadResult): Promise<FastifyReply> => {
         stats.add("long-poll", client, "delivered", result.entries.length);
-        return sendPollAnswer(reply, result);
+        if (encoding) countCompressed(stats, "long-poll");
+        return sendPollAnswer(reply, result, encoding);
       };
 
       const first = readPage(feed, config, after);

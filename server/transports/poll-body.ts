@@ -1,4 +1,5 @@
 import type { FastifyReply } from "fastify";
+import { compressBody, type HttpEncoding, varyOnEncoding } from "../compression.js";
 import type { LabConfig } from "../config.js";
 import type { Feed, ReadResult } from "../feed.js";
 
@@ -20,7 +21,16 @@ export function encodePollBody(result: ReadResult): string {
   return `{"messages":[${messages}],"cursor":${result.cursor},"more":${result.more}${reset}}`;
 }
 
-/** Send a poll or long-poll answer: never cached, since the same URL answers differently over time. */
-export function sendPollAnswer(reply: FastifyReply, result: ReadResult): FastifyReply {
-  return reply.header("cache-control", "no-store").type("application/json; charset=utf-8").send(encodePollBody(result));
+/**
+ * Send a poll or long-poll answer: never cached, since the same URL answers differently over time.
+ * `encoding` from `chooseEncoding`: compressed when a coding is given (each answer on its own: no
+ * two clients share a cursor), `Vary` whenever compression is on.
+ */
+export async function sendPollAnswer(reply: FastifyReply, result: ReadResult, encoding: HttpEncoding | null | undefined): Promise<FastifyReply> {
+  void reply.header("cache-control", "no-store").type("application/json; charset=utf-8");
+  const body = encodePollBody(result);
+  if (encoding === undefined) return reply.send(body);
+  varyOnEncoding(reply);
+  if (encoding === null) return reply.send(body);
+  return reply.header("content-encoding", encoding).send(await compressBody(encoding, body));
 }

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from "fastify";
+import { chooseEncoding, countCompressed } from "../compression.js";
 import type { LabDeps } from "../deps.js";
 import { requestClient, subscribeQuery, type SubscribeQuery, toInteger } from "../schemas.js";
 import { readPage, sendPollAnswer } from "./poll-body.js";
@@ -9,6 +10,8 @@ export async function pollPlugin(app: FastifyInstance, { feed, stats, config }: 
     const after = toInteger("after", request.query.after);
     const result = readPage(feed, config, after);
     stats.add("poll", requestClient(request.query), "delivered", result.entries.length);
-    return sendPollAnswer(reply, result);
+    const encoding = chooseEncoding(config, request.headers["accept-encoding"]);
+    if (encoding) countCompressed(stats, "poll");
+    return sendPollAnswer(reply, result, encoding);
   });
 }

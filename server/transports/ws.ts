@@ -10,7 +10,8 @@ import { rawErrorResponse } from "../errors.js";
 import { guardPipelinedUpgrades } from "../limits/upgrade-guard.js";
 import { requestClient, sendFrame, subscribeQuery, type SubscribeQuery, toInteger } from "../schemas.js";
 import { Delivery, type Sink } from "./delivery.js";
-import { assertNoDeflate, textFrame } from "./ws-frames.js";
+import { countCompressed } from "../compression.js";
+import { assertOrderedDeflate, deflatedTextFrame, textFrame, wsDeflateOptions } from "./ws-frames.js";
 
 export const CLOSE_GOING_AWAY = 1001;
 export const CLOSE_POLICY = 1008;
@@ -18,13 +19,14 @@ export const CLOSE_TRY_AGAIN_LATER = 1013;
 
 /**
  * WebSocket: one text frame per message, fed by the delivery core; each message is framed once and
- * the same bytes are written to every subscriber (ws-frames.ts). What is the WebSocket's alone is
- * here: the handshake's refusals, pings, and the frames a client sends (publishing, with its acks
- * and errors).
+ * the same bytes are written to every subscriber (ws-frames.ts). With permessage-deflate on, a
+ * connection that negotiated it is fed by a second delivery whose frames are compressed, still
+ * once per message for all of them. What is the WebSocket's alone is here: the handshake's
+ * refusals, pings, and the frames a client sends (publishing, with its acks and errors).
  */
 export async function wsPlugin(app: FastifyInstance, deps: LabDeps): Promise<void> {
   const { feed, stats, config } = deps;
-  const delivery = new Delivery(deps, {
+  const plain = new Delivery(deps, {
     transport: "ws",
     message: (entry) => textFrame(entry.json),
     reset: (signal) => textFrame(JSON.stringify(signal)),
@@ -32,10 +34,14 @@ export async function wsPlugin(app: FastifyInstance, deps: LabDeps): Promise<voi
     heartbeat: null,
     preamble: null,
   });
+  // Control frames (resets, acks, errors) are rare and differ per client: they go uncompressed.
+  const deflated = config.wsDeflate
+    ? new Delivery(deps, { ...plain.format, message: (entry) => deflatedTextFrame(entry.json, config.wsDeflateWindowBits) })
+    : null;
   const validateSend = new Ajv({ coerceTypes: false, allErrors: false }).compile<PublishRequest & { type: "send" }>(sendFrame(config));
   const alive = new WeakMap<WebSocket, boolean>();
-  const wsOptions = { maxPayload: config.wsMaxPayload, perMessageDeflate: false };
-  assertNoDeflate(wsOptions);
+  const wsOptions = { maxPayload: config.wsMaxPayload, perMessageDeflate: wsDeflateOptions(config) };
+  assertOrderedDeflate(wsOptions);
 
   await app.register(websocket, {
     options: wsOptions,
@@ -48,7 +54,8 @@ export async function wsPlugin(app: FastifyInstance, deps: LabDeps): Promise<voi
       socket.terminate();
     },
     preClose(done) {
-      delivery.endAll();
+      plain.endAll();
+      deflated?.endAll();
       done();
     },
   });
@@ -81,6 +88,10 @@ export async function wsPlugin(app: FastifyInstance, deps: LabDeps): Promise<voi
     { websocket: true, schema: { querystring: subscribeQuery }, config: { transport: "ws" } },
     (socket, request) => {
       const client = requestClient(request.query);
+      // `extensions` names what the handshake negotiated: the client offered permessage-deflate and it is on.
+      const compressed = deflated !== null && socket.extensions.includes("permessage-deflate");
+      if (compressed) countCompressed(stats, "ws");
+      const delivery = compressed ? deflated : plain;
       // The TCP socket the upgrade arrived on, which ws now writes to: pre-built frames go straight to it.
       const subscription = delivery.subscribe(socketSink(socket, request.raw.socket), client, toInteger("after", request.query.after));
       socket.once("close", () => subscription.closed());
