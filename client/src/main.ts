@@ -7,6 +7,7 @@ import { setUpCost } from "./views/cost.js";
 import { setUpRace } from "./views/race.js";
 import { setUpReports } from "./views/reports.js";
 import { setUpSixConnections } from "./views/six-connections.js";
+import { setUpSpringChat } from "./views/spring-chat.js";
 import { setUpWire } from "./views/wire.js";
 
 /** A view that wants to know when it becomes visible (to start polling, resize charts, refresh). */
@@ -33,7 +34,9 @@ const views: Record<string, Shown> = {
   wire: setUpWire(panel("wire"), chat),
   reports: setUpReports(panel("reports")),
   six: setUpSixConnections(panel("six"), [chat, race]),
+  spring: {},
 };
+setUpSpringChat(panel("spring"));
 
 const tabs = [...document.querySelectorAll<HTMLButtonElement>("#tabs [role=tab]")];
 let current = "";
