@@ -54,6 +54,30 @@ describe("STOMP in the dashboard", () => {
       if (sockjs !== undefined) expect(after.connections.sockjs?.[sockjs]?.opened).toBeGreaterThan(before.connections.sockjs?.[sockjs]?.opened ?? 0);
     }
     await screenshot(page, "stomp-chat-1280");
+
+    // The cost view has both STOMP rows, measured by the server for this tab, with live latencies.
+    await page.getByRole("tab", { name: "Cost" }).click();
+    const table = page.getByRole("table", { name: "Cost per transport" });
+    for (const key of ["stomp-ws", "stomp-sockjs"]) {
+      const row = table.locator(`tr[data-transport="${key}"]`);
+      await expect.poll(async () => Number(await row.locator("[data-col=bytes-down]").getAttribute("data-bytes")), { timeout: 10_000 }).toBeGreaterThan(0);
+      expect(Number(await row.locator("[data-col=delivered]").textContent())).toBeGreaterThan(0);
+      expect(await row.locator("[data-col=per-message]").textContent()).toMatch(/^\d+ B$/);
+      expect(await row.locator("[data-col=p50]").textContent()).toMatch(/^\d+ ms$/);
+    }
+    const bars = JSON.parse((await page.locator('canvas[aria-label^="Chart: bytes per delivered message"]').getAttribute("data-series")) ?? "{}") as {
+      down?: number[];
+    };
+    expect(bars.down).toHaveLength(7);
+    expect(bars.down?.[5]).toBeGreaterThan(0);
+    expect(bars.down?.[6]).toBeGreaterThan(0);
+    await screenshot(page, "stomp-cost-1280");
+    await page.setViewportSize({ width: 390, height: 900 });
+    // chart.js follows a resize on its next frame.
+    await expect.poll(() => page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)).toBeLessThanOrEqual(0);
+    await screenshot(page, "stomp-cost-390");
+    await page.getByRole("tab", { name: "Chat", exact: true }).click();
+    await screenshot(page, "stomp-chat-390");
     expect(await counter(page, "duplicates")).toBe(0);
     expect(await counter(page, "gaps")).toBe(0);
     expect(errors).toEqual([]);
