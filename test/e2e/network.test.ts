@@ -81,13 +81,13 @@ describe("the dashboard through the network link", () => {
     }
   });
 
-  it("races the five transports through 3G (the screenshot shows the lag; no timing is asserted)", async () => {
+  it("races the seven transports through 3G (the screenshot shows the lag; no timing is asserted)", async () => {
     await lab.server.app.networkLink.close();
     link = await lab.server.app.networkLink.open({ name: "3g", profile: PROFILES["3g"], port: 0 });
     const { page, errors } = await openThroughLink(1280, "race");
     expect(await bannerText(page)).toContain("Network: 3G — 150 ms RTT, 1.6 Mbit/s down, 750 kbit/s up");
     const states = page.getByRole("list", { name: "Race transports" });
-    await expect.poll(() => states.locator("[data-state=open]").count(), { timeout: 15_000 }).toBe(5);
+    await expect.poll(() => states.locator("[data-state=open]").count(), { timeout: 15_000 }).toBe(7);
     const laps = 4;
     for (let i = 0; i < laps; i++) {
       await page.getByRole("button", { name: "Send a race message" }).click();
@@ -96,7 +96,7 @@ describe("the dashboard through the network link", () => {
     }
     const rows = page.getByRole("table", { name: "Arrival delay per transport" }).locator("tbody tr");
     await expect.poll(() => rows.count(), { timeout: 15_000 }).toBe(laps);
-    // Every lap arrives over all five transports (a cell shows "–" until it does).
+    // Every lap arrives over all seven transports (a cell shows "–" until it does).
     await expect.poll(() => rows.locator("td", { hasText: /^–$/ }).count(), { timeout: 15_000 }).toBe(0);
     await screenshot(page, "network-3g-race-1280");
     expect(errors).toEqual([]);

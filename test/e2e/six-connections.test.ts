@@ -152,7 +152,7 @@ describe("six connections", () => {
     await expect.poll(() => switcher.locator('[data-http-version="poll"]').textContent(), { timeout: 10_000 }).toBe("HTTP/1.1");
     await page.getByRole("tab", { name: "Race" }).click();
     const states = page.getByRole("list", { name: "Race transports" });
-    await expect.poll(() => states.locator('[data-state="open"]').count(), { timeout: 15_000 }).toBe(5);
+    await expect.poll(() => states.locator('[data-state="open"]').count(), { timeout: 15_000 }).toBe(7);
     // A long poll's Resource Timing entry comes when it is answered: a message answers it.
     await page.getByRole("button", { name: "Send a race message" }).click();
     await expect.poll(() => states.locator('[data-http-version="long-poll"]').textContent(), { timeout: 15_000 }).toBe("HTTP/1.1");
