@@ -32,6 +32,16 @@ export function pageProtocol(): string {
   return navigation?.nextHopProtocol ?? "";
 }
 
+/**
+ * Whether STOMP over SockJS can work from this page. The server serves SockJS over HTTP/1.1 only
+ * (over HTTP/2, /chat answers 426), and a page loaded over HTTP/2 sends its XHRs, /chat/info
+ * included, over that same connection; so on the TLS port's HTTP/2 it cannot connect at all.
+ */
+export function sockjsReachable(): boolean {
+  const protocol = pageProtocol();
+  return protocol !== "h2" && protocol !== "h3";
+}
+
 /** Which transport a request URL belongs to, by its subscribe path; undefined for any other request. */
 function transportOf(url: string): ChatTransport | undefined {
   let pathname: string;
@@ -79,6 +89,13 @@ export class NegotiatedVersions {
         label: "HTTP/1.1 (upgrade)",
         source: "protocol",
         detail: "A WebSocket starts with an HTTP/1.1 Upgrade; WebSocket over HTTP/2 (RFC 8441) is not offered.",
+      };
+    }
+    if (transport === "stomp-sockjs" && !sockjsReachable()) {
+      return {
+        label: "HTTP/1.1 only",
+        source: "protocol",
+        detail: "SockJS is served over HTTP/1.1 only, and this page came over HTTP/2: open the lab on its plain port for STOMP over SockJS.",
       };
     }
     const browser = this.browser.get(transport);

@@ -1,5 +1,5 @@
 import { el } from "../format.js";
-import { versionBadge, type NegotiatedVersions } from "../http-version.js";
+import { sockjsReachable, versionBadge, type NegotiatedVersions } from "../http-version.js";
 import { CHAT_LABELS, CHAT_TRANSPORTS, SOCKJS_CHOICES } from "../transports/kinds.js";
 
 export interface ChatShell {
@@ -67,6 +67,7 @@ export function renderChatShell(element: HTMLElement, versions: NegotiatedVersio
     badge.id = `chat-version-${transport}`;
     input.setAttribute("aria-labelledby", name.id);
     input.setAttribute("aria-describedby", badge.id);
+    if (transport === "stomp-sockjs" && !sockjsReachable()) input.disabled = true;
     const label = el("label", undefined, "choice");
     label.append(input, name, badge);
     switcher.append(label);
@@ -86,6 +87,7 @@ export function renderChatShell(element: HTMLElement, versions: NegotiatedVersio
   interval.setAttribute("aria-describedby", intervalNote.id);
   const sockjs = el("select");
   sockjs.name = "sockjs-transport";
+  sockjs.disabled = !sockjsReachable();
   for (const choice of SOCKJS_CHOICES) {
     const option = el("option", choice);
     option.value = choice;

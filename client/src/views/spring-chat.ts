@@ -3,6 +3,7 @@ import SockJS from "sockjs-client";
 import type { ChatMessage } from "../../../protocol/types.js";
 import { CLIENT_ID } from "../api.js";
 import { el, formatClock } from "../format.js";
+import { sockjsReachable } from "../http-version.js";
 import { APP_CHAT, TOPIC } from "../transports/stomp.js";
 
 /**
@@ -61,6 +62,10 @@ export function setUpSpringChat(element: HTMLElement): void {
     response.replaceChildren();
   };
   setConnected(false);
+  if (!sockjsReachable()) {
+    connectButton.disabled = true;
+    status.textContent = "SockJS is served over HTTP/1.1 only, and this page came over HTTP/2: open the lab on its plain port (http://) for this page.";
+  }
 
   const showMessageOutput = (message: ChatMessage): void => {
     // Text only, as the original's createTextNode: a message is never markup.
@@ -71,6 +76,10 @@ export function setUpSpringChat(element: HTMLElement): void {
     void client?.deactivate();
     client = undefined;
     setConnected(false);
+    if (!sockjsReachable()) {
+      connectButton.disabled = true;
+      status.textContent = "SockJS is served over HTTP/1.1 only, and this page came over HTTP/2: open the lab on its plain port (http://) for this page.";
+    }
   };
 
   connectButton.addEventListener("click", () => {
@@ -97,6 +106,10 @@ export function setUpSpringChat(element: HTMLElement): void {
       if (client !== stomp) return;
       client = undefined;
       setConnected(false);
+      if (!sockjsReachable()) {
+        connectButton.disabled = true;
+        status.textContent = "SockJS is served over HTTP/1.1 only, and this page came over HTTP/2: open the lab on its plain port (http://) for this page.";
+      }
       status.textContent ||= "The connection closed.";
     };
     client = stomp;
