@@ -22,7 +22,7 @@ async function choose(page: Page, name: string, sockjs?: (typeof SOCKJS_CHOICES)
 }
 
 async function stats(client?: string): Promise<{
-  transports: Record<string, { requests: number; delivered: number; bytesIn: number }>;
+  transports: Record<string, { requests: number; delivered: number; bytesIn: number; open: number }>;
   client?: { transports: Record<string, { requests: number; delivered: number; bytesIn: number }> };
   connections: { sockjs?: Record<string, { open: number; opened: number }> };
 }> {
@@ -131,6 +131,14 @@ describe("STOMP in the dashboard", () => {
     expect(new Set(ids).size).toBe(ids.length);
     expect(await counter(page, "duplicates")).toBe(0);
     expect(await counter(page, "gaps")).toBe(0);
+    // Each switch closed the old connection: only the last one, STOMP over WebSocket, is left open.
+    await expect
+      .poll(async () => {
+        const now = await stats();
+        const sockjsOpen = Object.values(now.connections.sockjs ?? {}).reduce((sum, sub) => sum + sub.open, 0);
+        return { sockjsOpen, stompWs: now.transports["stomp-ws"]?.open, ws: now.transports.ws?.open, sse: now.transports.sse?.open };
+      })
+      .toEqual({ sockjsOpen: 0, stompWs: 1, ws: 0, sse: 0 });
     expect(errors).toEqual([]);
     await page.context().close();
   });

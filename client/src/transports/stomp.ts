@@ -65,8 +65,9 @@ abstract class StompTransportBase extends BaseTransport {
     this.client = undefined;
     if (client !== undefined) {
       client.onConnect = client.onStompError = client.onWebSocketClose = () => undefined;
-      // A DISCONNECT, then the socket closes; anything arriving meanwhile has a stale generation.
-      void client.deactivate();
+      // At once, as the other transports close (an EventSource, a socket): no DISCONNECT and wait for
+      // its receipt, which over xhr-polling could hold a connection until the next poll.
+      void client.deactivate({ force: true });
     }
     for (const send of this.pending.values()) send.reject(new Error("STOMP closed before the receipt"));
     this.pending.clear();
