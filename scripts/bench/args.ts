@@ -5,6 +5,9 @@ import { checkIdleWindow, periodicCosts, type IdleWindow } from "./idle-window.j
 import { parseSteps, planSteps } from "./scale/plan.js";
 import { defaultConfig, SCENARIO_NAMES, SCENARIOS, serverEnvFor, type BenchConfig, type ScenarioName } from "./scenarios.js";
 import { parseHttp } from "./wire.js";
+import { HEADER_SETS, type HeaderSet } from "./browser-headers.js";
+import { parseBitRate, parseRtt, UsageError as NetUsageError } from "../net/args.js";
+import { PROFILE_NAMES, ProfileError, resolveProfile, type LinkProfile } from "../net/profiles.js";
 
 export class UsageError extends Error {
   override name = "UsageError";
@@ -63,6 +66,15 @@ Options:
   --h2-shared             HTTP/2 clients multiplex their streams on one connection per subscriber
                           thread, as one browser tab's would (default: one connection per client,
                           as separate browsers)
+  --network PROFILE       every subscriber connection crosses an emulated link (scripts/net/, run in
+                          a process of its own) in front of each phase's server: ${PROFILE_NAMES.join(", ")};
+                          publishing and the bench's stats requests go direct. Plaintext HTTP/1.1 only
+  --rtt TIME, --down RATE, --up RATE
+                          a custom link, or a profile's numbers overridden (e.g. --rtt 100 --down 8M)
+  --headers browser|minimal
+                          the subscribers' request headers: those a real Chromium sends for the
+                          dashboard's requests (scripts/bench/fixtures/chromium-headers.json, the
+                          default) or only what undici and ws send (minimal; scale and baseline runs)
   --baseline              alternate every phase with the bare reference servers (node:http + ws,
                           scripts/bench/baselines/): ratios project / bare for max-rate deliveries/s,
                           CPU per 1,000 deliveries, p99, and polling requests/s under autocannon
@@ -147,6 +159,11 @@ export function parseCli(argv: string[], now = new Date(), env: Record<string, s
         http: { type: "string" },
         tls: { type: "boolean" },
         "h2-shared": { type: "boolean" },
+        network: { type: "string" },
+        rtt: { type: "string" },
+        down: { type: "string" },
+        up: { type: "string" },
+        headers: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -227,6 +244,24 @@ export function parseCli(argv: string[], now = new Date(), env: Record<string, s
     throw new UsageError("--baseline compares with bare servers that speak plaintext HTTP/1.1 only; run it without --http 2 or --tls");
   if (overTls && scenario === "scale") throw new UsageError("--scenario scale runs over plaintext HTTP/1.1 only; run it without --http 2 or --tls");
   const notices: string[] = [];
+  const network = parseNetwork(v);
+  if (network !== undefined) {
+    if (url !== undefined)
+      throw new UsageError(
+        "--network puts the link in front of the server the bench starts; for a server of your own, run `npm run net -- --profile NAME --target HOST:PORT` and give the link's URL as --url",
+      );
+    if (config.baseline === true) throw new UsageError("--baseline measures servers against each other on loopback; run it without --network");
+    if (scenario === "scale") throw new UsageError("--scenario scale measures the server's limits on loopback; run it without --network");
+    if (overTls) throw new UsageError("--network runs over plaintext HTTP/1.1 for now; run it without --http 2 or --tls");
+    config.network = network;
+  }
+  // Scale and baseline runs keep today's minimal requests: the bare servers and the ramp's clients are not browser-like.
+  const headerDefault: HeaderSet = scenario === "scale" || config.baseline === true ? "minimal" : "browser";
+  const headers = v.headers ?? headerDefault;
+  if (!(HEADER_SETS as readonly string[]).includes(headers)) throw new UsageError(`--headers: expected ${HEADER_SETS.join(" or ")}, got "${headers}"`);
+  if (headers === "browser" && headerDefault === "minimal")
+    throw new UsageError(`--headers browser: ${scenario === "scale" ? "the scale ramp's clients" : "the bare baselines' clients"} send minimal requests only`);
+  config.headers = headers as HeaderSet;
   if (versions.includes("2") && config.transports.includes("ws"))
     notices.push(
       "WebSocket has no HTTP/2 on this server (RFC 8441 is not offered): in the HTTP/2 phase it runs over HTTP/1.1+TLS, as a browser on an HTTP/2 page would.",
@@ -265,5 +300,24 @@ function checkUrl(raw: string, allowRemote: boolean): void {
   if (url.protocol !== "http:") throw new UsageError(`--url: only http:// is supported, got ${url.protocol}`);
   if (!allowRemote && !LOOPBACK.has(url.hostname) && !url.hostname.startsWith("127.")) {
     throw new UsageError(`--url: ${url.hostname} is not a loopback address; a load test against another host needs --allow-remote`);
+  }
+}
+
+/** `--network` and `--rtt/--down/--up` to a link; absent when none was asked for. */
+function parseNetwork(v: { network?: string; rtt?: string; down?: string; up?: string }): { name: string; profile: LinkProfile } | undefined {
+  if (v.network === undefined && v.rtt === undefined && v.down === undefined && v.up === undefined) return undefined;
+  try {
+    const overrides = {
+      rttMs: v.rtt === undefined ? undefined : parseRtt(v.rtt),
+      downBitsPerSecond: v.down === undefined ? undefined : parseBitRate(v.down, "--down"),
+      upBitsPerSecond: v.up === undefined ? undefined : parseBitRate(v.up, "--up"),
+    };
+    const custom = Object.values(overrides).some((x) => x !== undefined);
+    const profile = resolveProfile(v.network ?? "loopback", overrides);
+    return { name: v.network === undefined ? "custom" : custom ? `${v.network} (custom)` : v.network, profile };
+  } catch (error) {
+    if (error instanceof ProfileError) throw new UsageError(`--network: ${error.message}`);
+    if (error instanceof NetUsageError) throw new UsageError(error.message);
+    throw error;
   }
 }

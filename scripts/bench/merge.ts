@@ -56,6 +56,7 @@ export function mergeRepeats(repeats: readonly TransportRun[]): TransportRun {
       saturated: repeats.some((r) => r.generator.saturated),
       reasons: repeats.flatMap((r, i) => r.generator.reasons.map((reason) => `repeat ${i + 1}: ${reason}`)),
     },
+    ...firstMessageOf(repeats),
     repeats: [...repeats],
   };
   latency.destroy();
@@ -136,4 +137,14 @@ export function mergeAutocannon(repeats: readonly AutocannonRun[]): AutocannonRu
     bytesRead: m((r) => r.bytesRead),
     repeats: [...repeats],
   };
+}
+
+/** The repeats' time-to-first-message histograms merged, when every repeat measured one. */
+function firstMessageOf(repeats: readonly TransportRun[]): Pick<TransportRun, "firstMessage"> {
+  const parts = repeats.map((r) => r.firstMessage?.histogram);
+  if (parts.some((p) => p === undefined)) return {};
+  const merged = mergeEncoded(parts as string[]);
+  const out = { firstMessage: { summary: summarize(merged), histogram: encode(merged) } };
+  merged.destroy();
+  return out;
 }

@@ -4,6 +4,17 @@ import type { IdleWindow } from "./idle-window.js";
 import type { ScaleResults } from "./scale/results.js";
 import type { BenchConfig } from "./scenarios.js";
 import type { Wire } from "./wire.js";
+import type { HeaderSet } from "./browser-headers.js";
+import type { LinkProfile } from "../net/profiles.js";
+
+/** The emulated link of a `--network` run: its profile and where it ran. */
+export interface NetworkInfo {
+  /** The profile's name ("4g") or "custom". */
+  name: string;
+  profile: LinkProfile;
+  /** Where the link ran: its own process, so its CPU is neither the server's nor the generator's. */
+  process: "separate";
+}
 
 /**
  * The shape of `results.json`: every raw figure a report needs, so a report can always be rebuilt
@@ -121,6 +132,14 @@ export interface TransportRun {
   server: ServerCost | null;
   generator: GeneratorLoad;
   /**
+   * Time to first message: per subscriber, from the moment it starts connecting (before the TCP
+   * connect) to the moment it has parsed the first feed message delivered to it. One message is
+   * published before the subscribers start and each asks for what follows the id before it, so
+   * that message is already waiting: the figure is connect, handshakes, the request and the answer,
+   * nothing of the schedule. Absent in runs made before it was measured.
+   */
+  firstMessage?: { summary: LatencySummary; histogram: string };
+  /**
    * With `--repeat N` (N > 1): each repeat of this transport's phase, every one against a fresh
    * server process. The figures above are then all repeats together (counts and bytes summed,
    * latency histograms merged, peak RSS the highest); the report shows medians and ranges from
@@ -174,6 +193,19 @@ export interface BenchResults {
   idleWindow?: IdleWindow;
   /** `scale` runs: the ramp per transport (their `transports` and `autocannon` are empty). */
   scale?: ScaleResults;
+  /**
+   * `--network`: the emulated link every subscriber connection crossed (publishing and the bench's
+   * stats requests went direct), with what the link counted over the run. Absent: loopback, direct.
+   */
+  network?: NetworkInfo;
+  /** `--headers`: the request headers the subscribers sent; absent in runs made before it, which sent `minimal`. */
+  headers?: {
+    set: HeaderSet;
+    /** The captured browser ("Chromium 156.0.8078.108"), for `browser`. */
+    browser?: string;
+    /** Bytes each transport's browser request adds to a minimal one (`browserExtraBytes`): the framing floor's "what a browser sends". */
+    extraRequestBytes?: Record<Transport, number>;
+  };
   /** `--baseline`: every measurement alternated with the bare reference servers (`transports` holds the lab server's fixed-rate phases). */
   baseline?: BaselineResults;
 }

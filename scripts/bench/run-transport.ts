@@ -20,6 +20,8 @@ export interface PhaseContext {
   events: BenchEvents;
   /** What the subscribers speak; absent: plaintext HTTP/1.1 (publishing and stats always are). */
   wire?: Wire;
+  /** `--network`: the link's URL, which the subscribers connect to instead of the server's. */
+  linkUrl?: string;
 }
 
 /** Transports whose clients hold a request or connection open, visible in the server's `open` count. */
@@ -36,18 +38,25 @@ export async function runTransport(ctx: PhaseContext, transport: Transport): Pro
   const { config, server, events, wire } = ctx;
   // Publishing and the bench's own stats requests stay on the plain listener, the same in every phase.
   const url = server.url;
-  const origin = wire?.tls === true ? server.secureUrl : url;
+  const origin = ctx.linkUrl ?? (wire?.tls === true ? server.secureUrl : url);
   if (origin === undefined) throw new Error(`${transport}: the phase needs TLS, but the server was started without its TLS listener`);
   const measuredCount = messageCount(config, config.durationMs);
   const warmupCount = messageCount(config, config.warmupMs);
   const shares = splitClients(config.clients, workerCount(config, ctx.cores));
+  // One message waits in the feed before the subscribers start, and each asks for what follows the
+  // id before it: its arrival times the connect, handshakes, request and answer (time to first message).
+  const primer = httpChannel(url);
+  const primed = await primer.send({ from: "bench", text: "first message", nonce: "first" });
+  await primer.close();
+  if (primed !== true) throw new Error(`${transport}: the first message was refused: ${primed}`);
   const before = await fetchStats(url);
   const baselineOpen = before.transports[transport].open;
   const pool = new WorkerPool(shares, {
     transport,
     origin,
     ...(wire !== undefined ? { wire } : {}),
-    after: before.feed.lastId,
+    ...(config.headers !== undefined ? { headers: config.headers } : {}),
+    after: before.feed.lastId - 1,
     measuredCount,
     pollIntervalMs: config.pollIntervalMs,
     longPollTimeoutMs: config.longPollTimeoutMs,
@@ -124,6 +133,7 @@ export async function runTransport(ctx: PhaseContext, transport: Transport): Pro
     const after = await fetchStats(url);
 
     const latency = mergeEncoded(finals.map((f) => f.histogram));
+    const firstMessage = mergeEncoded(finals.map((f) => f.firstMessage));
     const perSecond = new Map<number, string[]>();
     for (const f of finals) for (const [second, h] of f.perSecond) perSecond.set(second, [...(perSecond.get(second) ?? []), h]);
     const delivered = finals.reduce((n, f) => n + f.delivered, 0);
@@ -181,7 +191,9 @@ export async function runTransport(ctx: PhaseContext, transport: Transport): Pro
         reasons: [],
       },
     };
+    run.firstMessage = { summary: summarize(firstMessage), histogram: encode(firstMessage) };
     latency.destroy();
+    firstMessage.destroy();
     run.generator.reasons = saturationReasons({ threads, publishLagP99Ms: lag.p99, cpuMs, wallMs: windowMs, cores: ctx.cores });
     run.generator.saturated = run.generator.reasons.length > 0;
     return run;

@@ -10,6 +10,8 @@ import { runTransport } from "./run-transport.js";
 import { httpVersionsOf, serverEnvFor } from "./scenarios.js";
 import { externalServer, startServer, type ServerHandle } from "./server-process.js";
 import { phaseName, wireFor, type HttpVersion } from "./wire.js";
+import { startLinkProcess } from "./link-process.js";
+import { browserExtraBytes, loadFixture, type HeaderSet } from "./browser-headers.js";
 
 /**
  * A whole run: each transport's phase `repeat` times with the same workload, then autocannon.
@@ -42,6 +44,17 @@ export async function runBench(options: CliOptions, events: BenchEvents, command
     }
   };
 
+  // `--network`: a fresh link per phase, in a process of its own, in front of that phase's server.
+  const throughLink = async <T>(server: ServerHandle, work: (linkUrl: string | undefined) => Promise<T>): Promise<T> => {
+    if (config.network === undefined) return work(undefined);
+    const link = await startLinkProcess(server.url, config.network.profile);
+    try {
+      return await work(link.url);
+    } finally {
+      await link.close();
+    }
+  };
+
   const httpVersions = httpVersionsOf(config);
   // A run made without --http or --tls records no wire, as every run before them did.
   const plainOnly = config.http === undefined && config.tls !== true;
@@ -55,7 +68,13 @@ export async function runBench(options: CliOptions, events: BenchEvents, command
         const of = config.repeat > 1 ? `, repeat ${i} of ${config.repeat}` : "";
         const over = plainOnly ? "" : ` over ${phaseName(wire)}`;
         events.log(`${transport}${over}: ${config.clients} clients, ${config.rate} msg/s, ${config.durationMs / 1000} s${of}`);
-        const run = await withServer((server) => runTransport({ config, server, cores, events, ...(plainOnly ? {} : { wire }) }, transport), wire.tls);
+        const run = await withServer(
+          (server) =>
+            throughLink(server, (linkUrl) =>
+              runTransport({ config, server, cores, events, ...(plainOnly ? {} : { wire }), ...(linkUrl !== undefined ? { linkUrl } : {}) }, transport),
+            ),
+          wire.tls,
+        );
         repeats.set(key(version, transport), [...(repeats.get(key(version, transport)) ?? []), run]);
       }
     }
@@ -78,5 +97,14 @@ export async function runBench(options: CliOptions, events: BenchEvents, command
     transports: httpVersions.flatMap((version) => config.transports.map((t) => mergeRepeats(repeats.get(key(version, t)) ?? []))),
     autocannon,
     ...(options.idleWindow !== undefined ? { idleWindow: options.idleWindow } : {}),
+    ...(config.network !== undefined ? { network: { name: config.network.name, profile: config.network.profile, process: "separate" as const } } : {}),
+    headers: headerInfo(config.headers ?? "minimal"),
   };
+}
+
+/** What results.json says of the header set: the captured browser's name and its poll request's bytes. */
+function headerInfo(set: HeaderSet): NonNullable<BenchResults["headers"]> {
+  if (set === "minimal") return { set };
+  const fixture = loadFixture();
+  return { set, browser: fixture.browser, extraRequestBytes: browserExtraBytes(fixture) };
 }

@@ -1,5 +1,7 @@
 import { TRANSPORTS, type Transport } from "../../protocol/types.js";
 import type { HttpVersion } from "./wire.js";
+import type { HeaderSet } from "./browser-headers.js";
+import type { LinkProfile } from "../net/profiles.js";
 
 export const SCENARIO_NAMES = ["idle", "chat", "burst", "fanout", "large", "scale"] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
@@ -43,6 +45,10 @@ export interface BenchConfig extends Workload {
   http?: HttpVersion[];
   /** `--tls`: HTTP/1.1 over TLS instead of plaintext (HTTP/2 is always over TLS); absent: plaintext. */
   tls?: boolean;
+  /** `--headers`: the request headers the subscribers send; absent: `minimal`, as in runs made before the option. */
+  headers?: HeaderSet;
+  /** `--network`, `--rtt`, `--down`, `--up`: the emulated link in front of the server for every subscriber; absent: direct. */
+  network?: { name: string; profile: LinkProfile };
   /** `--h2-shared`: the HTTP/2 clients of each subscriber thread share one connection, as one tab's streams do. */
   h2Shared?: boolean;
 }

@@ -14,8 +14,10 @@ export class WorkerPool {
   private failure: Error | null = null;
 
   constructor(shares: number[], base: Omit<WorkerInit, "entry" | "name" | "clients">) {
+    let firstIndex = 0;
     shares.forEach((clients, index) => {
-      const init: WorkerInit = { ...base, entry: ENTRY, name: `subscribers-${index + 1}`, clients };
+      const init: WorkerInit = { ...base, entry: ENTRY, name: `subscribers-${index + 1}`, clients, firstIndex };
+      firstIndex += clients;
       const worker = new Worker(BOOT, { workerData: init });
       this.progress.push({ warmup: 0, measured: 0 });
       this.readyFlags.push(false);

@@ -1,6 +1,7 @@
 import type { Transport } from "../../protocol/types.js";
 import type { ClientCounts, ThreadLoad } from "./results.js";
 import type { Wire } from "./wire.js";
+import type { HeaderSet } from "./browser-headers.js";
 
 /** Messages between the bench's main thread and its subscriber threads. */
 
@@ -17,6 +18,10 @@ export interface WorkerInit {
   after: number;
   pollIntervalMs: number;
   longPollTimeoutMs: number;
+  /** The request headers the subscribers send (`--headers`); absent: minimal. */
+  headers?: HeaderSet;
+  /** This thread's first subscriber's number in the phase, so browser-like client ids are unique. */
+  firstIndex?: number;
   /** Messages the window's schedule holds: sizes each subscriber's seen-bitmap. */
   measuredCount: number;
   /** How often the thread reports its delivery counts (default 200 ms); the max-rate publisher paces itself on them. */
@@ -39,6 +44,8 @@ export interface WorkerFinal {
   perSecond: [number, string][];
   jsonBytes: number;
   jsonCount: number;
+  /** Time to first message, from each subscriber's connect start (see `TransportRun.firstMessage`). */
+  firstMessage: string;
 }
 
 export type FromWorker =

@@ -2,7 +2,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { openHttpClient } from "./clients/http-client.js";
 import { startSubscriber } from "./clients/index.js";
 import type { Subscriber, SubscriberSink } from "./clients/subscriber.js";
-import { encode } from "./measure/histogram.js";
+import { createHistogram, encode, recordMicros } from "./measure/histogram.js";
 import { SocketCounter } from "./measure/socket-counter.js";
 import { epochNow, ThreadLoadMonitor } from "./measure/thread-load.js";
 import { Tally } from "./tally.js";
@@ -20,9 +20,21 @@ const tally = new Tally(init.clients, init.measuredCount);
 const load = new ThreadLoadMonitor(init.name);
 const errors = { count: 0, resets: 0, reconnects: 0, samples: [] as string[] };
 
+// Time to first message: each subscriber's connect start, and the first message it parsed after it.
+const connectStart: number[] = [];
+const firstSeen = new Uint8Array(init.clients);
+const firstMessage = createHistogram();
+
 function sinkFor(index: number): SubscriberSink {
   return {
-    message: (message) => tally.record(index, message, epochNow()),
+    message: (message) => {
+      const now = epochNow();
+      if (firstSeen[index] === 0) {
+        firstSeen[index] = 1;
+        recordMicros(firstMessage, (now - (connectStart[index] ?? now)) * 1000);
+      }
+      tally.record(index, message, now);
+    },
     reset: () => {
       errors.resets++;
     },
@@ -44,12 +56,15 @@ const shared =
 
 const subscribers: Subscriber[] = [];
 for (let i = 0; i < init.clients; i++) {
+  connectStart[i] = epochNow();
   subscribers.push(
     startSubscriber(init.transport, {
       origin: init.origin,
       ...(init.wire !== undefined ? { wire: init.wire } : {}),
       ...(shared !== undefined ? { shared } : {}),
       after: init.after,
+      ...(init.headers !== undefined ? { headers: init.headers } : {}),
+      index: (init.firstIndex ?? 0) + i,
       counter,
       sink: sinkFor(i),
       pollIntervalMs: init.pollIntervalMs,
@@ -101,8 +116,10 @@ async function stop(): Promise<void> {
       perSecond: tally.encodedPerSecond(),
       jsonBytes: tally.jsonBytes,
       jsonCount: tally.jsonCount,
+      firstMessage: encode(firstMessage),
     },
   });
   tally.destroy();
+  firstMessage.destroy();
   port?.close();
 }

@@ -1,3 +1,4 @@
+import { describeProfile } from "../net/profiles.js";
 import type { BenchResults } from "../bench/results.js";
 import { bytes, ms, pct } from "./format.js";
 import { baselineInsights } from "./baseline.js";
@@ -79,6 +80,15 @@ export function insights(results: BenchResults): string[] {
         list.filter((f) => f.latency.count > 0),
         (f) => f.latency.p99,
       ),
+      ms,
+    ),
+  );
+  if (results.network !== undefined)
+    lines.push(`Network \`${results.network.name}\`: ${describeProfile(results.network.profile)}, between every subscriber and the server.`);
+  push(
+    comparison(
+      "Time to first message from connect start (p50)",
+      rated(list, (f) => f.firstMessage?.p50 ?? null),
       ms,
     ),
   );

@@ -27,6 +27,13 @@ import type { Bytes } from "../bench/results.js";
  * counts one record per message written on a held connection (stream, SSE, WebSocket) and one per
  * request and per response (a poll answer in one record, headers and body together). The handshake
  * is not in it: connections are opened before the measured window.
+ *
+ * A minimal request and what a browser sends are two floors. The minimal one has the request line
+ * and Host (and a WebSocket upgrade's required headers) only; a browser's adds the headers a real
+ * Chromium sends for the dashboard's requests (User-Agent, sec-ch-ua, Sec-Fetch-*, Accept-*,
+ * Referer or Origin, cache headers) and the dashboard's `client` id, as captured in
+ * scripts/bench/fixtures/chromium-headers.json: `requestExtraBytes`, added to each request's
+ * bytes up (HTTP/1.1; under HTTP/2, HPACK would index them after the first request).
  */
 
 export interface ModelInput {
@@ -38,6 +45,8 @@ export interface ModelInput {
   longPollTimeoutMs: number;
   /** What the clients spoke; absent: plaintext HTTP/1.1. */
   wire?: { version: "1.1" | "2"; tls: boolean };
+  /** The browser floor: bytes a browser's request adds to the minimal one (HTTP/1.1); absent: the minimal floor. */
+  requestExtraBytes?: number;
 }
 
 /** HTTP/2 frame header (RFC 9113 §4.1). */
@@ -145,6 +154,11 @@ export function exchangeFloor(transport: Transport, input: ModelInput): Bytes {
 }
 
 function http1ExchangeFloor(transport: Transport, input: ModelInput): Bytes {
+  const minimal = minimalHttp1Exchange(transport, input);
+  return { up: minimal.up + (input.requestExtraBytes ?? 0), down: minimal.down };
+}
+
+function minimalHttp1Exchange(transport: Transport, input: ModelInput): Bytes {
   const host = `Host: ${input.host}\r\n`;
   const id = input.sampleId;
   const get = (path: string): string => `GET ${path} HTTP/1.1\r\n${host}`;

@@ -1,7 +1,8 @@
 import { TRANSPORT_LABELS, type Transport } from "../../protocol/types.js";
 import type { BenchResults, Bytes, ClientCounts, LatencySummary, ServerCounts, TransportRun } from "../bench/results.js";
 import { wireName } from "../bench/wire.js";
-import { windowFloor, type ModelInput } from "./model.js";
+import { messageFloor, windowFloor, type ModelInput } from "./model.js";
+import type { LinkProfile } from "../net/profiles.js";
 import { spreadOf, type Spread } from "./spread.js";
 import { baselineProblems } from "./baseline.js";
 import { scaleProblems } from "./scale.js";
@@ -37,6 +38,16 @@ export interface TransportFigures {
    */
   overheadShareDown: number | null;
   floorPerMessage: Bytes | null;
+  /** The floor with each request as a browser sends it (its captured headers); null when the run recorded none. */
+  browserFloorPerMessage: Bytes | null;
+  /** Time to first message from connect start (ms), p50 and p99 over the subscribers; null when not measured. */
+  firstMessage: { p50: number; p99: number } | null;
+  /**
+   * `--network`: the one-way floor a message cannot beat, RTT/2 plus the serialization of its
+   * minimal framed bytes at the link's down rate (ms), and the latency above it (p50, p99).
+   */
+  oneWayFloorMs: number | null;
+  aboveFloor: { p50: number; p99: number } | null;
   /** measured / floor, both directions together. */
   floorRatio: number | null;
   bytesPerClientSecond: Bytes;
@@ -106,7 +117,11 @@ export function figures(results: BenchResults, run: TransportRun): TransportFigu
   const floor = windowFloor(run.transport, input, delivered, win.requests);
   const bytesPerMessage = delivered > 0 ? per(win.bytes, delivered) : null;
   const floorPerMessage = delivered > 0 ? per(floor, delivered) : null;
+  const extra = results.headers?.extraRequestBytes?.[run.transport];
+  const browserFloor =
+    extra !== undefined && run.wire?.version !== "2" ? windowFloor(run.transport, { ...input, requestExtraBytes: extra }, delivered, win.requests) : null;
   const cpu = run.server === null ? null : run.server.cpuUserMs + run.server.cpuSystemMs;
+  const floorMs = results.network === undefined ? null : oneWayFloor(results.network.profile, messageFloor(run.transport, input));
   return {
     transport: run.transport,
     label: runLabel(run),
@@ -122,6 +137,11 @@ export function figures(results: BenchResults, run: TransportRun): TransportFigu
     bytesPerMessage,
     overheadShareDown: win.body !== undefined && win.bytes.down > 0 ? Math.max(0, 1 - win.body / win.bytes.down) : null,
     floorPerMessage,
+    browserFloorPerMessage: browserFloor !== null && delivered > 0 ? per(browserFloor, delivered) : null,
+    firstMessage:
+      run.firstMessage !== undefined && run.firstMessage.summary.count > 0 ? { p50: run.firstMessage.summary.p50, p99: run.firstMessage.summary.p99 } : null,
+    oneWayFloorMs: floorMs,
+    aboveFloor: floorMs !== null && delivered > 0 ? { p50: run.latency.summary.p50 - floorMs, p99: run.latency.summary.p99 - floorMs } : null,
     floorRatio: bytesPerMessage !== null && floorPerMessage !== null && total(floorPerMessage) > 0 ? total(bytesPerMessage) / total(floorPerMessage) : null,
     bytesPerClientSecond: clientSeconds > 0 ? per(win.bytes, clientSeconds) : { up: 0, down: 0 },
     floorPerClientSecond: clientSeconds > 0 ? per(floor, clientSeconds) : { up: 0, down: 0 },
@@ -161,6 +181,11 @@ function acrossRepeats(whole: TransportFigures, repeats: TransportFigures[]): Tr
     return { up: Math.max(...list.map((a) => a.up)), down: Math.max(...list.map((a) => a.down)), ok: list.every((a) => a.ok) };
   };
   const l = (key: keyof LatencySummary): number => medianOf((one) => one.latency[key]);
+  const pair = (pick: (one: TransportFigures) => { p50: number; p99: number } | null): { p50: number; p99: number } | null => {
+    const p50 = median((one) => pick(one)?.p50 ?? null);
+    const p99 = median((one) => pick(one)?.p99 ?? null);
+    return p50 === null || p99 === null ? null : { p50, p99 };
+  };
   return {
     ...f,
     windowSeconds: medianOf((one) => one.windowSeconds),
@@ -172,6 +197,9 @@ function acrossRepeats(whole: TransportFigures, repeats: TransportFigures[]): Tr
     bytesPerMessage: medianBytes((one) => one.bytesPerMessage),
     overheadShareDown: median((one) => one.overheadShareDown),
     floorPerMessage: medianBytes((one) => one.floorPerMessage),
+    browserFloorPerMessage: medianBytes((one) => one.browserFloorPerMessage),
+    firstMessage: pair((one) => one.firstMessage),
+    aboveFloor: pair((one) => one.aboveFloor),
     floorRatio: median((one) => one.floorRatio),
     bytesPerClientSecond: medianBytes((one) => one.bytesPerClientSecond) ?? { up: 0, down: 0 },
     floorPerClientSecond: medianBytes((one) => one.floorPerClientSecond) ?? { up: 0, down: 0 },
@@ -205,4 +233,9 @@ export function verdict(results: BenchResults): string[] {
     ...(results.baseline === undefined ? [] : baselineProblems(results.baseline)),
     ...(results.scale === undefined ? [] : scaleProblems(results.scale)),
   ];
+}
+
+/** One-way floor of a message of `bytes` over `profile`: half the RTT, then its serialization at the down rate (ms). */
+export function oneWayFloor(profile: LinkProfile, bytes: number): number {
+  return profile.rttMs / 2 + (profile.downBitsPerSecond === null ? 0 : (bytes * 8 * 1000) / profile.downBitsPerSecond);
 }

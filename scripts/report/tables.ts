@@ -6,6 +6,7 @@ import { describeScale, hasScale, scaleNotes, scaleSections } from "./scale.js";
 import { spreadOf, withSpread } from "./spread.js";
 import { repeatCount, spreadAcross, type TransportFigures } from "./summary.js";
 import { hasVersions, versionNotes, versionPairs, versionTable } from "./versions.js";
+import { describeProfile } from "../net/profiles.js";
 
 /** A table as data: the Markdown and HTML renderers draw the same cells. `**x**` marks a loud cell. */
 export interface Table {
@@ -101,7 +102,9 @@ export function requestTable(list: TransportFigures[]): Table {
 }
 
 export function bytesTable(list: TransportFigures[]): Table {
-  return table(
+  // Runs that recorded the browser's request headers show the floor with them too.
+  const browser = list.some((f) => f.browserFloorPerMessage !== null);
+  const t = table(
     ["transport", "up / msg", "down / msg", "total / msg", "framing floor / msg", "overhead / msg", "measured / floor"],
     list.map((f) => [
       f.label,
@@ -125,6 +128,51 @@ export function bytesTable(list: TransportFigures[]): Table {
       ),
     ]),
   );
+  if (!browser) return t;
+  return {
+    head: [...t.head.slice(0, 5), "floor with a browser's requests / msg", ...t.head.slice(5)],
+    rows: t.rows.map((row, i) => {
+      const f = list[i];
+      return [...row.slice(0, 5), f === undefined ? "–" : cell(f, (o) => total(o.browserFloorPerMessage), bytes), ...row.slice(5)];
+    }),
+  };
+}
+
+/** Time to first message, and with `--network` the one-way floor and the latency above it. */
+export function firstMessageTable(list: TransportFigures[], network: boolean): Table {
+  const head = ["transport", "first message p50", "first message p99"];
+  if (network) head.push("one-way floor", "p50 above floor", "p99 above floor");
+  return table(
+    head,
+    list.map((f) => {
+      const row = [f.label, cell(f, (o) => o.firstMessage?.p50, ms), cell(f, (o) => o.firstMessage?.p99, ms)];
+      if (network)
+        row.push(
+          f.oneWayFloorMs === null ? "–" : ms(f.oneWayFloorMs),
+          cell(f, (o) => o.aboveFloor?.p50, ms),
+          cell(f, (o) => o.aboveFloor?.p99, ms),
+        );
+      return row;
+    }),
+  );
+}
+
+/** The run's conditions in a sentence each: the link its subscribers crossed and the request headers they sent. */
+export function conditionNotes(r: BenchResults): string[] {
+  const notes: string[] = [];
+  if (r.network !== undefined) {
+    notes.push(
+      `Network: \`${r.network.name}\` (${describeProfile(r.network.profile)}): every subscriber connection crossed an emulated link (scripts/net/, in a process of its own, one link per connection, a fresh one per phase); publishing and the bench's stats requests went direct, so latency is the one-way trip down.`,
+    );
+  }
+  if (r.headers !== undefined) {
+    notes.push(
+      r.headers.set === "browser"
+        ? `Request headers: a browser's (${r.headers.browser ?? "Chromium"}, captured on the socket for the dashboard's fetch, EventSource and WebSocket requests: scripts/bench/fixtures/chromium-headers.json).`
+        : "Request headers: minimal (what undici and ws send by themselves).",
+    );
+  }
+  return notes;
 }
 
 export function perClientTable(list: TransportFigures[]): Table {
@@ -285,6 +333,7 @@ export function runNotes(r: BenchResults): string[] {
         : "All phases ran against one server process (made before each phase got its own).",
     );
   }
+  notes.push(...conditionNotes(r));
   if (r.idleWindow !== undefined) notes.push(describeIdleWindow(r.idleWindow));
   const load = r.machine.loadAverage;
   if (load !== undefined)
@@ -385,6 +434,15 @@ export function sections(r: BenchResults, list: TransportFigures[]): Section[] {
       table: autocannonTable(r),
     },
   ];
+  if (list.some((f) => f.firstMessage !== null)) {
+    const network = r.network !== undefined;
+    all.splice(1, 0, {
+      id: "first-message",
+      title: network ? "Over the link: first message and the one-way floor" : "Time to first message",
+      intro: `From the moment a subscriber starts connecting (before its TCP connect) until it has parsed its first feed message: one message is published before the subscribers start and each asks for what follows it, so it is already waiting and the time is connect, handshakes, request and answer${network ? ". The one-way floor is RTT/2 plus the message's minimal framed bytes at the link's down rate; above it is what the transport adds (a poll's wait for its next turn, a long poll's new request)" : ""}.`,
+      table: firstMessageTable(list, network),
+    });
+  }
   all.unshift(...baselineSections(r));
   if (hasVersions(r) && r.config.rate > 0) {
     all.unshift({

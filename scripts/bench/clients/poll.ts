@@ -1,6 +1,6 @@
 import type { PollResponse } from "../../../protocol/types.js";
 import { openHttpClient } from "./http-client.js";
-import { RETRY_MS, signal, Sleeper, type Subscriber, type SubscriberOptions } from "./subscriber.js";
+import { requestShape, RETRY_MS, signal, Sleeper, type Subscriber, type SubscriberOptions } from "./subscriber.js";
 
 /**
  * Short and long polling share one loop: ask for what follows the cursor, deliver it, ask again.
@@ -17,11 +17,15 @@ export function startPolling(options: SubscriberOptions, mode: "poll" | "long-po
   let stopped = false;
   let first = true;
 
-  const path = (): string => (mode === "poll" ? `/api/poll?after=${cursor}` : `/api/long-poll?after=${cursor}&timeout=${options.longPollTimeoutMs}`);
+  // Query parameters in the dashboard's order (after, client, timeout), as the browser's requests have them.
+  const shape = requestShape(options, mode);
+  const client_ = shape.client === undefined ? "" : `&client=${shape.client}`;
+  const path = (): string =>
+    mode === "poll" ? `/api/poll?after=${cursor}${client_}` : `/api/long-poll?after=${cursor}${client_}&timeout=${options.longPollTimeoutMs}`;
 
   async function ask(): Promise<boolean> {
     counter.requests++;
-    const response = await client.request({ method: "GET", path: path(), signal: abort.signal });
+    const response = await client.request({ method: "GET", path: path(), headers: shape.headers, signal: abort.signal });
     const text = await response.body.text();
     counter.body += Buffer.byteLength(text);
     if (response.statusCode !== 200) throw new Error(`${mode}: HTTP ${response.statusCode}: ${text.slice(0, 200)}`);

@@ -2,7 +2,7 @@ import { NdjsonParser } from "../../../protocol/ndjson.js";
 import { SseParser } from "../../../protocol/sse.js";
 import { isControl, type ChatMessage, type ResetSignal, type ServerFrame } from "../../../protocol/types.js";
 import { openHttpClient } from "./http-client.js";
-import { RETRY_MS, signal, Sleeper, type Subscriber, type SubscriberOptions } from "./subscriber.js";
+import { requestShape, RETRY_MS, signal, Sleeper, type Subscriber, type SubscriberOptions } from "./subscriber.js";
 
 /** Turns raw body bytes into messages and resets; one per connection, since parsers keep state. */
 interface Decoder {
@@ -55,11 +55,14 @@ export function startStreaming(options: SubscriberOptions, mode: "stream" | "sse
   const ready = signal();
   let cursor = options.after;
   let stopped = false;
+  const shape = requestShape(options, mode);
 
   async function once(): Promise<void> {
     counter.requests++;
-    const headers: Record<string, string> = mode === "sse" ? { accept: "text/event-stream" } : { accept: "application/x-ndjson" };
-    const path = mode === "sse" ? `/api/sse?after=${cursor}` : `/api/stream?after=${cursor}`;
+    const headers: Record<string, string> =
+      shape.client !== undefined ? shape.headers : mode === "sse" ? { accept: "text/event-stream" } : { accept: "application/x-ndjson" };
+    const query = `after=${cursor}${shape.client === undefined ? "" : `&client=${shape.client}`}`;
+    const path = mode === "sse" ? `/api/sse?${query}` : `/api/stream?${query}`;
     const response = await client.request({ method: "GET", path, headers, signal: abort.signal });
     if (response.statusCode !== 200) {
       const text = await response.body.text();

@@ -1,7 +1,8 @@
-import type { ChatMessage, ResetSignal } from "../../../protocol/types.js";
+import type { ChatMessage, ResetSignal, Transport } from "../../../protocol/types.js";
 import type { Client } from "undici";
 import type { SocketCounter } from "../measure/socket-counter.js";
 import type { Wire } from "../wire.js";
+import { browserClientId, loadFixture, replayHeaders, type HeaderSet } from "../browser-headers.js";
 
 /** Where a subscriber hands what it parsed; the worker's tally decides what counts. */
 export interface SubscriberSink {
@@ -23,6 +24,13 @@ export interface SubscriberOptions {
   wire?: Wire;
   /** `--h2-shared`: the thread's one HTTP/2 connection, which the thread owns and closes; absent: a connection of the subscriber's own. */
   shared?: Client;
+  /**
+   * `browser`: the request heads a captured Chromium sends (its headers, and a dashboard-like
+   * `client` id in the query); `minimal`: what undici and ws send by themselves. Default minimal.
+   */
+  headers?: HeaderSet;
+  /** This subscriber's number in its phase: its browser-like client id. */
+  index?: number;
   /** Loopback source address to connect from (the scale ramp spreads clients over several); the system's choice when absent. */
   localAddress?: string;
 }
@@ -62,3 +70,12 @@ export function signal(): { promise: Promise<void>; resolve: () => void } {
 
 /** Backoff after a failed request or a dropped connection, so an outage is not a busy loop. */
 export const RETRY_MS = 250;
+
+/**
+ * What a subscriber adds to its requests for its header set: the query's `client` id and the
+ * browser's headers (empty for `minimal`).
+ */
+export function requestShape(options: SubscriberOptions, transport: Transport): { client: string | undefined; headers: Record<string, string> } {
+  if (options.headers !== "browser") return { client: undefined, headers: {} };
+  return { client: browserClientId(options.index ?? 0), headers: replayHeaders(loadFixture(), transport, new URL(options.origin).host) };
+}

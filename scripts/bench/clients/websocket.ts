@@ -4,7 +4,7 @@ import type { Socket } from "node:net";
 import type { ConnectionOptions } from "node:tls";
 import { parseFrame } from "../../../protocol/ndjson.js";
 import { isControl } from "../../../protocol/types.js";
-import { RETRY_MS, signal, Sleeper, type Subscriber, type SubscriberOptions } from "./subscriber.js";
+import { requestShape, RETRY_MS, signal, Sleeper, type Subscriber, type SubscriberOptions } from "./subscriber.js";
 
 /**
  * WebSocket subscriber (the `ws` library, with its defaults, as a browser-like client). Under TLS
@@ -21,10 +21,12 @@ export function startWebSocket(options: SubscriberOptions): Subscriber {
   let stopped = false;
   let current: WebSocket | undefined;
   let closed: Promise<void> = Promise.resolve();
+  const shape = requestShape(options, "ws");
 
   function connect(): void {
     counter.requests++;
-    const ws = new WebSocket(`${wsOrigin}/api/ws?after=${cursor}`, {
+    const ws = new WebSocket(`${wsOrigin}/api/ws?after=${cursor}${shape.client === undefined ? "" : `&client=${shape.client}`}`, {
+      headers: shape.headers,
       ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }),
       ...(secure
         ? {
