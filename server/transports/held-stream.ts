@@ -78,39 +78,75 @@ function responseSink(res: ServerResponse): Sink {
 
 /**
  * The same response behind a compressor of its own (a dictionary per connection: the shared
- * message bytes are compressed once per subscriber), flushed after every write so that each
- * message leaves at once. What is unsent is now in three places, all counted against the cap: the
- * compressor's input not yet compressed, its output not yet taken by the response (the pipe stops
- * taking when the response is full), and the response's own buffer. Backpressure is the
- * compressor's: its writes return false, and it drains, once the response below has drained.
+ * message bytes are compressed once per subscriber), each chunk ending in a sync flush so that
+ * every message leaves at once. zlib compresses one chunk per trip to its thread pool, so writes
+ * that arrive while a chunk is being compressed wait here and go as one chunk next: a burst of
+ * messages costs one trip, not one each (written one by one, a burst of a few hundred kB outruns
+ * the compressor and a client that reads is mistaken for a slow one). What is unsent is counted
+ * against the cap wherever it is: waiting here, in the compressor (input, or output the response
+ * has not taken: the pipe stops taking when the response is full), in the response's buffer.
  */
 function compressedSink(below: Sink, res: ServerResponse, encoding: HttpEncoding): Sink {
-  const { stream, flushMessage } = createStreamCompressor(encoding);
+  const stream = createStreamCompressor(encoding);
   stream.pipe(res);
   // A response closed by the client, or cut: the compressor's zlib state is freed at once.
   res.once("close", () => stream.destroy());
   stream.on("error", () => res.destroy());
+  let waiting: Buffer[] = [];
+  let waitingBytes = 0;
+  let compressing = false;
+  let drainListeners: (() => void)[] = [];
+  const idle = (): boolean => !compressing && !stream.writableNeedDrain;
+  const notifyDrained = (): void => {
+    const listeners = drainListeners;
+    drainListeners = [];
+    for (const listener of listeners) listener();
+  };
+  const compressNext = (): void => {
+    if (waiting.length === 0 || stream.destroyed) {
+      compressing = false;
+      if (stream.writableNeedDrain) stream.once("drain", notifyDrained);
+      else notifyDrained();
+      return;
+    }
+    const chunk = waiting.length === 1 ? (waiting[0] as Buffer) : Buffer.concat(waiting);
+    waiting = [];
+    waitingBytes = 0;
+    compressing = true;
+    stream.write(chunk, compressNext);
+  };
   return {
     write: (bytes) => {
-      const taken = stream.write(bytes);
-      flushMessage();
-      return taken;
+      waiting.push(bytes);
+      waitingBytes += bytes.length;
+      if (!compressing) compressNext();
+      return idle();
     },
     get buffered() {
-      return stream.writableLength + stream.readableLength + below.buffered;
+      return waitingBytes + stream.writableLength + stream.readableLength + below.buffered;
     },
     get writable() {
       return below.writable && !stream.destroyed && !stream.writableEnded;
     },
-    onDrain: (listener) => stream.once("drain", listener),
+    onDrain: (listener) => {
+      if (idle()) setImmediate(listener);
+      else drainListeners.push(listener);
+    },
     // The compressor has written nothing yet: the head goes now, as it does uncompressed.
     ready: () => below.ready(),
     cut: () => {
+      waiting = [];
+      waitingBytes = 0;
       stream.unpipe(res);
       stream.destroy();
       below.cut();
     },
-    // The compressor's end writes its trailer, then the pipe ends the response.
-    end: () => stream.end(),
+    // After what is waiting: the compressor's end writes its trailer, then the pipe ends the response.
+    end: () => {
+      if (waiting.length > 0) stream.write(Buffer.concat(waiting));
+      waiting = [];
+      waitingBytes = 0;
+      stream.end();
+    },
   };
 }
