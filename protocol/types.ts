@@ -190,8 +190,12 @@ export interface StatsResponse {
 export interface CompressionStats {
   /** Poll and long-poll answers, NDJSON and SSE streams, for clients whose Accept-Encoding asks for it. */
   http: "off" | "gzip" | "br";
-  /** permessage-deflate on `/api/ws` (for clients that offer it), or null when off. */
-  wsDeflate: { serverNoContextTakeover: true; serverMaxWindowBits: number } | null;
+  /**
+   * permessage-deflate on `/api/ws` (for clients that offer it), or null when off. "shared": each
+   * message compressed once for all (`server_no_context_takeover`); "connection": a compressor per
+   * connection keeping its window (`memLevel` sizes it).
+   */
+  wsDeflate: { context: "shared" | "connection"; serverMaxWindowBits: number; memLevel: number | null } | null;
   /** Answers (poll, long poll), streams (NDJSON, SSE) and WebSocket connections sent compressed, since start. */
   compressed: Record<Transport, number>;
 }

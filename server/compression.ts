@@ -2,7 +2,7 @@ import { promisify } from "node:util";
 import zlib from "node:zlib";
 import type { FastifyReply } from "fastify";
 import type { CompressionStats, Transport } from "../protocol/types.js";
-import { httpCompression, type LabConfig } from "./config.js";
+import { httpCompression, type LabConfig, wsDeflateContext } from "./config.js";
 import type { Stats } from "./metering/stats.js";
 
 /** The HTTP content codings the server can send. */
@@ -98,7 +98,12 @@ export function countCompressed(stats: Stats, transport: Transport): void {
 export function compressionStats(config: LabConfig, stats: Stats): CompressionStats {
   return {
     http: httpCompression(config),
-    wsDeflate: config.wsDeflate ? { serverNoContextTakeover: true, serverMaxWindowBits: config.wsDeflateWindowBits } : null,
+    wsDeflate: config.wsDeflate ? wsDeflateStats(config) : null,
     compressed: { ...countsOf(stats) },
   };
+}
+
+function wsDeflateStats(config: LabConfig): NonNullable<CompressionStats["wsDeflate"]> {
+  const context = wsDeflateContext(config);
+  return { context, serverMaxWindowBits: config.wsDeflateWindowBits, memLevel: context === "connection" ? config.wsDeflateMemLevel : null };
 }

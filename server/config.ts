@@ -97,14 +97,18 @@ export interface LabConfig {
    * message): "off", "gzip" or "br", used only for a client whose Accept-Encoding asks for it.
    */
   compress: string;
-  /**
-   * permessage-deflate (RFC 7692) for `/api/ws`, used only when the client offers it. The server
-   * sends with `server_no_context_takeover`: each message is compressed once and the same frame goes
-   * to every subscriber (ws-frames.ts).
-   */
+  /** permessage-deflate (RFC 7692) for `/api/ws`, used only when the client offers it. */
   wsDeflate: boolean;
+  /**
+   * "shared": `server_no_context_takeover`, each message compressed once and the same frame written
+   * to every subscriber (ws-frames.ts); "connection": a compressor per connection that keeps its
+   * window across messages (smaller frames, a zlib context per connection, ws's `send`).
+   */
+  wsDeflateContext: string;
   /** `server_max_window_bits` (9..15): the LZ77 window the server compresses with and every client must accept. */
   wsDeflateWindowBits: number;
+  /** zlib's memLevel (1..9) for the per-connection compressors ("connection" only): their memory, with the window. */
+  wsDeflateMemLevel: number;
 }
 
 export const DEFAULTS: LabConfig = {
@@ -147,7 +151,9 @@ export const DEFAULTS: LabConfig = {
   networkPort: 3100,
   compress: "off",
   wsDeflate: false,
+  wsDeflateContext: "shared",
   wsDeflateWindowBits: 15,
+  wsDeflateMemLevel: 8,
 };
 
 /** Environment variable for each setting (HOST and PORT as usual, the rest prefixed LAB_). */
@@ -191,7 +197,9 @@ export const ENV_NAMES: Record<keyof LabConfig, string> = {
   networkPort: "LAB_NETWORK_PORT",
   compress: "LAB_COMPRESS",
   wsDeflate: "LAB_WS_DEFLATE",
+  wsDeflateContext: "LAB_WS_DEFLATE_CONTEXT",
   wsDeflateWindowBits: "LAB_WS_DEFLATE_WINDOW_BITS",
+  wsDeflateMemLevel: "LAB_WS_DEFLATE_MEM_LEVEL",
 };
 
 export class ConfigError extends Error {
@@ -284,6 +292,10 @@ function check(config: LabConfig): void {
   if (!Number.isSafeInteger(config.wsDeflateWindowBits) || config.wsDeflateWindowBits < 9 || config.wsDeflateWindowBits > 15) {
     throw new ConfigError(`LAB_WS_DEFLATE_WINDOW_BITS must be 9..15 (RFC 7692), got ${config.wsDeflateWindowBits}`);
   }
+  if (!Number.isSafeInteger(config.wsDeflateMemLevel) || config.wsDeflateMemLevel < 1 || config.wsDeflateMemLevel > 9) {
+    throw new ConfigError(`LAB_WS_DEFLATE_MEM_LEVEL must be 1..9 (zlib's memLevel), got ${config.wsDeflateMemLevel}`);
+  }
+  wsDeflateContext(config);
   if (config.longPollDefaultMs > config.longPollMaxMs) {
     throw new ConfigError("LAB_LONG_POLL_DEFAULT_MS must not exceed LAB_LONG_POLL_MAX_MS");
   }
@@ -351,4 +363,14 @@ export function httpCompression(config: Pick<LabConfig, "compress">): HttpCompre
   const known = HTTP_COMPRESSIONS.find((name) => name === value);
   if (known === undefined) throw new ConfigError(`LAB_COMPRESS must be off, gzip or br, got "${config.compress}"`);
   return known;
+}
+
+export type WsDeflateContext = "shared" | "connection";
+
+/** The permessage-deflate mode, checked; ConfigError for anything but shared or connection. */
+export function wsDeflateContext(config: Pick<LabConfig, "wsDeflateContext">): WsDeflateContext {
+  const value = config.wsDeflateContext.trim().toLowerCase();
+  if (value === "shared" || value === "") return "shared";
+  if (value === "connection") return "connection";
+  throw new ConfigError(`LAB_WS_DEFLATE_CONTEXT must be shared or connection, got "${config.wsDeflateContext}"`);
 }

@@ -22,6 +22,11 @@ export interface Sink {
   cut(): void;
   /** End cleanly: the server is shutting down. */
   end(): void;
+  /**
+   * Each write is one message that the sink frames itself (ws's `send`, compressing per
+   * connection): a catch-up page is then written a message at a time, never joined into one write.
+   */
+  readonly framesEachWrite?: boolean;
 }
 
 /** A transport's bytes for each thing it sends; a message's bytes are made once and shared. */
@@ -215,7 +220,8 @@ export class Subscription {
     this.uncounted += page.entries.length;
     let taken = true;
     if (parts.length > 0) {
-      taken = this.sink.write(parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts));
+      if (this.sink.framesEachWrite === true) for (const part of parts) taken = this.sink.write(part);
+      else taken = this.sink.write(parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts));
       this.wrote = true;
     } else if (first) {
       this.sink.ready();

@@ -1,6 +1,6 @@
 import zlib from "node:zlib";
 import * as ws from "ws";
-import type { LabConfig } from "../config.js";
+import { type LabConfig, wsDeflateContext } from "../config.js";
 
 /**
  * A message is framed once (ws's own `Sender.frame`: header and payload) and that Buffer is written
@@ -51,9 +51,19 @@ export function deflatedTextFrame(text: string, windowBits: number): Buffer {
   return Buffer.concat(Sender.frame(payload, { fin: true, rsv1: true, opcode: 1, mask: false, readOnly: true }));
 }
 
-/** ws's `perMessageDeflate` option: false unless `wsDeflate`, else the shared-payload settings above. */
-export function wsDeflateOptions(config: Pick<LabConfig, "wsDeflate" | "wsDeflateWindowBits">): false | ws.PerMessageDeflateOptions {
+/**
+ * ws's `perMessageDeflate` option: false unless `wsDeflate`; the shared-payload settings above; or,
+ * for a compressor per connection, ws's own deflate (context takeover unless the client declines
+ * it), every message compressed (no threshold), with the configured window and memLevel. In that
+ * mode every frame of a connection goes through ws's `send`, which keeps them in order.
+ */
+export function wsDeflateOptions(
+  config: Pick<LabConfig, "wsDeflate" | "wsDeflateContext" | "wsDeflateWindowBits" | "wsDeflateMemLevel">,
+): false | ws.PerMessageDeflateOptions {
   if (!config.wsDeflate) return false;
+  if (wsDeflateContext(config) === "connection") {
+    return { serverMaxWindowBits: config.wsDeflateWindowBits, threshold: 0, zlibDeflateOptions: { memLevel: config.wsDeflateMemLevel } };
+  }
   return {
     serverNoContextTakeover: true,
     serverMaxWindowBits: config.wsDeflateWindowBits,

@@ -11,6 +11,7 @@ import { guardPipelinedUpgrades } from "../limits/upgrade-guard.js";
 import { requestClient, sendFrame, subscribeQuery, type SubscribeQuery, toInteger } from "../schemas.js";
 import { Delivery, type Sink } from "./delivery.js";
 import { countCompressed } from "../compression.js";
+import { wsDeflateContext } from "../config.js";
 import { assertOrderedDeflate, deflatedTextFrame, textFrame, wsDeflateOptions } from "./ws-frames.js";
 
 export const CLOSE_GOING_AWAY = 1001;
@@ -34,14 +35,19 @@ export async function wsPlugin(app: FastifyInstance, deps: LabDeps): Promise<voi
     heartbeat: null,
     preamble: null,
   });
-  // Control frames (resets, acks, errors) are rare and differ per client: they go uncompressed.
-  const deflated = config.wsDeflate
-    ? new Delivery(deps, { ...plain.format, message: (entry) => deflatedTextFrame(entry.json, config.wsDeflateWindowBits) })
-    : null;
+  const perConnection = config.wsDeflate && wsDeflateContext(config) === "connection";
+  // Shared: control frames (resets, acks, errors) are rare and differ per client: they go uncompressed.
+  // Per connection: the payloads themselves, which ws frames and compresses for each connection.
+  const deflated = !config.wsDeflate
+    ? null
+    : perConnection
+      ? new Delivery(deps, { ...plain.format, message: (entry) => Buffer.from(entry.json), reset: (signal) => Buffer.from(JSON.stringify(signal)) })
+      : new Delivery(deps, { ...plain.format, message: (entry) => deflatedTextFrame(entry.json, config.wsDeflateWindowBits) });
   const validateSend = new Ajv({ coerceTypes: false, allErrors: false }).compile<PublishRequest & { type: "send" }>(sendFrame(config));
   const alive = new WeakMap<WebSocket, boolean>();
   const wsOptions = { maxPayload: config.wsMaxPayload, perMessageDeflate: wsDeflateOptions(config) };
-  assertOrderedDeflate(wsOptions);
+  // Per connection, nothing is written past ws: it orders every frame itself.
+  if (!perConnection) assertOrderedDeflate(wsOptions);
 
   await app.register(websocket, {
     options: wsOptions,
@@ -93,9 +99,13 @@ export async function wsPlugin(app: FastifyInstance, deps: LabDeps): Promise<voi
       if (compressed) countCompressed(stats, "ws");
       const delivery = compressed ? deflated : plain;
       // The TCP socket the upgrade arrived on, which ws now writes to: pre-built frames go straight to it.
-      const subscription = delivery.subscribe(socketSink(socket, request.raw.socket), client, toInteger("after", request.query.after));
+      const sink = compressed && perConnection ? sendSink(socket, request.raw.socket) : socketSink(socket, request.raw.socket);
+      const subscription = delivery.subscribe(sink, client, toInteger("after", request.query.after));
       socket.once("close", () => subscription.closed());
-      const sendControl = (signal: ControlSignal): void => subscription.send(textFrame(JSON.stringify(signal)));
+      const sendControl = (signal: ControlSignal): void => {
+        const json = JSON.stringify(signal);
+        subscription.send(sink.framesEachWrite === true ? Buffer.from(json) : textFrame(json));
+      };
       const closeForPolicy = (code: number, reason: string): void => {
         subscription.stop();
         socket.close(code, reason);
@@ -181,6 +191,32 @@ function socketSink(socket: WebSocket, tcp: Socket): Sink {
     },
     onDrain: (listener) => tcp.once("drain", listener),
     // The upgrade's 101 already told the client it is subscribed.
+    ready: () => undefined,
+    cut: () => socket.close(CLOSE_TRY_AGAIN_LATER, "slow consumer: too many unsent bytes"),
+    end: () => socket.close(CLOSE_GOING_AWAY, "server shutting down"),
+  };
+}
+
+/**
+ * A WebSocket that compresses per connection as a sink: each write is one message's payload, which
+ * ws compresses with this connection's window and frames; ws queues frames behind a message it is
+ * deflating, so its `bufferedAmount` (that queue and the TCP socket's buffer) is what is unsent.
+ * The catch-up is paced by the TCP socket: the next page once the socket has no backlog.
+ */
+function sendSink(socket: WebSocket, tcp: Socket): Sink {
+  return {
+    framesEachWrite: true,
+    write: (payload) => {
+      socket.send(payload, { binary: false, compress: true });
+      return !tcp.writableNeedDrain;
+    },
+    get buffered() {
+      return socket.bufferedAmount;
+    },
+    get writable() {
+      return socket.readyState === WebSocket.OPEN;
+    },
+    onDrain: (listener) => tcp.once("drain", listener),
     ready: () => undefined,
     cut: () => socket.close(CLOSE_TRY_AGAIN_LATER, "slow consumer: too many unsent bytes"),
     end: () => socket.close(CLOSE_GOING_AWAY, "server shutting down"),

@@ -16,11 +16,19 @@ async function health(url: string): Promise<HealthResponse> {
   return (await (await fetch(`${url}/api/health?gc=1`)).json()) as HealthResponse;
 }
 
-async function measure(deflate: boolean, clientsSend: boolean): Promise<number> {
+/** Every connection subscribes without a cursor, so it is written the 20 recent messages: a compressor per connection is made. */
+async function measure(deflate: "off" | "shared" | "connection", clientsSend: boolean): Promise<number> {
   const port = await freePort();
-  const server = await startChildServer(port, { LAB_WS_DEFLATE: deflate ? "1" : "0", LAB_MAX_HELD_PER_IP: "5000", LAB_MAX_HELD_CONNECTIONS: "5000" }, [
-    "--expose-gc",
-  ]);
+  const server = await startChildServer(
+    port,
+    {
+      LAB_WS_DEFLATE: deflate === "off" ? "0" : "1",
+      LAB_WS_DEFLATE_CONTEXT: deflate === "off" ? "shared" : deflate,
+      LAB_MAX_HELD_PER_IP: "5000",
+      LAB_MAX_HELD_CONNECTIONS: "5000",
+    },
+    ["--expose-gc"],
+  );
   const url = `http://127.0.0.1:${port}`;
   const sockets: WebSocket[] = [];
   try {
@@ -57,11 +65,14 @@ async function measure(deflate: boolean, clientsSend: boolean): Promise<number> 
 }
 
 describe.skipIf(process.env.LAB_MEASURE_MEMORY !== "1")("server memory per WebSocket, 1,000 connections", () => {
-  it("without deflate, with deflate, with deflate after each client sent one compressed frame", async () => {
+  it("without deflate, shared deflate (before and after each client sent one compressed frame), deflate per connection", async () => {
     const kib = (bytes: number): string => `${(bytes / 1024).toFixed(1)} KiB`;
-    const off = await measure(false, false);
-    const on = await measure(true, false);
-    const onInflating = await measure(true, true);
-    console.log(`RSS per connection: deflate off ${kib(off)}, on ${kib(on)}, on after a compressed client frame ${kib(onInflating)}`);
+    const off = await measure("off", false);
+    const shared = await measure("shared", false);
+    const sharedInflating = await measure("shared", true);
+    const perConnection = await measure("connection", false);
+    console.log(
+      `RSS per connection: deflate off ${kib(off)}, shared ${kib(shared)}, shared after a compressed client frame ${kib(sharedInflating)}, per connection ${kib(perConnection)}`,
+    );
   }, 180_000);
 });

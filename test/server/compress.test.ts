@@ -84,8 +84,19 @@ describe("off by default", () => {
 
 describe("settings", () => {
   it("reads LAB_COMPRESS, LAB_WS_DEFLATE and the window, and refuses what it does not know", () => {
-    const config = resolveConfig({}, { LAB_COMPRESS: "br", LAB_WS_DEFLATE: "1", LAB_WS_DEFLATE_WINDOW_BITS: "10" });
-    expect([config.compress, config.wsDeflate, config.wsDeflateWindowBits]).toEqual(["br", true, 10]);
+    const config = resolveConfig(
+      {},
+      { LAB_COMPRESS: "br", LAB_WS_DEFLATE: "1", LAB_WS_DEFLATE_CONTEXT: "connection", LAB_WS_DEFLATE_WINDOW_BITS: "10", LAB_WS_DEFLATE_MEM_LEVEL: "4" },
+    );
+    expect([config.compress, config.wsDeflate, config.wsDeflateContext, config.wsDeflateWindowBits, config.wsDeflateMemLevel]).toEqual([
+      "br",
+      true,
+      "connection",
+      10,
+      4,
+    ]);
+    expect(() => resolveConfig({}, { LAB_WS_DEFLATE_CONTEXT: "global" })).toThrow(ConfigError);
+    expect(() => resolveConfig({}, { LAB_WS_DEFLATE_MEM_LEVEL: "10" })).toThrow(ConfigError);
     expect(() => resolveConfig({}, { LAB_COMPRESS: "zstd" })).toThrow(ConfigError);
     expect(() => resolveConfig({}, { LAB_WS_DEFLATE_WINDOW_BITS: "8" })).toThrow(ConfigError);
   });
@@ -208,10 +219,10 @@ describe.each(["gzip", "br"] as const)("with LAB_COMPRESS=%s", (coding) => {
   });
 });
 
-describe("with LAB_WS_DEFLATE=1", () => {
+describe.each(["shared", "connection"] as const)("with LAB_WS_DEFLATE=1, LAB_WS_DEFLATE_CONTEXT=%s", (context) => {
   let server: TestServer;
   beforeAll(async () => {
-    server = await startServer({ wsDeflate: true, publishRateMax: 1_000_000, wsRateCloseAfter: 1_000_000 });
+    server = await startServer({ wsDeflate: true, wsDeflateContext: context, publishRateMax: 1_000_000, wsRateCloseAfter: 1_000_000 });
     publishSome(server, 10);
   });
   afterAll(() => server.close());
@@ -230,7 +241,9 @@ describe("with LAB_WS_DEFLATE=1", () => {
     const plain = await connect(`/api/ws?after=${after}`, false);
     const packed = await connect(`/api/ws?after=${after}`, true);
     expect(plain.extensions).toBeUndefined();
-    expect(packed.extensions).toBe("permessage-deflate; server_no_context_takeover; server_max_window_bits=15");
+    expect(packed.extensions).toBe(
+      context === "shared" ? "permessage-deflate; server_no_context_takeover; server_max_window_bits=15" : "permessage-deflate; server_max_window_bits=15",
+    );
     publishSome(server, 30);
     await waitFor(() => plain.texts.length === 40 && packed.texts.length === 40, "40 messages on both");
     expect(packed.texts).toEqual(plain.texts);
@@ -293,14 +306,24 @@ describe("with LAB_WS_DEFLATE=1", () => {
   });
 });
 
-describe("a client that stops reading is still cut off with compression on", () => {
+describe.each([
+  { context: "shared", transports: ["stream", "sse", "ws"] },
+  { context: "connection", transports: ["ws"] },
+] as const)("a client that stops reading is still cut off with compression on (WebSocket deflate $context)", ({ context, transports }) => {
   let server: TestServer;
   beforeAll(async () => {
-    server = await startServer({ compress: "gzip", wsDeflate: true, maxBufferedBytes: 128 * 1024, heartbeatMs: 60_000, publishRateMax: 1_000_000 });
+    server = await startServer({
+      compress: "gzip",
+      wsDeflate: true,
+      wsDeflateContext: context,
+      maxBufferedBytes: 128 * 1024,
+      heartbeatMs: 60_000,
+      publishRateMax: 1_000_000,
+    });
   });
   afterAll(() => server.close());
 
-  it.each(["stream", "sse", "ws"] as const)(
+  it.each(transports)(
     "%s: the stalled one is cut, a reading one beside it gets everything",
     async (transport) => {
       const before = (await statsOf(server)).transports[transport].cutoffs;
