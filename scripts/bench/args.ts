@@ -3,7 +3,7 @@ import { TRANSPORTS, type Transport } from "../../protocol/types.js";
 import { ConfigError, resolveConfig } from "../../server/config.js";
 import { checkIdleWindow, periodicCosts, type IdleWindow } from "./idle-window.js";
 import { parseSteps, planSteps } from "./scale/plan.js";
-import { defaultConfig, SCENARIO_NAMES, SCENARIOS, serverEnvFor, type BenchConfig, type ScenarioName } from "./scenarios.js";
+import { defaultConfig, HTTP_CODINGS, SCENARIO_NAMES, SCENARIOS, serverEnvFor, type BenchConfig, type HttpCoding, type ScenarioName } from "./scenarios.js";
 import { parseHttp } from "./wire.js";
 import { HEADER_SETS, type HeaderSet } from "./browser-headers.js";
 import { parseBitRate, parseRtt, UsageError as NetUsageError } from "../net/args.js";
@@ -75,6 +75,12 @@ Options:
                           the subscribers' request headers: those a real Chromium sends for the
                           dashboard's requests (scripts/bench/fixtures/chromium-headers.json, the
                           default) or only what undici and ws send (minimal; scale and baseline runs)
+  --compress gzip|br      every transport's phase twice in each round, uncompressed and compressed:
+                          the server's LAB_COMPRESS (poll and long-poll answers, NDJSON and SSE
+                          streams flushed per message) and LAB_WS_DEFLATE=1 (permessage-deflate);
+                          the clients ask for it (Accept-Encoding, the permessage-deflate offer) and
+                          decompress. The report tables bytes per message, server CPU per 1,000
+                          deliveries and server memory per connection, off against on
   --baseline              alternate every phase with the bare reference servers (node:http + ws,
                           scripts/bench/baselines/): ratios project / bare for max-rate deliveries/s,
                           CPU per 1,000 deliveries, p99, and polling requests/s under autocannon
@@ -164,6 +170,7 @@ export function parseCli(argv: string[], now = new Date(), env: Record<string, s
         down: { type: "string" },
         up: { type: "string" },
         headers: { type: "string" },
+        compress: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -262,6 +269,16 @@ export function parseCli(argv: string[], now = new Date(), env: Record<string, s
   if (headers === "browser" && headerDefault === "minimal")
     throw new UsageError(`--headers browser: ${scenario === "scale" ? "the scale ramp's clients" : "the bare baselines' clients"} send minimal requests only`);
   config.headers = headers as HeaderSet;
+  if (v.compress !== undefined) {
+    if (!(HTTP_CODINGS as readonly string[]).includes(v.compress))
+      throw new UsageError(`--compress: expected ${HTTP_CODINGS.join(" or ")}, got "${v.compress}"`);
+    if (url !== undefined)
+      throw new UsageError("--compress sets the compression of the servers the bench starts (LAB_COMPRESS, LAB_WS_DEFLATE); it cannot target --url");
+    if (config.baseline === true || scenario === "scale")
+      throw new UsageError("--compress: baseline and scale runs measure uncompressed servers; run it without --baseline or --scenario scale");
+    if (versions.length > 1) throw new UsageError("--compress doubles every phase already; run it with one --http version");
+    config.compress = v.compress as HttpCoding;
+  }
   if (versions.includes("2") && config.transports.includes("ws"))
     notices.push(
       "WebSocket has no HTTP/2 on this server (RFC 8441 is not offered): in the HTTP/2 phase it runs over HTTP/1.1+TLS, as a browser on an HTTP/2 page would.",

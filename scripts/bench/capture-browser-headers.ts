@@ -77,7 +77,7 @@ const CAPTURE_CLIENT = "tab-capture0";
 const PATHS: Record<Transport, string> = { poll: "/api/poll?", "long-poll": "/api/long-poll?", stream: "/api/stream?", sse: "/api/sse?", ws: "/api/ws?" };
 
 export async function captureBrowserHeaders(executablePath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium"): Promise<BrowserHeaderFixture> {
-  const server = await startServer({ LAB_RATE_LIMIT_MAX: "100000" });
+  const server = await startServer({});
   const tap = await startTap(Number(new URL(server.url).port));
   const browser = await chromium.launch({
     executablePath,

@@ -57,6 +57,8 @@ export function mergeRepeats(repeats: readonly TransportRun[]): TransportRun {
       reasons: repeats.flatMap((r, i) => r.generator.reasons.map((reason) => `repeat ${i + 1}: ${reason}`)),
     },
     ...firstMessageOf(repeats),
+    ...(first.compression !== undefined ? { compression: first.compression } : {}),
+    ...(first.serverMemory !== undefined ? { serverMemory: first.serverMemory } : {}),
     repeats: [...repeats],
   };
   latency.destroy();

@@ -140,6 +140,13 @@ export interface TransportRun {
    */
   firstMessage?: { summary: LatencySummary; histogram: string };
   /**
+   * `--compress` runs: what this phase's server compressed with ("off", or the HTTP coding; a
+   * WebSocket's compressed phase is "permessage-deflate"). Absent in runs without `--compress`.
+   */
+  compression?: "off" | "gzip" | "br" | "permessage-deflate";
+  /** The server's RSS (probe) before the first subscriber connected and once all were connected: memory per connection. */
+  serverMemory?: { beforeRssBytes: number; connectedRssBytes: number };
+  /**
    * With `--repeat N` (N > 1): each repeat of this transport's phase, every one against a fresh
    * server process. The figures above are then all repeats together (counts and bytes summed,
    * latency histograms merged, peak RSS the highest); the report shows medians and ranges from

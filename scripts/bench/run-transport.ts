@@ -7,7 +7,7 @@ import { httpChannel, wsChannel } from "./publish-channel.js";
 import { Publisher } from "./publisher.js";
 import type { TransportRun } from "./results.js";
 import { saturationReasons } from "./measure/saturation.js";
-import { messageCount, workerCount, type BenchConfig } from "./scenarios.js";
+import { messageCount, workerCount, type BenchConfig, type Compression } from "./scenarios.js";
 import type { ServerHandle } from "./server-process.js";
 import { fetchStats, serverDelta, waitForOpen } from "./server-stats.js";
 import { splitClients, WorkerPool } from "./worker-pool.js";
@@ -22,6 +22,8 @@ export interface PhaseContext {
   wire?: Wire;
   /** `--network`: the link's URL, which the subscribers connect to instead of the server's. */
   linkUrl?: string;
+  /** `--compress`: what this phase's server compresses with; the clients ask for it and decompress. */
+  compression?: Compression;
 }
 
 /** Transports whose clients hold a request or connection open, visible in the server's `open` count. */
@@ -51,11 +53,13 @@ export async function runTransport(ctx: PhaseContext, transport: Transport): Pro
   if (primed !== true) throw new Error(`${transport}: the first message was refused: ${primed}`);
   const before = await fetchStats(url);
   const baselineOpen = before.transports[transport].open;
+  const rssBefore = await server.probe?.sample();
   const pool = new WorkerPool(shares, {
     transport,
     origin,
     ...(wire !== undefined ? { wire } : {}),
     ...(config.headers !== undefined ? { headers: config.headers } : {}),
+    ...(ctx.compression !== undefined && ctx.compression !== "off" ? { acceptEncoding: ctx.compression } : {}),
     after: before.feed.lastId - 1,
     measuredCount,
     pollIntervalMs: config.pollIntervalMs,
@@ -83,6 +87,7 @@ export async function runTransport(ctx: PhaseContext, transport: Transport): Pro
   try {
     await pool.ready(30_000 + config.clients * 20);
     if (HELD.has(transport)) await waitForOpen(url, transport, (open) => open >= baselineOpen + config.clients, 15_000);
+    const rssConnected = await server.probe?.sample();
     // Opened after the subscribers, so it is not mistaken for one of them in the open count.
     if (publishVia === "ws") {
       await publisher.close();
@@ -170,6 +175,9 @@ export async function runTransport(ctx: PhaseContext, transport: Transport): Pro
         server: serverDelta(after, before, transport),
       },
       publish: { client: publishCounts, server: serverDelta(after, before, "publish") },
+      ...(rssBefore !== undefined && rssConnected !== undefined
+        ? { serverMemory: { beforeRssBytes: rssBefore.rssBytes, connectedRssBytes: rssConnected.rssBytes } }
+        : {}),
       messageJsonBytes: sum((f) => f.jsonCount) > 0 ? sum((f) => f.jsonBytes) / sum((f) => f.jsonCount) : 0,
       server:
         cpuBefore !== undefined && cpuAfter !== undefined

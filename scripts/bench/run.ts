@@ -7,7 +7,7 @@ import { machine, versions } from "./machine.js";
 import { mergeAutocannon, mergeRepeats } from "./merge.js";
 import { RESULTS_SCHEMA, type AutocannonRun, type BenchResults, type TransportRun } from "./results.js";
 import { runTransport } from "./run-transport.js";
-import { httpVersionsOf, serverEnvFor } from "./scenarios.js";
+import { compressionEnv, httpVersionsOf, serverEnvFor, type Compression } from "./scenarios.js";
 import { externalServer, startServer, type ServerHandle } from "./server-process.js";
 import { phaseName, wireFor, type HttpVersion } from "./wire.js";
 import { startLinkProcess } from "./link-process.js";
@@ -33,9 +33,9 @@ export async function runBench(options: CliOptions, events: BenchEvents, command
   // The framing floor counts the Host header, so results.json keeps a URL: the first server's
   // (fresh servers get ports of the same length, from the ephemeral range).
   let firstUrl: string | undefined;
-  const withServer = async <T>(work: (server: ServerHandle) => Promise<T>, tls = false): Promise<T> => {
+  const withServer = async <T>(work: (server: ServerHandle) => Promise<T>, tls = false, extraEnv: Record<string, string> = {}): Promise<T> => {
     events.tick({ transport: null, stage: "starting server", fraction: 0, delivered: 0, expected: 0 });
-    const server = options.url !== undefined ? externalServer(options.url) : await startServer(serverEnv, undefined, { tls });
+    const server = options.url !== undefined ? externalServer(options.url) : await startServer({ ...serverEnv, ...extraEnv }, undefined, { tls });
     firstUrl ??= server.url;
     try {
       return await work(server);
@@ -59,23 +59,43 @@ export async function runBench(options: CliOptions, events: BenchEvents, command
   // A run made without --http or --tls records no wire, as every run before them did.
   const plainOnly = config.http === undefined && config.tls !== true;
   const wireOptions = { tls: config.tls === true, h2Shared: config.h2Shared === true };
-  const key = (version: HttpVersion, transport: Transport): string => `${version} ${transport}`;
+  // `--compress`: each transport uncompressed, then compressed, side by side in every round.
+  const compressions: (Compression | undefined)[] = config.compress === undefined ? [undefined] : ["off", config.compress];
+  const key = (version: HttpVersion, transport: Transport, compression: Compression | undefined): string => `${version} ${transport} ${compression ?? ""}`;
   const repeats = new Map<string, TransportRun[]>();
   for (let i = 1; i <= config.repeat; i++) {
     for (const version of httpVersions) {
       for (const transport of config.transports) {
-        const wire = wireFor(transport, version, wireOptions);
-        const of = config.repeat > 1 ? `, repeat ${i} of ${config.repeat}` : "";
-        const over = plainOnly ? "" : ` over ${phaseName(wire)}`;
-        events.log(`${transport}${over}: ${config.clients} clients, ${config.rate} msg/s, ${config.durationMs / 1000} s${of}`);
-        const run = await withServer(
-          (server) =>
-            throughLink(server, (linkUrl) =>
-              runTransport({ config, server, cores, events, ...(plainOnly ? {} : { wire }), ...(linkUrl !== undefined ? { linkUrl } : {}) }, transport),
-            ),
-          wire.tls,
-        );
-        repeats.set(key(version, transport), [...(repeats.get(key(version, transport)) ?? []), run]);
+        for (const compression of compressions) {
+          const wire = wireFor(transport, version, wireOptions);
+          const of = config.repeat > 1 ? `, repeat ${i} of ${config.repeat}` : "";
+          const over = plainOnly ? "" : ` over ${phaseName(wire)}`;
+          const compressed =
+            compression === undefined ? "" : compression === "off" ? ", uncompressed" : `, ${transport === "ws" ? "permessage-deflate" : compression}`;
+          events.log(`${transport}${over}${compressed}: ${config.clients} clients, ${config.rate} msg/s, ${config.durationMs / 1000} s${of}`);
+          const run = await withServer(
+            (server) =>
+              throughLink(server, (linkUrl) =>
+                runTransport(
+                  {
+                    config,
+                    server,
+                    cores,
+                    events,
+                    ...(plainOnly ? {} : { wire }),
+                    ...(linkUrl !== undefined ? { linkUrl } : {}),
+                    ...(compression !== undefined ? { compression } : {}),
+                  },
+                  transport,
+                ),
+              ),
+            wire.tls,
+            compression === undefined ? {} : compressionEnv(compression),
+          );
+          if (compression !== undefined) run.compression = compression === "off" ? "off" : transport === "ws" ? "permessage-deflate" : compression;
+          const k = key(version, transport, compression);
+          repeats.set(k, [...(repeats.get(k) ?? []), run]);
+        }
       }
     }
   }
@@ -94,7 +114,9 @@ export async function runBench(options: CliOptions, events: BenchEvents, command
     target: { url: firstUrl ?? options.url ?? "http://127.0.0.1", spawned, serverEnv: spawned ? serverEnv : {}, freshPerPhase: spawned },
     machine: { ...machine(), loadAverage: { start: loadAtStart, end: loadavg()[0] ?? 0 } },
     versions: await versions(),
-    transports: httpVersions.flatMap((version) => config.transports.map((t) => mergeRepeats(repeats.get(key(version, t)) ?? []))),
+    transports: httpVersions.flatMap((version) =>
+      config.transports.flatMap((t) => compressions.map((compression) => mergeRepeats(repeats.get(key(version, t, compression)) ?? []))),
+    ),
     autocannon,
     ...(options.idleWindow !== undefined ? { idleWindow: options.idleWindow } : {}),
     ...(config.network !== undefined ? { network: { name: config.network.name, profile: config.network.profile, process: "separate" as const } } : {}),

@@ -3,6 +3,18 @@ import type { HttpVersion } from "./wire.js";
 import type { HeaderSet } from "./browser-headers.js";
 import type { LinkProfile } from "../net/profiles.js";
 
+/** The HTTP content codings the lab's server can compress with (server/compression.ts). */
+export type HttpCoding = "gzip" | "br";
+export const HTTP_CODINGS: readonly HttpCoding[] = ["gzip", "br"];
+
+/** What a phase's server compresses with, and what its clients ask for. */
+export type Compression = "off" | HttpCoding;
+
+/** The server's environment for a phase: compression on with `coding`, or explicitly off. */
+export function compressionEnv(compression: Compression): Record<string, string> {
+  return compression === "off" ? { LAB_COMPRESS: "off", LAB_WS_DEFLATE: "0" } : { LAB_COMPRESS: compression, LAB_WS_DEFLATE: "1" };
+}
+
 export const SCENARIO_NAMES = ["idle", "chat", "burst", "fanout", "large", "scale"] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
@@ -47,6 +59,11 @@ export interface BenchConfig extends Workload {
   tls?: boolean;
   /** `--headers`: the request headers the subscribers send; absent: `minimal`, as in runs made before the option. */
   headers?: HeaderSet;
+  /**
+   * `--compress`: every transport's phase runs uncompressed and compressed in each round, the HTTP
+   * transports with this coding (LAB_COMPRESS), WebSocket with permessage-deflate (LAB_WS_DEFLATE=1).
+   */
+  compress?: HttpCoding;
   /** `--network`, `--rtt`, `--down`, `--up`: the emulated link in front of the server for every subscriber; absent: direct. */
   network?: { name: string; profile: LinkProfile };
   /** `--h2-shared`: the HTTP/2 clients of each subscriber thread share one connection, as one tab's streams do. */

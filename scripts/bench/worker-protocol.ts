@@ -2,6 +2,7 @@ import type { Transport } from "../../protocol/types.js";
 import type { ClientCounts, ThreadLoad } from "./results.js";
 import type { Wire } from "./wire.js";
 import type { HeaderSet } from "./browser-headers.js";
+import type { HttpCoding } from "./scenarios.js";
 
 /** Messages between the bench's main thread and its subscriber threads. */
 
@@ -20,6 +21,8 @@ export interface WorkerInit {
   longPollTimeoutMs: number;
   /** The request headers the subscribers send (`--headers`); absent: minimal. */
   headers?: HeaderSet;
+  /** `--compress`: the coding minimal requests ask for (browser requests ask for theirs anyway). */
+  acceptEncoding?: HttpCoding;
   /** This thread's first subscriber's number in the phase, so browser-like client ids are unique. */
   firstIndex?: number;
   /** Messages the window's schedule holds: sizes each subscriber's seen-bitmap. */

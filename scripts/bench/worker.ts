@@ -64,6 +64,7 @@ for (let i = 0; i < init.clients; i++) {
       ...(shared !== undefined ? { shared } : {}),
       after: init.after,
       ...(init.headers !== undefined ? { headers: init.headers } : {}),
+      ...(init.acceptEncoding !== undefined ? { acceptEncoding: init.acceptEncoding } : {}),
       index: (init.firstIndex ?? 0) + i,
       counter,
       sink: sinkFor(i),

@@ -98,8 +98,8 @@ export function modelInput(results: BenchResults, run: TransportRun): ModelInput
  * A run's name in every table: the transport, and what it ran over when the run chose (`--http`,
  * `--tls`); WebSocket in an HTTP/2 phase names the HTTP/1.1+TLS it really spoke.
  */
-export function runLabel(run: Pick<TransportRun, "transport" | "wire">): string {
-  const name = TRANSPORT_LABELS[run.transport];
+export function runLabel(run: Pick<TransportRun, "transport" | "wire" | "compression">): string {
+  const name = TRANSPORT_LABELS[run.transport] + (run.compression === undefined ? "" : run.compression === "off" ? " · uncompressed" : ` · ${run.compression}`);
   if (run.wire === undefined) return name;
   const over = wireName(run.wire);
   return run.wire.phase === "2" && run.wire.version !== "2" ? `${name} · ${over} (HTTP/2 phase)` : `${name} · ${over}`;

@@ -7,6 +7,7 @@ import { spreadOf, withSpread } from "./spread.js";
 import { repeatCount, spreadAcross, type TransportFigures } from "./summary.js";
 import { hasVersions, versionNotes, versionPairs, versionTable } from "./versions.js";
 import { describeProfile } from "../net/profiles.js";
+import { compressionPairs, compressionTable, hasCompression } from "./compression.js";
 
 /** A table as data: the Markdown and HTML renderers draw the same cells. `**x**` marks a loud cell. */
 export interface Table {
@@ -444,6 +445,14 @@ export function sections(r: BenchResults, list: TransportFigures[]): Section[] {
     });
   }
   all.unshift(...baselineSections(r));
+  if (hasCompression(r)) {
+    all.unshift({
+      id: "compression",
+      title: "Compression: off against on",
+      intro: `Each transport's phase ran uncompressed and compressed in every round, each against a fresh server: the HTTP transports with ${r.config.compress ?? "–"} (LAB_COMPRESS: poll and long-poll answers, NDJSON and SSE streams flushed after each message), WebSocket with permessage-deflate (LAB_WS_DEFLATE=1, server_no_context_takeover). The clients asked for it (Accept-Encoding; the permessage-deflate offer) and decompressed what came. Bytes per message on the generator's sockets, both directions; server CPU over the window; server memory per connection is the server's RSS once every subscriber was connected less its RSS before the first, over the clients (GC moves RSS too: read it with its range). The ratio is on over off, "within noise" when the repeats' ranges overlap.`,
+      table: compressionTable(compressionPairs(list)),
+    });
+  }
   if (hasVersions(r) && r.config.rate > 0) {
     all.unshift({
       id: "http-versions",

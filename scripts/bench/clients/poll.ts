@@ -1,4 +1,5 @@
 import type { PollResponse } from "../../../protocol/types.js";
+import { decodeBody } from "./content-coding.js";
 import { openHttpClient } from "./http-client.js";
 import { requestShape, RETRY_MS, signal, Sleeper, type Subscriber, type SubscriberOptions } from "./subscriber.js";
 
@@ -26,8 +27,9 @@ export function startPolling(options: SubscriberOptions, mode: "poll" | "long-po
   async function ask(): Promise<boolean> {
     counter.requests++;
     const response = await client.request({ method: "GET", path: path(), headers: shape.headers, signal: abort.signal });
-    const text = await response.body.text();
-    counter.body += Buffer.byteLength(text);
+    const raw = Buffer.from(await response.body.arrayBuffer());
+    counter.body += raw.length;
+    const text = decodeBody(raw, response.headers["content-encoding"]).toString("utf8");
     if (response.statusCode !== 200) throw new Error(`${mode}: HTTP ${response.statusCode}: ${text.slice(0, 200)}`);
     const body = JSON.parse(text) as PollResponse;
     if (body.reset !== undefined) sink.reset(body.reset);

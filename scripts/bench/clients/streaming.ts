@@ -1,6 +1,8 @@
 import { NdjsonParser } from "../../../protocol/ndjson.js";
 import { SseParser } from "../../../protocol/sse.js";
 import { isControl, type ChatMessage, type ResetSignal, type ServerFrame } from "../../../protocol/types.js";
+import { pipeline } from "node:stream";
+import { counting, decompressor } from "./content-coding.js";
 import { openHttpClient } from "./http-client.js";
 import { requestShape, RETRY_MS, signal, Sleeper, type Subscriber, type SubscriberOptions } from "./subscriber.js";
 
@@ -59,8 +61,9 @@ export function startStreaming(options: SubscriberOptions, mode: "stream" | "sse
 
   async function once(): Promise<void> {
     counter.requests++;
+    // A browser's headers carry their own Accept; minimal ones say which format, and the coding asked for.
     const headers: Record<string, string> =
-      shape.client !== undefined ? shape.headers : mode === "sse" ? { accept: "text/event-stream" } : { accept: "application/x-ndjson" };
+      shape.client !== undefined ? shape.headers : { accept: mode === "sse" ? "text/event-stream" : "application/x-ndjson", ...shape.headers };
     const query = `after=${cursor}${shape.client === undefined ? "" : `&client=${shape.client}`}`;
     const path = mode === "sse" ? `/api/sse?${query}` : `/api/stream?${query}`;
     const response = await client.request({ method: "GET", path, headers, signal: abort.signal });
@@ -70,8 +73,20 @@ export function startStreaming(options: SubscriberOptions, mode: "stream" | "sse
     }
     ready.resolve();
     const decoder = mode === "sse" ? sseDecoder() : ndjsonDecoder();
-    for await (const chunk of response.body) {
-      counter.body += (chunk as Buffer).length;
+    // A compressed stream is counted as it came (its share of the bytes down), then inflated.
+    const coding = response.headers["content-encoding"];
+    const inflate = decompressor(coding);
+    const body =
+      inflate === null
+        ? response.body
+        : pipeline(
+            response.body,
+            counting((n) => (counter.body += n)),
+            inflate,
+            () => undefined,
+          );
+    for await (const chunk of body) {
+      if (inflate === null) counter.body += (chunk as Buffer).length;
       const { messages, resets } = decoder.push(chunk as Buffer);
       for (const reset of resets) {
         sink.reset(reset);

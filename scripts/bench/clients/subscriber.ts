@@ -2,6 +2,7 @@ import type { ChatMessage, ResetSignal, Transport } from "../../../protocol/type
 import type { Client } from "undici";
 import type { SocketCounter } from "../measure/socket-counter.js";
 import type { Wire } from "../wire.js";
+import type { HttpCoding } from "../scenarios.js";
 import { browserClientId, loadFixture, replayHeaders, type HeaderSet } from "../browser-headers.js";
 
 /** Where a subscriber hands what it parsed; the worker's tally decides what counts. */
@@ -29,6 +30,8 @@ export interface SubscriberOptions {
    * `client` id in the query); `minimal`: what undici and ws send by themselves. Default minimal.
    */
   headers?: HeaderSet;
+  /** `--compress`: the coding to ask for when the header set has no Accept-Encoding of its own (minimal). */
+  acceptEncoding?: HttpCoding;
   /** This subscriber's number in its phase: its browser-like client id. */
   index?: number;
   /** Loopback source address to connect from (the scale ramp spreads clients over several); the system's choice when absent. */
@@ -76,6 +79,7 @@ export const RETRY_MS = 250;
  * browser's headers (empty for `minimal`).
  */
 export function requestShape(options: SubscriberOptions, transport: Transport): { client: string | undefined; headers: Record<string, string> } {
-  if (options.headers !== "browser") return { client: undefined, headers: {} };
+  if (options.headers !== "browser")
+    return { client: undefined, headers: options.acceptEncoding === undefined || transport === "ws" ? {} : { "accept-encoding": options.acceptEncoding } };
   return { client: browserClientId(options.index ?? 0), headers: replayHeaders(loadFixture(), transport, new URL(options.origin).host) };
 }
