@@ -3,16 +3,15 @@ import type { Socket } from "node:net";
 import { parse as parseQuery } from "node:querystring";
 import type { Duplex } from "node:stream";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { WebSocket, WebSocketServer } from "ws";
+import { type WebSocket, WebSocketServer } from "ws";
 import type { LabDeps } from "../deps.js";
 import { rawErrorResponse } from "../errors.js";
 import { refuse } from "../limits/refuse.js";
 import { requestClient } from "../schemas.js";
 import { refuseShuttingDown } from "../shutdown-gate.js";
-import type { Sink } from "../transports/delivery.js";
 import { assertNoDeflate, textFrame } from "../transports/ws-frames.js";
+import { socketSink } from "../transports/ws.js";
 import { takeHeldSlot } from "./held-slot.js";
-import { CLOSE_GOING_AWAY, CLOSE_TRY_AGAIN_LATER } from "./session.js";
 import { StompSessions } from "./sessions.js";
 import { upgradeHeads } from "./upgrade-heads.js";
 
@@ -146,21 +145,4 @@ export async function stompWsPlugin(app: FastifyInstance, deps: LabDeps): Promis
  */
 function stompTextFrame(frame: Buffer): Buffer {
   return textFrame(frame.toString("utf8"));
-}
-
-/** A WebSocket as a sink: pre-built frames written to its TCP socket, in order with ws's own. */
-function socketSink(socket: WebSocket, tcp: Socket): Sink {
-  return {
-    write: (frame) => tcp.write(frame),
-    get buffered() {
-      return socket.bufferedAmount;
-    },
-    get writable() {
-      return socket.readyState === WebSocket.OPEN;
-    },
-    onDrain: (listener) => tcp.once("drain", listener),
-    ready: () => undefined,
-    cut: () => socket.close(CLOSE_TRY_AGAIN_LATER, "slow consumer: too many unsent bytes"),
-    end: () => socket.close(CLOSE_GOING_AWAY, "server shutting down"),
-  };
 }

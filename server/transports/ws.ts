@@ -180,7 +180,7 @@ export async function wsPlugin(app: FastifyInstance, deps: LabDeps): Promise<voi
 }
 
 /** A WebSocket as a sink: pre-built frames written to its TCP socket, in order with ws's own (ws-frames.ts). */
-function socketSink(socket: WebSocket, tcp: Socket): Sink {
+export function socketSink(socket: WebSocket, tcp: Socket): Sink {
   return {
     write: (frame) => tcp.write(frame),
     get buffered() {
