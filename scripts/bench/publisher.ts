@@ -4,6 +4,7 @@ import { epochNow } from "./measure/thread-load.js";
 import { scheduledOffsetMs, type Workload } from "./scenarios.js";
 import type { PublishChannel } from "./publish-channel.js";
 import { makeNonce } from "./worker-protocol.js";
+import { chatText } from "./chat-text.js";
 
 /**
  * Open-loop publisher: each message has a scheduled time and is sent then, whether or
@@ -20,6 +21,8 @@ export class Publisher {
   constructor(
     readonly channel: PublishChannel,
     private readonly workload: Pick<Workload, "rate" | "burstSize" | "size">,
+    /** Chat-like words (chat-text.ts) instead of one repeated character: for compression runs. */
+    private readonly varied = false,
   ) {
     this.text = "x".repeat(workload.size);
   }
@@ -56,7 +59,11 @@ export class Publisher {
   private async publish(tag: "w" | "m", seq: number, dueMs: number): Promise<boolean> {
     const sentMs = epochNow();
     recordMicros(this.lag, (sentMs - dueMs) * 1000);
-    const result = await this.channel.send({ from: "bench", text: this.text, nonce: makeNonce(tag, seq, Math.round(dueMs * 1000)) });
+    const result = await this.channel.send({
+      from: "bench",
+      text: this.varied ? chatText(seq, this.workload.size) : this.text,
+      nonce: makeNonce(tag, seq, Math.round(dueMs * 1000)),
+    });
     if (result === true) return true;
     this.errors++;
     if (this.errorSamples.length < 5) this.errorSamples.push(result);

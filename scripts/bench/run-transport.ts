@@ -66,7 +66,9 @@ export async function runTransport(ctx: PhaseContext, transport: Transport): Pro
     longPollTimeoutMs: config.longPollTimeoutMs,
   });
   const publishVia = config.publishVia === "ws" && transport === "ws" ? "ws" : "http";
-  let publisher = new Publisher(httpChannel(url), config);
+  // A compression run publishes chat-like words: one repeated character would flatter every coding.
+  const varied = config.compress !== undefined;
+  let publisher = new Publisher(httpChannel(url), config, varied);
   const mainLoad = new ThreadLoadMonitor("publisher (main thread)");
   let expected = 0;
   let stage: Stage = "connecting";
@@ -91,7 +93,7 @@ export async function runTransport(ctx: PhaseContext, transport: Transport): Pro
     // Opened after the subscribers, so it is not mistaken for one of them in the open count.
     if (publishVia === "ws") {
       await publisher.close();
-      publisher = new Publisher(await wsChannel(url, before.feed.lastId), config);
+      publisher = new Publisher(await wsChannel(url, before.feed.lastId), config, varied);
     }
 
     stage = "warmup";
