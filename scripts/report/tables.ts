@@ -39,7 +39,13 @@ export function describeWorkload(r: BenchResults): string {
   const c = r.config;
   const rate = c.rate === 0 ? "no messages" : c.burstSize > 1 ? `${c.rate} msg/s in bursts of ${c.burstSize}` : `${c.rate} msg/s`;
   const repeats = repeatCount(r);
-  return `${c.clients} clients per transport, ${rate}, ${c.size} characters of text, ${c.durationMs / 1000} s measured after ${c.warmupMs / 1000} s warm-up${repeats > 1 ? `, ${repeats} repeats` : ""}; short polling every ${c.pollIntervalMs} ms, long polls of ${c.longPollTimeoutMs} ms`;
+  // The conditions a run chose: its link, its clients' request headers, its compression.
+  const conditions = [
+    ...(r.network !== undefined ? [`through \`${r.network.name}\` (${describeProfile(r.network.profile)})`] : []),
+    ...(r.headers?.set === "browser" ? ["browser request headers"] : []),
+    ...(c.compress !== undefined ? [`uncompressed and ${c.compress} / permessage-deflate`] : []),
+  ];
+  return `${c.clients} clients per transport, ${rate}, ${c.size} characters of text, ${c.durationMs / 1000} s measured after ${c.warmupMs / 1000} s warm-up${repeats > 1 ? `, ${repeats} repeats` : ""}; short polling every ${c.pollIntervalMs} ms, long polls of ${c.longPollTimeoutMs} ms${conditions.length > 0 ? `; ${conditions.join(", ")}` : ""}`;
 }
 
 export function latencyTable(list: TransportFigures[]): Table {
