@@ -66,6 +66,9 @@ function transportOf(url: string): ChatTransport | undefined {
  */
 export class NegotiatedVersions {
   private readonly browser = new Map<ChatTransport, string>();
+  /** Whether the transport's latest finished response came with a content-coding (Resource Timing's sizes differ). */
+  private readonly browserCoded = new Map<ChatTransport, boolean>();
+  private compressionSetting: StatsResponse["compression"];
   private readonly server = new Map<ChatTransport, string>();
   private readonly listeners = new Set<() => void>();
   private refreshing: Promise<void> | undefined;
@@ -105,6 +108,33 @@ export class NegotiatedVersions {
     return { label: "–", source: "none", detail: "not measured yet" };
   }
 
+  /**
+   * Whether the transport's responses reach this tab compressed: measured by the browser where it
+   * can be (a finished response whose encoded body size differs from its decoded size was sent with
+   * a content-coding), else what the server says it does for a client that asks, as every browser
+   * does (Accept-Encoding with gzip and br; a permessage-deflate offer on every WebSocket).
+   */
+  compressionOf(transport: ChatTransport): { label: string; detail: string } {
+    const coded = this.browserCoded.get(transport);
+    if (coded !== undefined) {
+      return {
+        label: coded ? "compressed" : "not compressed",
+        detail: "encoded and decoded body sizes of its latest finished response (Resource Timing)",
+      };
+    }
+    const setting = this.compressionSetting;
+    if (setting === undefined) return { label: "", detail: "" };
+    if (transport === "ws") {
+      return setting.wsDeflate === null
+        ? { label: "not compressed", detail: "the server has permessage-deflate off (LAB_WS_DEFLATE)" }
+        : { label: "compressed (permessage-deflate)", detail: "the server accepts the browser's permessage-deflate offer (LAB_WS_DEFLATE)" };
+    }
+    if (transport === "stomp-ws" || transport === "stomp-sockjs") return { label: "", detail: "" };
+    return setting.http === "off"
+      ? { label: "not compressed", detail: "the server compresses no HTTP answer (LAB_COMPRESS=off)" }
+      : { label: `compressed (${setting.http})`, detail: `the server answers ${setting.http} to a browser's Accept-Encoding (LAB_COMPRESS)` };
+  }
+
   onChange(listener: () => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -132,6 +162,10 @@ export class NegotiatedVersions {
   }
 
   private recordServer(stats: StatsResponse): void {
+    if (stats.compression !== undefined && JSON.stringify(stats.compression) !== JSON.stringify(this.compressionSetting)) {
+      this.compressionSetting = stats.compression;
+      this.notify();
+    }
     const counts = stats.client?.transports;
     if (counts === undefined) return;
     let changed = false;
@@ -150,6 +184,13 @@ export class NegotiatedVersions {
 
   private record(entry: PerformanceResourceTiming): boolean {
     const transport = transportOf(entry.name);
+    if (transport !== undefined && entry.decodedBodySize > 0) {
+      const coded = entry.encodedBodySize !== entry.decodedBodySize;
+      if (this.browserCoded.get(transport) !== coded) {
+        this.browserCoded.set(transport, coded);
+        this.notify();
+      }
+    }
     const label = protocolLabel(entry.nextHopProtocol);
     if (transport === undefined || label === undefined || this.browser.get(transport) === label) return false;
     this.browser.set(transport, label);

@@ -1,3 +1,4 @@
+import type { LabConfig } from "../../server/config.js";
 import { mkdirSync } from "node:fs";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { expect } from "vitest";
@@ -18,8 +19,8 @@ export interface Lab {
  * With `tls`, the server also listens on a TLS port (HTTP/2 and HTTP/1.1 by ALPN, `server.secureUrl`)
  * with the lab's self-signed development certificate, which the pages' contexts accept.
  */
-export async function startLab(options: { tls?: boolean } = {}): Promise<Lab> {
-  const server = await startServer({}, { tls: options.tls === true });
+export async function startLab(options: { tls?: boolean; config?: Partial<LabConfig> } = {}): Promise<Lab> {
+  const server = await startServer(options.config ?? {}, { tls: options.tls === true });
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
     headless: true,

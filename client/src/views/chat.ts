@@ -74,8 +74,11 @@ export function setUpChat(element: HTMLElement, versions: NegotiatedVersions): C
 
   const showVersion = (): void => {
     const negotiated = versions.of(kind);
-    ui.activeVersion.textContent = negotiated.source === "none" ? "" : `over ${negotiated.label}`;
-    ui.activeVersion.title = negotiated.detail;
+    const compression = versions.compressionOf(kind);
+    const over = negotiated.source === "none" ? "" : `over ${negotiated.label}`;
+    ui.activeVersion.textContent = [over, compression.label].filter((part) => part !== "").join(", ");
+    ui.activeVersion.title = [negotiated.detail, compression.detail].filter((part) => part !== "").join("; ");
+    ui.activeVersion.dataset.compression = compression.label;
   };
   versions.onChange(showVersion);
 
