@@ -1,7 +1,7 @@
 import { writeFileSync } from "node:fs";
 import { createServer, connect, type AddressInfo, type Server } from "node:net";
 import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { launchChromium } from "../chromium.js";
 import { request } from "undici";
 import type { Transport } from "../../protocol/types.js";
 import { FIXTURE_URL, splitRequestHeads, withPlaceholder, type BrowserHeaderFixture, type CapturedRequest } from "./browser-headers.js";
@@ -79,20 +79,7 @@ const PATHS: Record<Transport, string> = { poll: "/api/poll?", "long-poll": "/ap
 export async function captureBrowserHeaders(executablePath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium"): Promise<BrowserHeaderFixture> {
   const server = await startServer({});
   const tap = await startTap(Number(new URL(server.url).port));
-  const browser = await chromium.launch({
-    executablePath,
-    headless: true,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--disable-quic",
-    ],
-  });
+  const browser = await launchChromium(executablePath);
   try {
     // One message in the feed, so every request gets an answer at once.
     const published = await request(`${server.url}/api/messages`, {

@@ -1,6 +1,6 @@
 import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { launchChromium } from "../chromium.js";
 import type { Transport } from "../../protocol/types.js";
 import { epochNow } from "./measure/thread-load.js";
 import { httpChannel } from "./publish-channel.js";
@@ -33,20 +33,7 @@ export async function measureChromiumSession(
   durationMs = 20_000,
 ): Promise<{ browser: string; figures: SessionFigure[] }> {
   const config = { ...defaultConfig("chat"), durationMs };
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-    headless: true,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--disable-quic",
-    ],
-  });
+  const browser = await launchChromium();
   const figures: SessionFigure[] = [];
   try {
     for (const transport of transports) {

@@ -1,6 +1,7 @@
 import type { LabConfig } from "../../server/config.js";
 import { mkdirSync } from "node:fs";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
+import { launchChromium } from "../../scripts/chromium.js";
 import { expect } from "vitest";
 import { startServer, type TestServer } from "../helpers/server.js";
 
@@ -21,21 +22,7 @@ export interface Lab {
  */
 export async function startLab(options: { tls?: boolean; config?: Partial<LabConfig> } = {}): Promise<Lab> {
   const server = await startServer(options.config ?? {}, { tls: options.tls === true });
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-    headless: true,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--disable-dev-shm-usage",
-      "--disable-quic",
-    ],
-  });
+  const browser = await launchChromium();
   mkdirSync(ARTIFACTS, { recursive: true });
   return {
     server,
