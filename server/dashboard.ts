@@ -55,7 +55,12 @@ export async function dashboardPlugin(app: FastifyInstance, deps: LabDeps): Prom
   mkdirSync(RESULTS_DIR, { recursive: true });
   await app.register(async (results) => {
     results.addHook("onSend", async (_request, reply, payload) => {
-      if (String(reply.getHeader("content-type") ?? "").startsWith("text/html")) reply.header("content-security-policy", REPORT_CSP);
+      if (String(reply.getHeader("content-type") ?? "").startsWith("text/html")) {
+        reply.header("content-security-policy", REPORT_CSP);
+        // A sandboxed page has an opaque origin, which cannot be origin-keyed: Chromium warns in the
+        // console of every report that asks for it, so report pages do not.
+        reply.removeHeader("origin-agent-cluster");
+      }
       return payload;
     });
     await results.register(fastifyStatic, { root: RESULTS_DIR, prefix: "/results/", decorateReply: false, index: false });

@@ -1,5 +1,5 @@
 import type { ChartConfiguration } from "chart.js";
-import type { Transport } from "../../protocol/types.js";
+import { TRANSPORT_COLORS } from "../../protocol/palette.js";
 import type { BenchResults } from "../bench/results.js";
 import { bytes, ms } from "./format.js";
 import { hasScale } from "./scale.js";
@@ -13,13 +13,8 @@ import { hasVersions, versionCharts } from "./versions.js";
  * object is inlined as JSON into report.html and drawn on a canvas for the PNGs.
  */
 
-export const COLORS: Record<Transport, string> = {
-  poll: "#d62728",
-  "long-poll": "#ff7f0e",
-  stream: "#2ca02c",
-  sse: "#1f77b4",
-  ws: "#9467bd",
-};
+/** One colour per transport, the dashboard's own (protocol/palette.ts), so a report looks like the lab. */
+export const COLORS = TRANSPORT_COLORS;
 
 export interface NamedChart {
   /** File stem of the PNG, and the element id in the HTML. */

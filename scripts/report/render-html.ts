@@ -37,6 +37,8 @@ th{background:#f4f4f4}.loud{background:#fde0dc}code{background:#f4f4f4;padding:0
 /**
  * report.html: self-contained, so it opens from disk with no server and no network. The chart.js
  * UMD build is passed in (the caller reads it from node_modules) and inlined with the chart data.
+ * The empty icon keeps the browser from asking for /favicon.ico, which the lab's server refuses to
+ * the report's sandboxed (origin null) page with a console error, as for the runs index.
  */
 export function renderHtml(r: BenchResults, chartJs: string): string {
   const list = allFigures(r);
@@ -54,6 +56,7 @@ export function renderHtml(r: BenchResults, chartJs: string): string {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
 <title>Transport benchmark: ${escapeHtml(r.config.scenario)} (${escapeHtml(r.startedAt)})</title>
 <style>${STYLE}</style>
 </head>

@@ -32,8 +32,12 @@ describe("report.html", () => {
   it("is self-contained: chart.js inlined, nothing loaded from elsewhere", () => {
     expect(html).toContain("/* chart.js */");
     expect(html).not.toMatch(/<script[^>]+src=/);
-    expect(html).not.toMatch(/<link[^>]+href=/);
+    expect(html).not.toMatch(/<link[^>]+href="(?!data:)/);
     expect(html).not.toContain("http://cdn");
+  });
+
+  it("names an inline icon, so the browser asks for no /favicon.ico (refused to a sandboxed page, a console error)", () => {
+    expect(html).toContain('<link rel="icon" href="data:,">');
   });
 
   it("has a canvas and data for each chart, and the findings", () => {
