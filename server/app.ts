@@ -12,6 +12,8 @@ import { installPublishRateLimit } from "./limits/rate-limit.js";
 import { guardUpgrade } from "./limits/upgrade-guard.js";
 import { healthPlugin } from "./metering/health.js";
 import { installMeter } from "./metering/meter-plugin.js";
+import { ClientEvents } from "./metering/client-events.js";
+import { clientEventsPlugin } from "./metering/client-events-route.js";
 import { SelfCaptures, selfCaptureCheck } from "./metering/self-capture.js";
 import { SocketMeter } from "./metering/socket-meter.js";
 import { Stats } from "./metering/stats.js";
@@ -71,7 +73,9 @@ export async function buildApp(config: LabConfig, options: BuildOptions = {}): P
   app.removeContentTypeParser("text/plain");
   const selfCaptures = new SelfCaptures();
   const stats = new Stats(undefined, selfCaptures.client);
-  const deps: LabDeps = { selfCaptures, config, feed: new Feed(config.historySize, config.recentLimit), stats, meter: new SocketMeter(stats), closing: false };
+  const meter = new SocketMeter(stats);
+  const events = new ClientEvents(() => meter.flushAll());
+  const deps: LabDeps = { selfCaptures, config, feed: new Feed(config.historySize, config.recentLimit), stats, meter, events, closing: false };
 
   app.decorate("lab", deps);
   const secure = options.certificate === undefined ? null : new SecureListener(app, options.certificate, config.headersTimeoutMs, KEEP_ALIVE_MS);
@@ -79,7 +83,7 @@ export async function buildApp(config: LabConfig, options: BuildOptions = {}): P
   // After the plain listener has closed (long polls answered, streams ended): HTTP/2 clients get GOAWAY.
   if (secure !== null) app.addHook("onClose", () => secure.close());
   installErrorHandlers(app);
-  const identifyForMeter = installMeter(app, deps.meter);
+  const identifyForMeter = installMeter(app, deps.meter, events);
   // Its preClose hook must run before every other one (long polls are answered in theirs).
   const shutdownCheck = installShutdownGate(app, deps);
   const security = securityChecks(deps);
@@ -115,6 +119,7 @@ export async function buildApp(config: LabConfig, options: BuildOptions = {}): P
     stompWsPlugin,
     sockjsPlugin,
     statsPlugin,
+    clientEventsPlugin,
     healthPlugin,
     dashboardPlugin,
     shutdownDrainPlugin,

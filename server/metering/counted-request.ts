@@ -8,6 +8,8 @@ export interface MeteredRequest {
   identify(transport: Metered | null, client: string | undefined): void;
   /** Its response has been handed to the socket in full, or will never be. Idempotent. */
   end(): void;
+  /** Told of every byte credited once identified, while its client is watched (client-events.ts); else null. */
+  watch: ByteOwner | null;
 }
 
 /**
@@ -20,6 +22,7 @@ export class CountedRequest implements MeteredRequest, ByteOwner {
   transport: Metered | null | undefined = undefined;
   client: string | undefined = undefined;
   ended = false;
+  watch: ByteOwner | null = null;
   private heldIn = 0;
   private heldOut = 0;
 
@@ -39,10 +42,11 @@ export class CountedRequest implements MeteredRequest, ByteOwner {
     this.stats.addRequest(transport, client, this.version, this.tls);
     if (this.firstOnConnection) this.stats.add(transport, client, "connections");
     if (!this.ended) this.stats.add(transport, client, "open");
-    this.stats.add(transport, client, "bytesIn", this.heldIn);
-    this.stats.add(transport, client, "bytesOut", this.heldOut);
+    const { heldIn, heldOut } = this;
     this.heldIn = 0;
     this.heldOut = 0;
+    this.credit("bytesIn", heldIn);
+    this.credit("bytesOut", heldOut);
   }
 
   end(): void {
@@ -61,6 +65,9 @@ export class CountedRequest implements MeteredRequest, ByteOwner {
     if (this.transport === undefined) {
       if (counter === "bytesIn") this.heldIn += amount;
       else this.heldOut += amount;
-    } else if (this.transport !== null) this.stats.add(this.transport, this.client, counter, amount);
+    } else if (this.transport !== null) {
+      this.stats.add(this.transport, this.client, counter, amount);
+      if (this.watch !== null) this.watch.credit(counter, amount);
+    }
   }
 }

@@ -3,6 +3,7 @@ import type { Socket } from "node:net";
 import type { FastifyInstance } from "fastify";
 import type { RequestCheck } from "../request-gate.js";
 import type { Metered } from "../../protocol/types.js";
+import type { ClientEvents } from "./client-events.js";
 import type { MeteredRequest } from "./counted-request.js";
 import type { RequestSize, SocketMeter } from "./socket-meter.js";
 import type { Http2StreamLike } from "./h2-meter.js";
@@ -29,7 +30,7 @@ declare module "fastify" {
  * `app.server`: each HTTP/2 connection is watched from the TLS listener's hook, and the check
  * claims a request's stream on it instead of a socket.
  */
-export function installMeter(app: FastifyInstance, meter: SocketMeter): RequestCheck {
+export function installMeter(app: FastifyInstance, meter: SocketMeter, events: ClientEvents): RequestCheck {
   const requests = new WeakMap<IncomingMessage, MeteredRequest>();
 
   app.server.on("connection", (socket: Socket) => meter.connectionOpened(socket, tcpSocket(socket) !== socket));
@@ -50,7 +51,11 @@ export function installMeter(app: FastifyInstance, meter: SocketMeter): RequestC
   return (request, reply) => {
     const metered = requests.get(request.raw) ?? claimStream(meter, request.raw);
     if (metered === undefined) return;
-    metered.identify(request.routeOptions.config.transport ?? null, requestClient(request.query));
+    const transport = request.routeOptions.config.transport ?? null;
+    const client = requestClient(request.query);
+    // The event feed's one cost while nobody watches: this boolean (client-events.ts).
+    if (events.active) events.routed(metered, request, reply, transport, client);
+    metered.identify(transport, client);
     // An upgrade answered with plain HTTP (refused, or not a WebSocket route) ends with that answer.
     if (request.raw.headers.upgrade !== undefined) reply.raw.prependListener("finish", () => metered.end());
     return undefined;
