@@ -1,9 +1,20 @@
 import { parseArgs } from "node:util";
-import { TRANSPORTS, type Transport } from "../../protocol/types.js";
+import { TRANSPORTS } from "../../protocol/types.js";
+import { BENCH_TRANSPORTS, isStomp, SOCKJS_CHOICES, type BenchTransport, type SockjsSubTransport } from "./transports.js";
 import { ConfigError, resolveConfig } from "../../server/config.js";
 import { checkIdleWindow, periodicCosts, type IdleWindow } from "./idle-window.js";
 import { parseSteps, planSteps } from "./scale/plan.js";
-import { defaultConfig, HTTP_CODINGS, SCENARIO_NAMES, SCENARIOS, serverEnvFor, type BenchConfig, type HttpCoding, type ScenarioName } from "./scenarios.js";
+import {
+  defaultConfig,
+  HTTP_CODINGS,
+  PUBLISH_VIAS,
+  SCENARIO_NAMES,
+  SCENARIOS,
+  serverEnvFor,
+  type BenchConfig,
+  type HttpCoding,
+  type ScenarioName,
+} from "./scenarios.js";
 import { parseHttp } from "./wire.js";
 import { HEADER_SETS, type HeaderSet } from "./browser-headers.js";
 import { parseBitRate, parseRtt, UsageError as NetUsageError } from "../net/args.js";
@@ -33,7 +44,15 @@ results/<date>-<scenario>/ (results.json, report.md, report.html, PNG charts).
 
 Options:
   --scenario NAME         ${SCENARIO_NAMES.join(" | ")} (default chat)
-  --transports LIST       comma-separated subset of ${TRANSPORTS.join(",")} (default all)
+  --transports LIST       comma-separated subset of ${BENCH_TRANSPORTS.join(",")}
+                          (default the five: ${TRANSPORTS.join(",")}). stomp-ws is STOMP 1.2 over a
+                          WebSocket (/api/stomp), stomp-sockjs STOMP over SockJS (/chat), both with
+                          @stomp/stompjs (sockjs-client for SockJS) and their own request headers.
+                          STOMP runs in the idle, chat, burst, fanout and large scenarios, over
+                          plaintext HTTP/1.1 (also through --network); not in --scenario scale, nor
+                          with --baseline, --http 2, --tls or --compress (refused with the reason)
+  --sockjs-transport LIST stomp-sockjs only: the SockJS sub-transports to run, one phase each,
+                          comma-separated: ${SOCKJS_CHOICES.join(", ")} (default websocket)
   --clients N             subscribers per transport
   --rate N                messages per second (0: idle)
   --burst N               messages per burst (1: steady)
@@ -45,7 +64,11 @@ Options:
   --size N                characters of message text
   --poll-interval TIME    short polling period per client (default unit ms)
   --long-poll-timeout TIME  the timeout each long poll asks for (default unit ms)
-  --publish-via http|ws   for the ws transport, publish over a WebSocket instead of HTTP POST
+  --publish-via http|ws|stomp
+                          http (default): HTTP POST for every transport; ws: the ws transport
+                          publishes over a WebSocket of its own; stomp: the STOMP transports publish
+                          by SEND to /app/chat (with a receipt) over a STOMP-over-WebSocket session
+                          of their own, metered by the server as stomp-ws
   --workers N             subscriber threads (default: one per 250 clients, at most one per core)
   --autocannon TIME       duration of each autocannon run (0 skips them; default 5s)
   --drain-timeout TIME    how long to wait for late messages after the last publish (default 10s)
@@ -107,17 +130,30 @@ function parseCount(raw: string, name: string, min: number): number {
   return value;
 }
 
-function parseTransports(raw: string): Transport[] {
-  const names = raw
+const list = (raw: string): string[] =>
+  raw
     .split(",")
     .map((s) => s.trim())
     .filter((s) => s !== "");
-  const known = new Set<string>(TRANSPORTS);
+
+function parseTransports(raw: string): BenchTransport[] {
+  const names = list(raw);
+  const known = new Set<string>(BENCH_TRANSPORTS);
   for (const name of names) {
-    if (!known.has(name)) throw new UsageError(`--transports: unknown transport "${name}" (known: ${TRANSPORTS.join(", ")})`);
+    if (!known.has(name)) throw new UsageError(`--transports: unknown transport "${name}" (known: ${BENCH_TRANSPORTS.join(", ")})`);
   }
   if (names.length === 0) throw new UsageError("--transports: name at least one transport");
-  return TRANSPORTS.filter((t) => names.includes(t));
+  return BENCH_TRANSPORTS.filter((t) => names.includes(t));
+}
+
+function parseSockjs(raw: string): SockjsSubTransport[] {
+  const names = list(raw);
+  for (const name of names) {
+    if (!(SOCKJS_CHOICES as readonly string[]).includes(name))
+      throw new UsageError(`--sockjs-transport: unknown SockJS transport "${name}" (known: ${SOCKJS_CHOICES.join(", ")})`);
+  }
+  if (names.length === 0) throw new UsageError("--sockjs-transport: name at least one SockJS transport");
+  return SOCKJS_CHOICES.filter((t) => names.includes(t));
 }
 
 function isScenario(name: string): name is ScenarioName {
@@ -152,6 +188,7 @@ export function parseCli(argv: string[], now = new Date(), env: Record<string, s
         "poll-interval": { type: "string" },
         "long-poll-timeout": { type: "string" },
         "publish-via": { type: "string" },
+        "sockjs-transport": { type: "string" },
         workers: { type: "string" },
         autocannon: { type: "string" },
         "drain-timeout": { type: "string" },
@@ -196,10 +233,15 @@ export function parseCli(argv: string[], now = new Date(), env: Record<string, s
   if (v["drain-timeout"] !== undefined) config.drainTimeoutMs = parseDuration(v["drain-timeout"], "s", "--drain-timeout");
   const via = v["publish-via"];
   if (via !== undefined) {
-    if (via !== "http" && via !== "ws") throw new UsageError(`--publish-via: expected http or ws, got "${via}"`);
-    config.publishVia = via;
+    const known = PUBLISH_VIAS.find((p) => p === via);
+    if (known === undefined) throw new UsageError(`--publish-via: expected ${PUBLISH_VIAS.join(", ")}, got "${via}"`);
+    config.publishVia = known;
   }
   if (v.baseline === true) config.baseline = true;
+  if (v["sockjs-transport"] !== undefined) {
+    if (!config.transports.includes("stomp-sockjs")) throw new UsageError("--sockjs-transport: only for stomp-sockjs (add it to --transports)");
+    config.sockjsTransports = parseSockjs(v["sockjs-transport"]);
+  }
   if (v.http !== undefined) {
     const versions = parseHttp(v.http);
     if (typeof versions === "string") throw new UsageError(`--http: ${versions}`);
@@ -251,6 +293,24 @@ export function parseCli(argv: string[], now = new Date(), env: Record<string, s
     throw new UsageError("--baseline compares with bare servers that speak plaintext HTTP/1.1 only; run it without --http 2 or --tls");
   if (overTls && scenario === "scale") throw new UsageError("--scenario scale runs over plaintext HTTP/1.1 only; run it without --http 2 or --tls");
   const notices: string[] = [];
+  const stomp = config.transports.filter(isStomp);
+  if (stomp.length > 0) {
+    const why =
+      scenario === "scale"
+        ? "--scenario scale: the ramp's clients and its per-connection figures cover the five transports only"
+        : config.baseline === true
+          ? "--baseline: the bare reference servers speak no STOMP"
+          : overTls
+            ? "--http 2 and --tls: STOMP runs over plaintext HTTP/1.1 only (the server serves SockJS over HTTP/1.1 alone, and STOMP's WebSocket has no HTTP/2)"
+            : v.compress !== undefined
+              ? "--compress: the server compresses neither STOMP's WebSocket (no permessage-deflate on /api/stomp) nor SockJS"
+              : null;
+    if (why !== null) throw new UsageError(`--transports ${stomp.join(",")}: not with ${why}; run them without it`);
+    if ((v.headers ?? "browser") === "browser")
+      notices.push(
+        "STOMP clients send the requests @stomp/stompjs (over ws) and sockjs-client make in Node: the captured Chromium headers cover the five transports only, so STOMP's floor is the minimal one.",
+      );
+  }
   const network = parseNetwork(v);
   if (network !== undefined) {
     if (url !== undefined)

@@ -1,10 +1,10 @@
 import { EventEmitter } from "node:events";
-import type { Transport } from "../../protocol/types.js";
+import type { BenchTransport } from "./transports.js";
 
 export type Stage = "starting server" | "connecting" | "warmup" | "measuring" | "draining" | "closing" | "autocannon" | "done";
 
 export interface Tick {
-  transport: Transport | null;
+  transport: BenchTransport | null;
   stage: Stage;
   /** 0..1 of the current transport's measured window. */
   fraction: number;

@@ -1,4 +1,4 @@
-import type { Transport } from "../../protocol/types.js";
+import type { BenchTransport } from "./transports.js";
 import type { LabConfig } from "../../server/config.js";
 import type { BenchConfig } from "./scenarios.js";
 
@@ -9,10 +9,13 @@ import type { BenchConfig } from "./scenarios.js";
  * one of each event per connection, whatever the phase of its timer.
  */
 
+/** The heart-beat @stomp/stompjs asks for in both directions by default (the bench's STOMP clients keep it). */
+export const STOMPJS_HEARTBEAT_MS = 10_000;
+
 /** Something an idle connection does every `periodMs`. */
 export interface PeriodicCost {
   what: string;
-  transports: Transport[];
+  transports: BenchTransport[];
   periodMs: number;
   /** The setting it comes from: a server variable or a bench option. */
   source: string;
@@ -48,7 +51,15 @@ export function periodicCosts(
       source: clamped ? "LAB_LONG_POLL_MAX_MS" : "--long-poll-timeout",
     },
     { what: "heartbeat", transports: ["stream", "sse"], periodMs: server.heartbeatMs, source: "LAB_HEARTBEAT_MS" },
-    { what: "WebSocket ping", transports: ["ws"], periodMs: server.wsPingMs, source: "LAB_WS_PING_MS" },
+    { what: "WebSocket ping", transports: ["ws", "stomp-ws"], periodMs: server.wsPingMs, source: "LAB_WS_PING_MS" },
+    // Each direction beats at the larger of the two sides' values: stompjs asks for 10 s, the server for its heartbeat.
+    {
+      what: "STOMP heart-beat",
+      transports: ["stomp-ws", "stomp-sockjs"],
+      periodMs: Math.max(STOMPJS_HEARTBEAT_MS, server.heartbeatMs),
+      source: "LAB_HEARTBEAT_MS, at least stompjs's 10 s",
+    },
+    { what: "SockJS heartbeat frame", transports: ["stomp-sockjs"], periodMs: server.heartbeatMs, source: "LAB_HEARTBEAT_MS" },
   ];
   return all.map((c) => ({ ...c, transports: c.transports.filter((t) => workload.transports.includes(t)) })).filter((c) => c.transports.length > 0);
 }

@@ -17,6 +17,7 @@ export function mergeRepeats(repeats: readonly TransportRun[]): TransportRun {
   const jsonCount = sum((r) => r.delivery.delivered);
   const merged: TransportRun = {
     transport: first.transport,
+    ...(first.sockjs !== undefined ? { sockjs: first.sockjs } : {}),
     ...(first.wire !== undefined ? { wire: first.wire } : {}),
     publishVia: first.publishVia,
     clients: first.clients,

@@ -1,8 +1,9 @@
-import type { HttpVersion, Transport } from "../../protocol/types.js";
+import type { HttpVersion, Metered, SockjsSubTransport, Transport } from "../../protocol/types.js";
+import type { BenchTransport } from "./transports.js";
 import type { BaselineResults } from "./baselines/types.js";
 import type { IdleWindow } from "./idle-window.js";
 import type { ScaleResults } from "./scale/results.js";
-import type { BenchConfig } from "./scenarios.js";
+import type { BenchConfig, PublishVia } from "./scenarios.js";
 import type { Wire } from "./wire.js";
 import type { HeaderSet } from "./browser-headers.js";
 import type { LinkProfile } from "../net/profiles.js";
@@ -111,15 +112,21 @@ export interface Delivery {
 }
 
 export interface TransportRun {
-  transport: Transport;
+  transport: BenchTransport;
+  /** stomp-sockjs: the SockJS sub-transport sockjs-client was restricted to. */
+  sockjs?: SockjsSubTransport;
   /** What the clients spoke (`--http`, `--tls`); absent: plaintext HTTP/1.1, as every run before `--http`. */
   wire?: Wire;
   clients: number;
   workers: number;
   /** Measured window: from its start until every expected message arrived (or the drain timed out). */
   windowMs: number;
-  /** `ws`: the publisher's own WebSocket is metered by the server as `ws`, so it is in `phase.client` too. */
-  publishVia: "http" | "ws";
+  /**
+   * `ws`: the publisher's own WebSocket is metered by the server as `ws`, so it is in `phase.client`
+   * too; `stomp`: its STOMP-over-WebSocket session is metered as `stomp-ws` (in `phase.client` of a
+   * stomp-ws phase; in a stomp-sockjs phase, `publish` compares it with the server's stomp-ws counts).
+   */
+  publishVia: PublishVia;
   published: { warmup: number; measured: number; errors: number };
   delivery: Delivery;
   latency: { summary: LatencySummary; histogram: string; timeline: TimelinePoint[] };
@@ -215,4 +222,14 @@ export interface BenchResults {
   };
   /** `--baseline`: every measurement alternated with the bare reference servers (`transports` holds the lab server's fixed-rate phases). */
   baseline?: BaselineResults;
+}
+
+/** The server's metering key for the publisher's traffic. */
+export function publisherMeteredAs(via: PublishVia): Metered {
+  return via === "http" ? "publish" : via === "ws" ? "ws" : "stomp-ws";
+}
+
+/** The publisher's bytes are in this run's own phase counts (it spoke the phase's transport): compared there, not apart. */
+export function publisherInPhase(run: Pick<TransportRun, "transport" | "publishVia">): boolean {
+  return publisherMeteredAs(run.publishVia) === run.transport;
 }

@@ -1,9 +1,9 @@
-import type { Transport } from "../../protocol/types.js";
+import type { Metered, SockjsSubTransport } from "../../protocol/types.js";
 import type { BenchEvents, Stage } from "./events.js";
 import { mergeEncoded, encode, summarize, timeline } from "./measure/histogram.js";
 import { diffCounts, sumCounts } from "./measure/socket-counter.js";
 import { epochNow, ThreadLoadMonitor } from "./measure/thread-load.js";
-import { httpChannel, wsChannel } from "./publish-channel.js";
+import { httpChannel, stompChannel, wsChannel } from "./publish-channel.js";
 import { Publisher } from "./publisher.js";
 import type { TransportRun } from "./results.js";
 import { saturationReasons } from "./measure/saturation.js";
@@ -12,6 +12,8 @@ import type { ServerHandle } from "./server-process.js";
 import { fetchStats, serverDelta, waitForOpen } from "./server-stats.js";
 import { splitClients, WorkerPool } from "./worker-pool.js";
 import type { Wire } from "./wire.js";
+import { isStomp, type BenchTransport } from "./transports.js";
+import { publisherMeteredAs } from "./results.js";
 
 export interface PhaseContext {
   config: BenchConfig;
@@ -24,10 +26,12 @@ export interface PhaseContext {
   linkUrl?: string;
   /** `--compress`: what this phase's server compresses with; the clients ask for it and decompress. */
   compression?: Compression;
+  /** stomp-sockjs: the SockJS sub-transport of this phase. */
+  sockjs?: SockjsSubTransport;
 }
 
 /** Transports whose clients hold a request or connection open, visible in the server's `open` count. */
-const HELD: ReadonlySet<Transport> = new Set<Transport>(["long-poll", "stream", "sse", "ws"]);
+const HELD: ReadonlySet<BenchTransport> = new Set<BenchTransport>(["long-poll", "stream", "sse", "ws", "stomp-ws", "stomp-sockjs"]);
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -36,7 +40,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  * publishes until every subscriber has every message (or the drain gives up), close, and compare
  * what both ends counted.
  */
-export async function runTransport(ctx: PhaseContext, transport: Transport): Promise<TransportRun> {
+export async function runTransport(ctx: PhaseContext, transport: BenchTransport): Promise<TransportRun> {
   const { config, server, events, wire } = ctx;
   // Publishing and the bench's own stats requests stay on the plain listener, the same in every phase.
   const url = server.url;
@@ -60,12 +64,15 @@ export async function runTransport(ctx: PhaseContext, transport: Transport): Pro
     ...(wire !== undefined ? { wire } : {}),
     ...(config.headers !== undefined ? { headers: config.headers } : {}),
     ...(ctx.compression !== undefined && ctx.compression !== "off" ? { acceptEncoding: ctx.compression } : {}),
+    ...(ctx.sockjs !== undefined ? { sockjs: ctx.sockjs } : {}),
     after: before.feed.lastId - 1,
     measuredCount,
     pollIntervalMs: config.pollIntervalMs,
     longPollTimeoutMs: config.longPollTimeoutMs,
   });
-  const publishVia = config.publishVia === "ws" && transport === "ws" ? "ws" : "http";
+  const publishVia = config.publishVia === "ws" && transport === "ws" ? "ws" : config.publishVia === "stomp" && isStomp(transport) ? "stomp" : "http";
+  // Where the server meters the publisher: its own key, or the phase's transport (then both ends' phase counts include it).
+  const publishKey: Metered = publisherMeteredAs(publishVia);
   // A compression run publishes chat-like words: one repeated character would flatter every coding.
   const varied = config.compress !== undefined;
   let publisher = new Publisher(httpChannel(url), config, varied);
@@ -91,9 +98,9 @@ export async function runTransport(ctx: PhaseContext, transport: Transport): Pro
     if (HELD.has(transport)) await waitForOpen(url, transport, (open) => open >= baselineOpen + config.clients, 15_000);
     const rssConnected = await server.probe?.sample();
     // Opened after the subscribers, so it is not mistaken for one of them in the open count.
-    if (publishVia === "ws") {
+    if (publishVia !== "http") {
       await publisher.close();
-      publisher = new Publisher(await wsChannel(url, before.feed.lastId), config, varied);
+      publisher = new Publisher(publishVia === "ws" ? await wsChannel(url, before.feed.lastId) : await stompChannel(url), config, varied);
     }
 
     stage = "warmup";
@@ -154,6 +161,7 @@ export async function runTransport(ctx: PhaseContext, transport: Transport): Pro
     const subscriberCounts = finals.map((f) => f.counts);
     const run: TransportRun = {
       transport,
+      ...(ctx.sockjs !== undefined ? { sockjs: ctx.sockjs } : {}),
       ...(wire !== undefined ? { wire } : {}),
       publishVia,
       clients: config.clients,
@@ -173,10 +181,10 @@ export async function runTransport(ctx: PhaseContext, transport: Transport): Pro
       latency: { summary: summarize(latency), histogram: encode(latency), timeline: timeline(perSecond) },
       window: { client: diffCounts(sumCounts(ended.counts), clientBefore), server: serverDelta(statsAfter, statsBefore, transport) },
       phase: {
-        client: sumCounts(publishVia === "ws" ? [...subscriberCounts, publishCounts] : subscriberCounts),
+        client: sumCounts(publishKey === transport ? [...subscriberCounts, publishCounts] : subscriberCounts),
         server: serverDelta(after, before, transport),
       },
-      publish: { client: publishCounts, server: serverDelta(after, before, "publish") },
+      publish: { client: publishCounts, server: serverDelta(after, before, publishKey) },
       ...(rssBefore !== undefined && rssConnected !== undefined
         ? { serverMemory: { beforeRssBytes: rssBefore.rssBytes, connectedRssBytes: rssConnected.rssBytes } }
         : {}),

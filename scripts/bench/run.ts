@@ -1,5 +1,7 @@
 import { availableParallelism, loadavg } from "node:os";
-import type { Transport } from "../../protocol/types.js";
+import type { SockjsSubTransport } from "../../protocol/types.js";
+import type { BenchTransport } from "./transports.js";
+import { DEFAULT_SOCKJS } from "./clients/stomp.js";
 import type { CliOptions } from "./args.js";
 import { runAutocannon } from "./autocannon-runs.js";
 import type { BenchEvents } from "./events.js";
@@ -61,40 +63,48 @@ export async function runBench(options: CliOptions, events: BenchEvents, command
   const wireOptions = { tls: config.tls === true, h2Shared: config.h2Shared === true };
   // `--compress`: each transport uncompressed, then compressed, side by side in every round.
   const compressions: (Compression | undefined)[] = config.compress === undefined ? [undefined] : ["off", config.compress];
-  const key = (version: HttpVersion, transport: Transport, compression: Compression | undefined): string => `${version} ${transport} ${compression ?? ""}`;
+  const key = (version: HttpVersion, transport: BenchTransport, compression: Compression | undefined, sockjs: SockjsSubTransport | undefined): string =>
+    `${version} ${transport} ${compression ?? ""} ${sockjs ?? ""}`;
+  // stomp-sockjs: one phase per SockJS sub-transport asked for, side by side in every round.
+  const sockjsOf = (transport: BenchTransport): (SockjsSubTransport | undefined)[] =>
+    transport === "stomp-sockjs" ? (config.sockjsTransports ?? [DEFAULT_SOCKJS]) : [undefined];
   const repeats = new Map<string, TransportRun[]>();
   for (let i = 1; i <= config.repeat; i++) {
     for (const version of httpVersions) {
       for (const transport of config.transports) {
         for (const compression of compressions) {
-          const wire = wireFor(transport, version, wireOptions);
-          const of = config.repeat > 1 ? `, repeat ${i} of ${config.repeat}` : "";
-          const over = plainOnly ? "" : ` over ${phaseName(wire)}`;
-          const compressed =
-            compression === undefined ? "" : compression === "off" ? ", uncompressed" : `, ${transport === "ws" ? "permessage-deflate" : compression}`;
-          events.log(`${transport}${over}${compressed}: ${config.clients} clients, ${config.rate} msg/s, ${config.durationMs / 1000} s${of}`);
-          const run = await withServer(
-            (server) =>
-              throughLink(server, (linkUrl) =>
-                runTransport(
-                  {
-                    config,
-                    server,
-                    cores,
-                    events,
-                    ...(plainOnly ? {} : { wire }),
-                    ...(linkUrl !== undefined ? { linkUrl } : {}),
-                    ...(compression !== undefined ? { compression } : {}),
-                  },
-                  transport,
+          for (const sockjs of sockjsOf(transport)) {
+            const wire = wireFor(transport, version, wireOptions);
+            const of = config.repeat > 1 ? `, repeat ${i} of ${config.repeat}` : "";
+            const over = plainOnly ? "" : ` over ${phaseName(wire)}`;
+            const compressed =
+              compression === undefined ? "" : compression === "off" ? ", uncompressed" : `, ${transport === "ws" ? "permessage-deflate" : compression}`;
+            const name = sockjs === undefined ? transport : `${transport} (${sockjs})`;
+            events.log(`${name}${over}${compressed}: ${config.clients} clients, ${config.rate} msg/s, ${config.durationMs / 1000} s${of}`);
+            const run = await withServer(
+              (server) =>
+                throughLink(server, (linkUrl) =>
+                  runTransport(
+                    {
+                      config,
+                      server,
+                      cores,
+                      events,
+                      ...(plainOnly ? {} : { wire }),
+                      ...(linkUrl !== undefined ? { linkUrl } : {}),
+                      ...(compression !== undefined ? { compression } : {}),
+                      ...(sockjs !== undefined ? { sockjs } : {}),
+                    },
+                    transport,
+                  ),
                 ),
-              ),
-            wire.tls,
-            compression === undefined ? {} : compressionEnv(compression),
-          );
-          if (compression !== undefined) run.compression = compression === "off" ? "off" : transport === "ws" ? "permessage-deflate" : compression;
-          const k = key(version, transport, compression);
-          repeats.set(k, [...(repeats.get(k) ?? []), run]);
+              wire.tls,
+              compression === undefined ? {} : compressionEnv(compression),
+            );
+            if (compression !== undefined) run.compression = compression === "off" ? "off" : transport === "ws" ? "permessage-deflate" : compression;
+            const k = key(version, transport, compression, sockjs);
+            repeats.set(k, [...(repeats.get(k) ?? []), run]);
+          }
         }
       }
     }
@@ -115,7 +125,9 @@ export async function runBench(options: CliOptions, events: BenchEvents, command
     machine: { ...machine(), loadAverage: { start: loadAtStart, end: loadavg()[0] ?? 0 } },
     versions: await versions(),
     transports: httpVersions.flatMap((version) =>
-      config.transports.flatMap((t) => compressions.map((compression) => mergeRepeats(repeats.get(key(version, t, compression)) ?? []))),
+      config.transports.flatMap((t) =>
+        compressions.flatMap((compression) => sockjsOf(t).map((sockjs) => mergeRepeats(repeats.get(key(version, t, compression, sockjs)) ?? []))),
+      ),
     ),
     autocannon,
     ...(options.idleWindow !== undefined ? { idleWindow: options.idleWindow } : {}),

@@ -1,4 +1,5 @@
-import { TRANSPORTS, type Transport } from "../../protocol/types.js";
+import { TRANSPORTS, type SockjsSubTransport } from "../../protocol/types.js";
+import type { BenchTransport } from "./transports.js";
 import type { HttpVersion } from "./wire.js";
 import type { HeaderSet } from "./browser-headers.js";
 import type { LinkProfile } from "../net/profiles.js";
@@ -18,6 +19,9 @@ export function compressionEnv(compression: Compression): Record<string, string>
 export const SCENARIO_NAMES = ["idle", "chat", "burst", "fanout", "large", "scale"] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
+export const PUBLISH_VIAS = ["http", "ws", "stomp"] as const;
+export type PublishVia = (typeof PUBLISH_VIAS)[number];
+
 /** The workload, identical for every transport of a run. */
 export interface Workload {
   /** Subscribers per transport. */
@@ -34,13 +38,22 @@ export interface Workload {
   pollIntervalMs: number;
   /** Long polling: the `timeout` each request asks for. */
   longPollTimeoutMs: number;
-  /** Publish over HTTP POST, or, for the WebSocket transport, over a WebSocket of its own. */
-  publishVia: "http" | "ws";
+  /**
+   * Publish over HTTP POST; or, for the WebSocket transport, over a WebSocket of its own (`ws`); or,
+   * for the STOMP transports, by SEND to /app/chat over a STOMP session of its own (`stomp`).
+   */
+  publishVia: PublishVia;
 }
 
 export interface BenchConfig extends Workload {
   scenario: ScenarioName;
-  transports: Transport[];
+  /** The five in the lab's order, then STOMP's two when asked for (never by default). */
+  transports: BenchTransport[];
+  /**
+   * `--sockjs-transport`: the SockJS sub-transports the stomp-sockjs phases run over, one phase each
+   * per round; absent: websocket alone (what sockjs-client picks first where WebSocket works).
+   */
+  sockjsTransports?: SockjsSubTransport[];
   /** Subscriber threads; 0 picks from the client count. */
   workers: number;
   /** Each autocannon run's duration; 0 skips autocannon. */

@@ -1,4 +1,5 @@
-import type { HttpVersion, Transport } from "../../protocol/types.js";
+import type { HttpVersion } from "../../protocol/types.js";
+import type { BenchTransport } from "./transports.js";
 
 export type { HttpVersion };
 
@@ -26,9 +27,10 @@ export interface WireOptions {
 }
 
 /** The wire a transport's clients use in a phase of `phase`. */
-export function wireFor(transport: Transport, phase: HttpVersion, options: WireOptions): Wire {
+export function wireFor(transport: BenchTransport, phase: HttpVersion, options: WireOptions): Wire {
   if (phase === "1.1") return { phase, version: "1.1", tls: options.tls, shared: false };
-  if (transport === "ws") return { phase, version: "1.1", tls: true, shared: false };
+  // STOMP is carried by a WebSocket or by SockJS, which this server serves over HTTP/1.1 only.
+  if (transport === "ws" || transport === "stomp-ws" || transport === "stomp-sockjs") return { phase, version: "1.1", tls: true, shared: false };
   return { phase, version: "2", tls: true, shared: options.h2Shared };
 }
 

@@ -1,4 +1,5 @@
-import type { Transport } from "../../protocol/types.js";
+import type { SockjsSubTransport } from "../../protocol/types.js";
+import type { BenchTransport } from "./transports.js";
 import type { ClientCounts, ThreadLoad } from "./results.js";
 import type { Wire } from "./wire.js";
 import type { HeaderSet } from "./browser-headers.js";
@@ -10,7 +11,9 @@ export interface WorkerInit {
   /** The .ts module the boot file loads. */
   entry: string;
   name: string;
-  transport: Transport;
+  transport: BenchTransport;
+  /** stomp-sockjs: the SockJS sub-transport its clients are restricted to. */
+  sockjs?: SockjsSubTransport;
   clients: number;
   /** The server's origin for this wire: its TLS listener's when `wire.tls`. */
   origin: string;

@@ -6,6 +6,7 @@ import { createHistogram, encode, recordMicros } from "./measure/histogram.js";
 import { SocketCounter } from "./measure/socket-counter.js";
 import { epochNow, ThreadLoadMonitor } from "./measure/thread-load.js";
 import { Tally } from "./tally.js";
+import { isPlainTransport } from "./transports.js";
 import type { FromWorker, ToWorker, WorkerInit } from "./worker-protocol.js";
 
 /** A subscriber thread: runs its share of one transport's clients and reports what they measured. */
@@ -50,7 +51,7 @@ function sinkFor(index: number): SubscriberSink {
 
 // `--h2-shared`: one HTTP/2 connection for every client of this thread, as one tab multiplexes its streams.
 const shared =
-  init.wire?.shared === true && init.transport !== "ws"
+  init.wire?.shared === true && isPlainTransport(init.transport) && init.transport !== "ws"
     ? openHttpClient(init.origin, init.wire, counter, init.transport, { longPollTimeoutMs: init.longPollTimeoutMs, streams: init.clients })
     : undefined;
 
@@ -65,6 +66,7 @@ for (let i = 0; i < init.clients; i++) {
       after: init.after,
       ...(init.headers !== undefined ? { headers: init.headers } : {}),
       ...(init.acceptEncoding !== undefined ? { acceptEncoding: init.acceptEncoding } : {}),
+      ...(init.sockjs !== undefined ? { sockjs: init.sockjs } : {}),
       index: (init.firstIndex ?? 0) + i,
       counter,
       sink: sinkFor(i),

@@ -1,4 +1,4 @@
-import { TRANSPORT_LABELS, type Transport } from "../../protocol/types.js";
+import { BENCH_LABELS, type BenchTransport } from "../bench/transports.js";
 import type { BenchResults } from "../bench/results.js";
 import { bytes, ms } from "./format.js";
 import { overlaps, ratioOf, withSpread, type Spread } from "./spread.js";
@@ -7,7 +7,7 @@ import type { Table } from "./tables.js";
 
 /** One transport measured uncompressed and compressed in the same run (`--compress`). */
 export interface CompressionPair {
-  transport: Transport;
+  transport: BenchTransport;
   label: string;
   off: TransportFigures;
   on: TransportFigures;
@@ -22,7 +22,7 @@ export function compressionPairs(list: readonly TransportFigures[]): Compression
   return list.flatMap((off) => {
     if (off.run.compression !== "off") return [];
     const on = list.find((f) => f.transport === off.transport && f.run.compression !== undefined && f.run.compression !== "off");
-    return on === undefined ? [] : [{ transport: off.transport, label: TRANSPORT_LABELS[off.transport], off, on }];
+    return on === undefined ? [] : [{ transport: off.transport, label: BENCH_LABELS[off.transport], off, on }];
   });
 }
 

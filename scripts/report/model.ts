@@ -1,6 +1,8 @@
 import { encodeNdjsonLine, encodeSseEvent } from "../../protocol/encode.js";
-import type { Transport } from "../../protocol/types.js";
+import type { SockjsSubTransport, Transport } from "../../protocol/types.js";
 import type { Bytes } from "../bench/results.js";
+import { isStomp, type BenchTransport } from "../bench/transports.js";
+import { stompExchangeFloor, stompMessageFloor } from "./stomp-floor.js";
 
 /**
  * The framing floor: the fewest bytes a transport could put on the wire for what a run did. Each
@@ -34,6 +36,10 @@ import type { Bytes } from "../bench/results.js";
  * Referer or Origin, cache headers) and the dashboard's `client` id, as captured in
  * scripts/bench/fixtures/chromium-headers.json: `requestExtraBytes`, added to each request's
  * bytes up (HTTP/1.1; under HTTP/2, HPACK would index them after the first request).
+ *
+ * STOMP over WebSocket and over SockJS (stomp-floor.ts): a MESSAGE frame's command, headers and NUL
+ * in a WebSocket frame, or in SockJS's quoted array frame over its sub-transport. Plaintext HTTP/1.1
+ * only: the bench runs them on nothing else, and this server serves SockJS over HTTP/1.1 alone.
  */
 
 export interface ModelInput {
@@ -47,6 +53,8 @@ export interface ModelInput {
   wire?: { version: "1.1" | "2"; tls: boolean };
   /** The browser floor: bytes a browser's request adds to the minimal one (HTTP/1.1); absent: the minimal floor. */
   requestExtraBytes?: number;
+  /** stomp-sockjs: the SockJS sub-transport; absent: websocket. */
+  sockjs?: SockjsSubTransport;
 }
 
 /** HTTP/2 frame header (RFC 9113 §4.1). */
@@ -100,7 +108,16 @@ export function wsHeader(n: number): number {
 }
 
 /** Bytes one delivered message costs on the way down, framing included, apart from its request. */
-export function messageFloor(transport: Transport, input: ModelInput): number {
+export function messageFloor(transport: BenchTransport, input: ModelInput): number {
+  if (isStomp(transport))
+    return stompMessageFloor(transport, {
+      jsonBytes: input.jsonBytes,
+      sampleId: input.sampleId,
+      host: input.host,
+      sockjs: input.sockjs ?? "websocket",
+      wsHeader,
+      chunkFraming,
+    });
   const json = jsonOf(input.jsonBytes);
   // A message in a held response: an HTTP/1.1 chunk, or an HTTP/2 DATA frame; in a record of its own under TLS.
   const held = (payload: number): number => {
@@ -148,7 +165,9 @@ function h2ExchangeFloor(transport: Exclude<Transport, "ws">, input: ModelInput)
 }
 
 /** The minimal request and response for opening one poll, stream, SSE or WebSocket. */
-export function exchangeFloor(transport: Transport, input: ModelInput): Bytes {
+export function exchangeFloor(transport: BenchTransport, input: ModelInput): Bytes {
+  if (isStomp(transport))
+    return stompExchangeFloor(transport, { sampleId: input.sampleId, host: input.host, sockjs: input.sockjs ?? "websocket", chunkFraming });
   const plain = transport !== "ws" && h2(input) ? h2ExchangeFloor(transport, input) : http1ExchangeFloor(transport, input);
   return tls(input) ? { up: plain.up + tlsRecords(plain.up), down: plain.down + tlsRecords(plain.down) } : plain;
 }
@@ -187,7 +206,7 @@ function minimalHttp1Exchange(transport: Transport, input: ModelInput): Bytes {
 }
 
 /** Floor for a window that delivered `delivered` messages over `requests` requests, both directions. */
-export function windowFloor(transport: Transport, input: ModelInput, delivered: number, requests: number): Bytes {
+export function windowFloor(transport: BenchTransport, input: ModelInput, delivered: number, requests: number): Bytes {
   const exchange = exchangeFloor(transport, input);
   return {
     up: requests * exchange.up,

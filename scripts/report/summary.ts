@@ -1,5 +1,13 @@
-import { TRANSPORT_LABELS, type Transport } from "../../protocol/types.js";
-import type { BenchResults, Bytes, ClientCounts, LatencySummary, ServerCounts, TransportRun } from "../bench/results.js";
+import {
+  publisherInPhase,
+  type BenchResults,
+  type Bytes,
+  type ClientCounts,
+  type LatencySummary,
+  type ServerCounts,
+  type TransportRun,
+} from "../bench/results.js";
+import { benchLabel, isPlainTransport, type BenchTransport } from "../bench/transports.js";
 import { wireName } from "../bench/wire.js";
 import { messageFloor, windowFloor, type ModelInput } from "./model.js";
 import type { LinkProfile } from "../net/profiles.js";
@@ -19,7 +27,7 @@ export interface Agreement {
 
 /** Everything a report shows for one transport, derived from its raw figures. */
 export interface TransportFigures {
-  transport: Transport;
+  transport: BenchTransport;
   label: string;
   clients: number;
   windowSeconds: number;
@@ -91,6 +99,7 @@ export function modelInput(results: BenchResults, run: TransportRun): ModelInput
     host: new URL(results.target.url).host,
     longPollTimeoutMs: results.config.longPollTimeoutMs,
     ...(run.wire !== undefined ? { wire: { version: run.wire.version, tls: run.wire.tls } } : {}),
+    ...(run.sockjs !== undefined ? { sockjs: run.sockjs } : {}),
   };
 }
 
@@ -98,8 +107,9 @@ export function modelInput(results: BenchResults, run: TransportRun): ModelInput
  * A run's name in every table: the transport, and what it ran over when the run chose (`--http`,
  * `--tls`); WebSocket in an HTTP/2 phase names the HTTP/1.1+TLS it really spoke.
  */
-export function runLabel(run: Pick<TransportRun, "transport" | "wire" | "compression">): string {
-  const name = TRANSPORT_LABELS[run.transport] + (run.compression === undefined ? "" : run.compression === "off" ? " · uncompressed" : ` · ${run.compression}`);
+export function runLabel(run: Pick<TransportRun, "transport" | "wire" | "compression" | "sockjs">): string {
+  const name =
+    benchLabel(run.transport, run.sockjs) + (run.compression === undefined ? "" : run.compression === "off" ? " · uncompressed" : ` · ${run.compression}`);
   if (run.wire === undefined) return name;
   const over = wireName(run.wire);
   return run.wire.phase === "2" && run.wire.version !== "2" ? `${name} · ${over} (HTTP/2 phase)` : `${name} · ${over}`;
@@ -117,7 +127,8 @@ export function figures(results: BenchResults, run: TransportRun): TransportFigu
   const floor = windowFloor(run.transport, input, delivered, win.requests);
   const bytesPerMessage = delivered > 0 ? per(win.bytes, delivered) : null;
   const floorPerMessage = delivered > 0 ? per(floor, delivered) : null;
-  const extra = results.headers?.extraRequestBytes?.[run.transport];
+  // The captured browser made no STOMP requests: STOMP's floor is the minimal one alone.
+  const extra = isPlainTransport(run.transport) ? results.headers?.extraRequestBytes?.[run.transport] : undefined;
   const browserFloor =
     extra !== undefined && run.wire?.version !== "2" ? windowFloor(run.transport, { ...input, requestExtraBytes: extra }, delivered, win.requests) : null;
   const cpu = run.server === null ? null : run.server.cpuUserMs + run.server.cpuSystemMs;
@@ -146,8 +157,8 @@ export function figures(results: BenchResults, run: TransportRun): TransportFigu
     bytesPerClientSecond: clientSeconds > 0 ? per(win.bytes, clientSeconds) : { up: 0, down: 0 },
     floorPerClientSecond: clientSeconds > 0 ? per(floor, clientSeconds) : { up: 0, down: 0 },
     agreement: agreement(run.phase.client, run.phase.server),
-    // Over a WebSocket the server meters publishing as `ws`: it is compared within `agreement` instead.
-    publishAgreement: run.publishVia === "ws" ? { up: 0, down: 0, ok: true } : agreement(run.publish.client, run.publish.server),
+    // A publisher on the phase's own transport (ws, or STOMP in a stomp-ws phase) is compared within `agreement` instead.
+    publishAgreement: publisherInPhase(run) ? { up: 0, down: 0, ok: true } : agreement(run.publish.client, run.publish.server),
     serverCpuMsPer1000: cpu !== null && delivered > 0 ? (cpu / delivered) * 1000 : null,
     perRepeat: [],
   };

@@ -1,5 +1,5 @@
 import type { ChartConfiguration } from "chart.js";
-import { TRANSPORT_LABELS, type Transport } from "../../protocol/types.js";
+import { BENCH_LABELS, type BenchTransport } from "../bench/transports.js";
 import type { BenchResults } from "../bench/results.js";
 import { httpVersionsOf } from "../bench/scenarios.js";
 import { wireName } from "../bench/wire.js";
@@ -10,7 +10,7 @@ import { spreadAcross, type TransportFigures } from "./summary.js";
 
 /** One transport measured on both HTTP versions of a run: its HTTP/1.1 phase and its HTTP/2 phase. */
 export interface VersionPair {
-  transport: Transport;
+  transport: BenchTransport;
   label: string;
   h1: TransportFigures;
   h2: TransportFigures;
@@ -27,7 +27,7 @@ export function versionPairs(list: readonly TransportFigures[]): VersionPair[] {
   return list.flatMap((h1) => {
     if (phase(h1) !== "1.1") return [];
     const h2 = list.find((f) => f.transport === h1.transport && phase(f) === "2");
-    return h2 === undefined ? [] : [{ transport: h1.transport, label: TRANSPORT_LABELS[h1.transport], h1, h2 }];
+    return h2 === undefined ? [] : [{ transport: h1.transport, label: BENCH_LABELS[h1.transport], h1, h2 }];
   });
 }
 

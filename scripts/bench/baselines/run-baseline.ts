@@ -1,4 +1,5 @@
 import { availableParallelism, loadavg } from "node:os";
+import { isPlainTransport } from "../transports.js";
 import type { Transport } from "../../../protocol/types.js";
 import type { CliOptions } from "../args.js";
 import type { BenchEvents } from "../events.js";
@@ -78,7 +79,9 @@ export async function runBaselineBench(options: CliOptions, events: BenchEvents,
 
   const projectRuns = new Map<Transport, TransportRun[]>();
   const transports: BaselineTransport[] = [];
-  for (const transport of config.transports) {
+  // The bare servers speak the five only (args.ts refuses STOMP with --baseline).
+  const plain = config.transports.filter(isPlainTransport);
+  for (const transport of plain) {
     const ctx = (server: ServerHandle): PhaseContext => ({ config, server, cores, events });
     const runs: TransportRun[] = [];
     const samples = await alternate(transport, `${config.clients} clients, ${config.rate} msg/s`, async (side, server) => {
@@ -114,7 +117,7 @@ export async function runBaselineBench(options: CliOptions, events: BenchEvents,
     target: { url: firstUrl ?? "http://127.0.0.1", spawned: true, serverEnv, freshPerPhase: true },
     machine: { ...machine(), loadAverage: { start: loadAtStart, end: loadavg()[0] ?? 0 } },
     versions: await versions(),
-    transports: config.transports.map((t) => mergeRepeats(projectRuns.get(t) ?? [])),
+    transports: plain.map((t) => mergeRepeats(projectRuns.get(t) ?? [])),
     autocannon: [],
     baseline: { targets: BASELINE_TARGETS, bareServer: BARE_ENTRY, transports },
   };

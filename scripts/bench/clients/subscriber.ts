@@ -1,4 +1,4 @@
-import type { ChatMessage, ResetSignal, Transport } from "../../../protocol/types.js";
+import type { ChatMessage, ResetSignal, SockjsSubTransport, Transport } from "../../../protocol/types.js";
 import type { Client } from "undici";
 import type { SocketCounter } from "../measure/socket-counter.js";
 import type { Wire } from "../wire.js";
@@ -34,6 +34,8 @@ export interface SubscriberOptions {
   acceptEncoding?: HttpCoding;
   /** This subscriber's number in its phase: its browser-like client id. */
   index?: number;
+  /** stomp-sockjs only: the one SockJS sub-transport sockjs-client may use (default websocket). */
+  sockjs?: SockjsSubTransport;
   /** Loopback source address to connect from (the scale ramp spreads clients over several); the system's choice when absent. */
   localAddress?: string;
 }

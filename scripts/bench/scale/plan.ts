@@ -121,7 +121,7 @@ export function addressOf(addresses: readonly string[], k: number, perAddress: n
  * phase of its timer. At least 2 s, so a run of cheap periods still measures something.
  */
 export function idleWindowMs(costs: readonly PeriodicCost[], transports: readonly Transport[]): number {
-  const longest = costs.filter((c) => c.transports.some((t) => transports.includes(t))).reduce((a, c) => Math.max(a, c.periodMs), 0);
+  const longest = costs.filter((c) => c.transports.some((t) => (transports as readonly string[]).includes(t))).reduce((a, c) => Math.max(a, c.periodMs), 0);
   return Math.max(2_000, 2 * longest);
 }
 

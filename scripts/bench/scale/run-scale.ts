@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { isPlainTransport } from "../transports.js";
 import { availableParallelism, loadavg } from "node:os";
 import type { Transport } from "../../../protocol/types.js";
 import { resolveConfig } from "../../../server/config.js";
@@ -35,7 +36,7 @@ export function scalePlan(config: BenchConfig, serverEnv: Record<string, string>
   const workers = workerCountFor(max, config.workers);
   return {
     steps,
-    idleWindowMs: idleWindowMs(costs, config.transports),
+    idleWindowMs: idleWindowMs(costs, config.transports.filter(isPlainTransport)),
     periodicCosts: costs,
     latencyWindowMs: config.durationMs,
     warmupMs: config.warmupMs,
@@ -89,7 +90,8 @@ export async function runScale(options: CliOptions, events: BenchEvents, command
   );
   let firstUrl: string | undefined;
   const runs: ScaleTransportRun[] = [];
-  for (const [index, transport] of config.transports.entries()) {
+  // The ramp covers the five (args.ts refuses STOMP with --scenario scale).
+  for (const [index, transport] of config.transports.filter(isPlainTransport).entries()) {
     events.tick({ transport, stage: "starting server", fraction: 0, delivered: 0, expected: 0 });
     const server = await startServer(serverEnv);
     firstUrl ??= server.url;
