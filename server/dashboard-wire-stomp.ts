@@ -1,8 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { connect, type Socket } from "node:net";
 import type { StompTransport } from "../protocol/types.js";
-import { describeWs, parseServerFrame, type WireCapture } from "./dashboard-wire.js";
+import { describeWs, parseServerFrame, responseShares, type WireCapture } from "./dashboard-wire.js";
 import type { SelfCaptures } from "./metering/self-capture.js";
+import { type ByteShare, stompFrameShare } from "./wire-shares.js";
 
 /**
  * "Under the hood" for STOMP: the server connects to itself as @stomp/stompjs does (over a plain
@@ -16,6 +17,8 @@ export interface StompWireStep {
   headerHex: string;
   /** The frame's payload as sent (unmasked): a STOMP frame, inside SockJS's framing over /chat. */
   payload: string;
+  /** How the frame's bytes (header included) split into STOMP headers, framing and body (wire-shares.ts). */
+  share: ByteShare;
 }
 
 const TIME_LIMIT_MS = 1_500;
@@ -63,12 +66,12 @@ export async function captureStompWire(
     if (headEnd !== undefined && /^HTTP\/1\.1 101/.test(session.received.toString("latin1"))) {
       session.offset = headEnd;
       const next = async (): Promise<boolean> => {
-        const step = await session.until(() => session.nextFrame());
+        const step = await session.until(() => session.nextFrame(transport === "stomp-sockjs"));
         if (step !== undefined) steps.push(step);
         return step !== undefined;
       };
       const send = (frame: string): void => {
-        const { bytes, step } = maskedTextFrame(wrap(frame));
+        const { bytes, step } = maskedTextFrame(wrap(frame), transport === "stomp-sockjs");
         steps.push(step);
         session.write(bytes);
       };
@@ -94,11 +97,12 @@ export async function captureStompWire(
     truncated,
     websocket: describeWs(key, bytes),
     stomp: { steps },
+    shares: responseShares(request, bytes, null),
   };
 }
 
 /** A client frame: FIN + text opcode, the MASK bit, the length, a random mask key, the masked payload (RFC 6455 5.3). */
-function maskedTextFrame(text: string): { bytes: Buffer; step: StompWireStep } {
+function maskedTextFrame(text: string, sockjs: boolean): { bytes: Buffer; step: StompWireStep } {
   const payload = Buffer.from(text);
   const length = payload.length;
   const head = length < 126 ? Buffer.from([0x81, 0x80 | length]) : Buffer.from([0x81, 0x80 | 126, length >> 8, length & 0xff]);
@@ -108,7 +112,7 @@ function maskedTextFrame(text: string): { bytes: Buffer; step: StompWireStep } {
   const header = Buffer.concat([head, mask]);
   return {
     bytes: Buffer.concat([header, masked]),
-    step: { from: "client", headerHex: hex(header), payload: text },
+    step: { from: "client", headerHex: hex(header), payload: text, share: stompFrameShare(header.length, text, sockjs) },
   };
 }
 
@@ -162,13 +166,13 @@ class Session {
   }
 
   /** The next whole server frame after `offset`, if it has arrived. */
-  nextFrame(): StompWireStep | undefined {
+  nextFrame(sockjs: boolean): StompWireStep | undefined {
     const frame = parseServerFrame(this.received.subarray(this.offset));
     if (frame === null) return undefined;
     const headerLength = frame.headerHex.split(" ").length;
     if (this.received.length < this.offset + headerLength + frame.payloadLength) return undefined;
     this.offset += headerLength + frame.payloadLength;
-    return { from: "server", headerHex: frame.headerHex, payload: frame.payload };
+    return { from: "server", headerHex: frame.headerHex, payload: frame.payload, share: stompFrameShare(headerLength, frame.payload, sockjs) };
   }
 
   close(): void {

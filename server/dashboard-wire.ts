@@ -4,6 +4,7 @@ import { subscribePath } from "../protocol/endpoints.js";
 import type { StompTransport, Transport } from "../protocol/types.js";
 import type { StompWireStep } from "./dashboard-wire-stomp.js";
 import type { SelfCaptures } from "./metering/self-capture.js";
+import { type BodyFormat, type ByteShare, bodyShare, headShare, wsFrameShare } from "./wire-shares.js";
 
 /**
  * "Under the hood": the server opens a real TCP connection to itself, sends one subscribe request
@@ -19,9 +20,11 @@ export interface WireCapture {
   /** True when the capture stopped at the byte cap or the time limit. */
   truncated: boolean;
   /** WebSocket only: the handshake check and the first frame's header bytes. */
-  websocket?: { key: string; accept: string | null; expectedAccept: string; firstFrame: WsFrameSummary | null };
+  websocket?: { key: string; accept: string | null; expectedAccept: string; firstFrame: FirstFrame | null };
   /** STOMP only: each WebSocket frame of CONNECT, CONNECTED, SUBSCRIBE and the first MESSAGE, in order. */
   stomp?: { steps: StompWireStep[] };
+  /** Headers, framing and payload of the request, the response head and (HTTP transports) the body, counted on the captured bytes. */
+  shares: { request: ByteShare; head: ByteShare; body?: ByteShare };
 }
 
 export interface WsFrameSummary {
@@ -31,6 +34,11 @@ export interface WsFrameSummary {
   opcode: number;
   payloadLength: number;
   payload: string;
+}
+
+/** The first frame of a capture, with how its bytes split (wire-shares.ts). */
+export interface FirstFrame extends WsFrameSummary {
+  share: ByteShare;
 }
 
 const WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
@@ -63,9 +71,33 @@ export async function captureWire(
   }
   const request = lines.join("\r\n") + "\r\n\r\n";
   const { bytes, truncated } = await exchange(target, request, captures, (received) => complete(transport, received, after !== undefined));
-  const capture: WireCapture = { transport, request, response: bytes.toString("utf8"), truncated };
+  const capture: WireCapture = {
+    transport,
+    request,
+    response: bytes.toString("utf8"),
+    truncated,
+    shares: responseShares(request, bytes, BODY_FORMAT[transport]),
+  };
   if (transport === "ws") capture.websocket = describeWs(key, bytes);
   return capture;
+}
+
+const BODY_FORMAT: Record<Transport, BodyFormat | null> = {
+  poll: "json-page",
+  "long-poll": "json-page",
+  stream: "ndjson",
+  sse: "sse",
+  ws: null, // frames, not a body: the first frame has its own share
+};
+
+/** The request and the response head are headers; an HTTP body splits by its format. */
+export function responseShares(request: string, bytes: Buffer, format: BodyFormat | null): WireCapture["shares"] {
+  const headEnd = bytes.indexOf("\r\n\r\n");
+  const head = headEnd === -1 ? bytes : bytes.subarray(0, headEnd + 4);
+  const shares: WireCapture["shares"] = { request: headShare(request), head: headShare(head) };
+  const body = headEnd === -1 ? Buffer.alloc(0) : bytes.subarray(headEnd + 4);
+  if (format !== null && body.length > 0) shares.body = bodyShare(body, format, /^transfer-encoding:\s*chunked\r?$/im.test(head.toString("latin1")));
+  return shares;
 }
 
 const ACCEPT: Record<Transport, string> = {
@@ -138,7 +170,8 @@ export function describeWs(key: string, bytes: Buffer): NonNullable<WireCapture[
   const headEnd = bytes.indexOf("\r\n\r\n");
   const head = headEnd === -1 ? bytes.toString("utf8") : bytes.subarray(0, headEnd).toString("utf8");
   const accept = /^sec-websocket-accept:\s*(\S+)/im.exec(head)?.[1] ?? null;
-  const firstFrame = headEnd === -1 ? null : parseServerFrame(bytes.subarray(headEnd + 4));
+  const frame = headEnd === -1 ? null : parseServerFrame(bytes.subarray(headEnd + 4));
+  const firstFrame = frame === null ? null : { ...frame, share: wsFrameShare(frame.headerHex.split(" ").length, frame.payload) };
   return { key, accept, expectedAccept, firstFrame };
 }
 
