@@ -177,13 +177,38 @@ export type CountersByTransport = Record<Metered, TransportCounters>;
 
 export interface StatsResponse {
   uptimeMs: number;
-  feed: { lastId: number; oldestId: number; retained: number; subscribers: number };
+  feed: { lastId: number; oldestId: number; retained: number; subscribers: number; redis?: RedisStatus };
   transports: CountersByTransport;
   connections: ConnectionCounts;
   /** Present when `?client=ID` was asked: the same counters for that client's requests alone. */
   client?: { id: string; transports: CountersByTransport };
   /** Always sent by the lab's server; absent from the bare baselines (scripts/bench/baselines/), which never compress. */
   compression?: CompressionStats;
+}
+
+/**
+ * The shared log behind the feed when `LAB_REDIS_URL` is set (absent otherwise): whether this
+ * instance reaches Redis, how far it is behind the log, and what it had to repair.
+ */
+export interface RedisStatus {
+  /** Both connections (commands, and the blocking read of the log) are up. */
+  connected: boolean;
+  /** The newest id this instance knows the log holds. */
+  headId: number;
+  /** Messages in the log this instance has not applied yet (headId - lastId). */
+  lagMessages: number;
+  /** Times this instance, reconnected after losing Redis, read messages published meanwhile from the log. */
+  gapFills: number;
+  /** Messages read by those gap fills. */
+  gapFilledMessages: number;
+  /**
+   * Times the log no longer held what this instance needed (trimmed past it, or Redis lost its data
+   * and the ids restarted higher): the local history restarted and held connections were dropped,
+   * so that their clients reconnect and get an explicit reset.
+   */
+  discontinuities: number;
+  /** Publishes answered 503 (or an error frame) because Redis could not store them. */
+  publishFailures: number;
 }
 
 /** What the server compresses (all off by default), and how much went out compressed. */

@@ -4,7 +4,6 @@ import { adminPlugin } from "./admin.js";
 import type { LabConfig } from "./config.js";
 import { dashboardPlugin } from "./dashboard.js";
 import { answerExpectation, clientErrorHandler, countClientErrors, frameworkErrors, installErrorHandlers } from "./errors.js";
-import { Feed } from "./feed.js";
 import { installNetworkLink } from "./network-link.js";
 import { http2RequestTimeout } from "./limits/h2-request-timeout.js";
 import { installHeldConnectionLimits } from "./limits/held-connections.js";
@@ -19,6 +18,8 @@ import { SocketMeter } from "./metering/socket-meter.js";
 import { Stats } from "./metering/stats.js";
 import { statsPlugin } from "./metering/stats-routes.js";
 import { installRequestGate } from "./request-gate.js";
+import { RedisFeed } from "./redis-feed.js";
+import { installSharedFeed, openFeed } from "./shared-feed.js";
 import { installCors, securityChecks } from "./security.js";
 import type { Certificate } from "./tls/certificate.js";
 import { SecureListener } from "./tls/secure-listener.js";
@@ -50,6 +51,8 @@ declare module "fastify" {
 
 /** The whole server, not yet listening: `main.ts` listens, tests listen on port 0. */
 export async function buildApp(config: LabConfig, options: BuildOptions = {}): Promise<FastifyInstance> {
+  // First: a Redis that cannot be reached stops the start here, before anything listens.
+  const feed = await openFeed(config);
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: config.bodyLimit,
@@ -75,7 +78,7 @@ export async function buildApp(config: LabConfig, options: BuildOptions = {}): P
   const stats = new Stats(undefined, selfCaptures.client);
   const meter = new SocketMeter(stats);
   const events = new ClientEvents(() => meter.flushAll());
-  const deps: LabDeps = { selfCaptures, config, feed: new Feed(config.historySize, config.recentLimit), stats, meter, events, closing: false };
+  const deps: LabDeps = { selfCaptures, config, feed, stats, meter, events, closing: false };
 
   app.decorate("lab", deps);
   const secure = options.certificate === undefined ? null : new SecureListener(app, options.certificate, config.headersTimeoutMs, KEEP_ALIVE_MS);
@@ -105,6 +108,9 @@ export async function buildApp(config: LabConfig, options: BuildOptions = {}): P
     ],
     [countClientErrors(stats), held.afterResponse],
   );
+  if (feed instanceof RedisFeed) installSharedFeed(app, feed, config);
+  // After the listeners have closed: nothing publishes or reads any more.
+  app.addHook("onClose", () => feed.close());
   await installCors(app);
   await installPublishRateLimit(app, deps);
   await installNetworkLink(app);

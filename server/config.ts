@@ -85,6 +85,11 @@ export interface LabConfig {
   /** Enables `POST /api/admin/drop` (server-side connection drops for fault tests). Never on in production. */
   adminHooks: boolean;
   /**
+   * A Redis URL (`redis://host:port[/db]`, `rediss://` for TLS): the feed's log then lives in Redis,
+   * shared by every instance given the same URL (redis-feed.ts). Empty: the in-memory ring.
+   */
+  redisUrl: string;
+  /**
    * A profile name from scripts/net/profiles.ts: the lab is then also served through the link
    * emulator on `networkPort` (loopback), so a browser can watch the transports on a slow line.
    * Empty (or "off"): no second port.
@@ -147,6 +152,7 @@ export const DEFAULTS: LabConfig = {
   allowedHosts: "",
   maxWireCaptures: 4,
   adminHooks: false,
+  redisUrl: "",
   networkProfile: "",
   networkPort: 3100,
   compress: "off",
@@ -193,6 +199,7 @@ export const ENV_NAMES: Record<keyof LabConfig, string> = {
   allowedHosts: "LAB_ALLOWED_HOSTS",
   maxWireCaptures: "LAB_MAX_WIRE_CAPTURES",
   adminHooks: "LAB_ADMIN_HOOKS",
+  redisUrl: "LAB_REDIS_URL",
   networkProfile: "LAB_NETWORK_PROFILE",
   networkPort: "LAB_NETWORK_PORT",
   compress: "LAB_COMPRESS",
@@ -287,6 +294,9 @@ function check(config: LabConfig): void {
   }
   allowedOriginList(config);
   allowedHostList(config);
+  if (config.redisUrl !== "" && !/^rediss?:\/\/[^\s]+$/.test(config.redisUrl)) {
+    throw new ConfigError(`LAB_REDIS_URL must be a redis:// or rediss:// URL (empty: the in-memory feed), got "${config.redisUrl}"`);
+  }
   checkNetworkLink(config);
   httpCompression(config);
   if (!Number.isSafeInteger(config.wsDeflateWindowBits) || config.wsDeflateWindowBits < 9 || config.wsDeflateWindowBits > 15) {

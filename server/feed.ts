@@ -1,4 +1,4 @@
-import type { ChatMessage, PublishRequest, ResetSignal } from "../protocol/types.js";
+import type { ChatMessage, PublishRequest, RedisStatus, ResetSignal } from "../protocol/types.js";
 
 /** A stored message with its JSON, serialized once and shared by every transport and subscriber. */
 export interface FeedEntry {
@@ -25,18 +25,57 @@ export type FeedListener = (entry: FeedEntry) => void;
 
 /**
  * The only owner of messages: ids, the bounded history and the cursor rules. It knows nothing of
- * HTTP; transports read from a cursor and subscribe to what comes next.
+ * HTTP; transports read from a cursor and subscribe to what comes next, and never know which
+ * implementation they talk to: the in-memory ring below (the default) or the Redis log that several
+ * instances share (redis-feed.ts), which keeps one of these rings as its local copy.
+ *
+ * Reads and subscriptions are synchronous in both: a message is delivered from memory, never
+ * fetched per subscriber. Only publishing may wait, for the shared log to store the message.
+ */
+export interface Feed {
+  /** Id of the newest message this instance holds. */
+  readonly lastId: number;
+  /** Id of the oldest retained message (lastId + 1 while empty). */
+  readonly oldestId: number;
+  readonly retained: number;
+  readonly subscriberCount: number;
+  /**
+   * Store a message and deliver it to every subscriber. The ring does it at once and returns the
+   * entry; a shared log returns a promise settled once the log has stored it (rejected with
+   * `FeedUnavailableError` when it could not: nothing was acknowledged).
+   */
+  publish(request: PublishRequest, time?: number): FeedEntry | Promise<FeedEntry>;
+  read(after: number | undefined, limit?: number, maxBytes?: number): ReadResult;
+  subscribe(listener: FeedListener): () => void;
+  /**
+   * Null when a read after `after` can be answered now; else a promise that settles once this
+   * instance holds `after` or knows it does not exist (rejected with `FeedUnavailableError` when it
+   * cannot tell). Only a shared log, whose instances each apply the log a little apart, ever waits.
+   */
+  caughtUpTo(after: number | undefined): Promise<void> | null;
+  /** The shared log's connection and lag, or null for the in-memory ring. */
+  redisStatus(): RedisStatus | null;
+  close(): Promise<void>;
+}
+
+/** The feed's store cannot take a message now (Redis unreachable): nothing was stored; retry later. */
+export class FeedUnavailableError extends Error {
+  override name = "FeedUnavailableError";
+}
+
+/**
+ * The in-memory ring: ids, the bounded history and the cursor rules, in one process.
  *
  * Ids are contiguous and start from this process's start time in microseconds, so a cursor handed
  * out by an earlier server process is always either older than this history or newer than anything
  * here, and gets an explicit reset rather than a silent skip into unrelated messages.
  */
-export class Feed {
+export class MemoryFeed implements Feed {
   private readonly ring: (FeedEntry | undefined)[];
   private readonly listeners = new Set<FeedListener>();
   /** Id of the newest message; `base` while empty. */
   private last: number;
-  private readonly base: number;
+  private base: number;
 
   constructor(
     private readonly historySize: number,
@@ -70,13 +109,34 @@ export class Feed {
     if (request.nonce !== undefined) message.nonce = request.nonce;
     const json = JSON.stringify(message);
     const entry: FeedEntry = { message, json, bytes: Buffer.byteLength(json) };
-    this.ring[message.id % this.historySize] = entry;
-    this.last = message.id;
+    this.append(entry);
+    return entry;
+  }
+
+  /** Store a message whose id was given elsewhere (the shared log): it must be the next one. */
+  append(entry: FeedEntry): void {
+    if (entry.message.id !== this.last + 1) throw new Error(`feed invariant broken: appending id ${entry.message.id} after ${this.last}`);
+    this.ring[entry.message.id % this.historySize] = entry;
+    this.last = entry.message.id;
     // No copy of the set per message: a listener that unsubscribes while being called is simply not
     // visited again, and one added meanwhile (none is, in practice) would see a message it can
     // also have read from the history, which the delivery core skips by its cursor.
     for (const listener of this.listeners) listener(entry);
-    return entry;
+  }
+
+  /**
+   * Forget the history and hold `entries` instead, contiguous ids after `startId`, without calling
+   * any listener: the shared log's copy when this instance starts, or after the log lost what this
+   * ring held (every cursor before `startId` then gets an explicit reset).
+   */
+  restart(startId: number, entries: readonly FeedEntry[] = []): void {
+    this.base = startId;
+    this.last = startId;
+    for (const entry of entries) {
+      if (entry.message.id !== this.last + 1) throw new Error(`feed invariant broken: restarting with id ${entry.message.id} after ${this.last}`);
+      this.ring[entry.message.id % this.historySize] = entry;
+      this.last = entry.message.id;
+    }
   }
 
   /**
@@ -123,6 +183,16 @@ export class Feed {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
+
+  caughtUpTo(): null {
+    return null;
+  }
+
+  redisStatus(): null {
+    return null;
+  }
+
+  async close(): Promise<void> {}
 
   private recentStart(): number {
     return Math.max(this.oldestId, this.last - this.recentLimit + 1);

@@ -1,5 +1,6 @@
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import type { FastifyInstance } from "fastify";
+import type { RedisStatus } from "../../protocol/types.js";
 import type { LabDeps } from "../deps.js";
 
 const healthQuery = {
@@ -22,6 +23,8 @@ export interface HealthResponse {
   activeResources: number;
   heldConnections: number;
   subscribers: number;
+  /** With `LAB_REDIS_URL` only: the shared log's connection and this instance's lag behind it. */
+  redis?: RedisStatus;
 }
 
 const RESOLUTION_MS = 10;
@@ -53,6 +56,8 @@ export async function healthPlugin(app: FastifyInstance, { feed }: LabDeps): Pro
       heldConnections: app.heldConnections.size,
       subscribers: feed.subscriberCount,
     };
+    const redis = feed.redisStatus();
+    if (redis !== null) body.redis = redis;
     if (request.query.reset === "1") delay.reset();
     return reply.header("cache-control", "no-store").send(body);
   });

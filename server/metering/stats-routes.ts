@@ -6,6 +6,7 @@ import { clientQuery } from "../schemas.js";
 import { emptyByTransport, type NumericCounter, type Stats } from "./stats.js";
 import type { Feed } from "../feed.js";
 import { compressionStats } from "../compression.js";
+import { registerRedisMetrics, withRedis } from "../redis-metrics.js";
 
 /** `GET /api/stats` (JSON) and `GET /metrics` (Prometheus): two views of the same counters. */
 export async function statsPlugin(app: FastifyInstance, { feed, stats, meter, config }: LabDeps): Promise<void> {
@@ -14,7 +15,7 @@ export async function statsPlugin(app: FastifyInstance, { feed, stats, meter, co
     stats.refresh();
     const body: StatsResponse = {
       uptimeMs: stats.uptimeMs,
-      feed: { lastId: feed.lastId, oldestId: feed.oldestId, retained: feed.retained, subscribers: feed.subscriberCount },
+      feed: withRedis({ lastId: feed.lastId, oldestId: feed.oldestId, retained: feed.retained, subscribers: feed.subscriberCount }, feed),
       transports: stats.transports,
       connections: stats.connections,
       compression: compressionStats(config, stats),
@@ -120,5 +121,6 @@ function buildRegistry(feed: Feed, stats: Stats): Registry {
       this.set(feed.lastId);
     },
   });
+  if (feed.redisStatus() !== null) registerRedisMetrics(registry, feed);
   return registry;
 }

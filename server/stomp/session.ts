@@ -1,6 +1,7 @@
 import type { ValidateFunction } from "ajv";
 import type { PublishRequest, StompTransport } from "../../protocol/types.js";
 import type { LabDeps } from "../deps.js";
+import { type FeedEntry, FeedUnavailableError } from "../feed.js";
 import type { PublishVerdict } from "../limits/rate-limit.js";
 import { UINT_PATTERN } from "../schemas.js";
 import type { Sink, Subscription } from "../transports/delivery.js";
@@ -315,7 +316,19 @@ export class StompSession {
       );
       return this.closeForPolicy(CLOSE_POLICY, "publish rate limit exceeded");
     }
-    const entry = deps.feed.publish(publish);
+    const stored = deps.feed.publish(publish);
+    let entry: FeedEntry;
+    if (stored instanceof Promise) {
+      // A shared log (Redis): the receipt only once stored. Unreachable: the spec's answer to a SEND
+      // the server cannot process, an ERROR and then the connection closes; nothing was stored.
+      try {
+        entry = await stored;
+      } catch (error) {
+        if (!(error instanceof FeedUnavailableError)) throw error;
+        this.control(errorFrame(`${error.message}; retry in ${deps.config.retryAfterSeconds} s`, frame));
+        return this.closeForPolicy(CLOSE_TRY_AGAIN_LATER, "feed unavailable");
+      }
+    } else entry = stored;
     this.sendReceipt(frame, [["x-message-id", String(entry.message.id)]]);
   }
 

@@ -6,6 +6,7 @@ import websocket from "@fastify/websocket";
 import { WebSocket } from "ws";
 import type { AckSignal, ControlSignal, ErrorSignal, PublishRequest } from "../../protocol/types.js";
 import type { LabDeps } from "../deps.js";
+import { type FeedEntry, FeedUnavailableError } from "../feed.js";
 import { rawErrorResponse } from "../errors.js";
 import { guardPipelinedUpgrades } from "../limits/upgrade-guard.js";
 import { requestClient, sendFrame, subscribeQuery, type SubscribeQuery, toInteger } from "../schemas.js";
@@ -165,7 +166,19 @@ export async function wsPlugin(app: FastifyInstance, deps: LabDeps): Promise<voi
                 publish.nonce,
               );
             }
-            const entry = feed.publish(publish);
+            const stored = feed.publish(publish);
+            let entry: FeedEntry;
+            if (stored instanceof Promise) {
+              // A shared log (Redis): acknowledged only once stored; unreachable, an error frame and nothing stored.
+              try {
+                entry = await stored;
+              } catch (error) {
+                if (!(error instanceof FeedUnavailableError)) throw error;
+                const signal: ErrorSignal = { type: "error", error: "unavailable", message: `${error.message}; retry in ${config.retryAfterSeconds} s` };
+                if (publish.nonce !== undefined) signal.nonce = publish.nonce;
+                return sendControl(signal);
+              }
+            } else entry = stored;
             const ack: AckSignal = { type: "ack", id: entry.message.id };
             if (publish.nonce !== undefined) ack.nonce = publish.nonce;
             sendControl(ack);

@@ -37,7 +37,7 @@ describe("over HTTP/1.1", () => {
     await subscriber.connect();
     await subscriber.waitForMessages(MESSAGES, 20_000);
     // Live messages still flow once caught up.
-    const live = server.app.lab.feed.publish({ from: "live", text: "after the catch-up" });
+    const live = await server.app.lab.feed.publish({ from: "live", text: "after the catch-up" });
     await subscriber.waitForMessages(MESSAGES + 1, 10_000);
     subscriber.close();
     expect(subscriber.messages.map((m) => m.id)).toEqual(Array.from({ length: MESSAGES + 1 }, (_, i) => from + 1 + i));
@@ -58,7 +58,7 @@ describe("over HTTP/2", () => {
     const client = await H2Client.connect(server.secureUrl ?? "");
     const held = await client.open(`/api/${transport}?after=${from}`);
     await held.waitFor((s) => s.messages.length === MESSAGES, `${MESSAGES} messages`, 20_000);
-    const live = server.app.lab.feed.publish({ from: "live", text: "after the catch-up" });
+    const live = await server.app.lab.feed.publish({ from: "live", text: "after the catch-up" });
     await held.waitFor((s) => s.messages.length === MESSAGES + 1, "the live message", 10_000);
     client.close();
     expect(held.messages.map((m) => m.id)).toEqual(Array.from({ length: MESSAGES + 1 }, (_, i) => from + 1 + i));

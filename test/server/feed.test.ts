@@ -1,17 +1,18 @@
 import { describe, expect, it } from "vitest";
-import { Feed } from "../../server/feed.js";
+import { MemoryFeed } from "../../server/feed.js";
 
-const publishMany = (feed: Feed, count: number): number[] => Array.from({ length: count }, (_, i) => feed.publish({ from: "f", text: `m${i}` }).message.id);
+const publishMany = (feed: MemoryFeed, count: number): number[] =>
+  Array.from({ length: count }, (_, i) => feed.publish({ from: "f", text: `m${i}` }).message.id);
 
 describe("Feed", () => {
   it("gives contiguous, strictly increasing ids starting after its base", () => {
-    const feed = new Feed(10, 3, 1000);
+    const feed = new MemoryFeed(10, 3, 1000);
     expect(publishMany(feed, 4)).toEqual([1001, 1002, 1003, 1004]);
     expect(feed.lastId).toBe(1004);
   });
 
   it("serializes each message once, in a fixed field order, with the nonce only when given", () => {
-    const feed = new Feed(10, 3, 0);
+    const feed = new MemoryFeed(10, 3, 0);
     const plain = feed.publish({ from: "a", text: "b" }, 42);
     const withNonce = feed.publish({ from: "a", text: "b", nonce: "n" }, 43);
     expect(plain.json).toBe('{"id":1,"from":"a","text":"b","time":42}');
@@ -20,7 +21,7 @@ describe("Feed", () => {
   });
 
   it("reads exactly the messages after a cursor, capped by a limit", () => {
-    const feed = new Feed(10, 3, 0);
+    const feed = new MemoryFeed(10, 3, 0);
     publishMany(feed, 6);
     expect(feed.read(2).entries.map((e) => e.message.id)).toEqual([3, 4, 5, 6]);
     expect(feed.read(2, 2)).toMatchObject({ more: true, reset: null });
@@ -29,14 +30,14 @@ describe("Feed", () => {
   });
 
   it("without a cursor gives the recent history", () => {
-    const feed = new Feed(10, 3, 0);
+    const feed = new MemoryFeed(10, 3, 0);
     publishMany(feed, 6);
     expect(feed.read(undefined).entries.map((e) => e.message.id)).toEqual([4, 5, 6]);
-    expect(new Feed(10, 3, 0).read(undefined)).toEqual({ entries: [], reset: null, more: false, cursor: 0 });
+    expect(new MemoryFeed(10, 3, 0).read(undefined)).toEqual({ entries: [], reset: null, more: false, cursor: 0 });
   });
 
   it("keeps a bounded history and resets a cursor older than it", () => {
-    const feed = new Feed(5, 2, 0);
+    const feed = new MemoryFeed(5, 2, 0);
     publishMany(feed, 12);
     expect(feed.oldestId).toBe(8);
     expect(feed.retained).toBe(5);
@@ -47,19 +48,19 @@ describe("Feed", () => {
   });
 
   it("resets a cursor newer than anything published (a cursor from another run)", () => {
-    const feed = new Feed(5, 2, 100);
+    const feed = new MemoryFeed(5, 2, 100);
     publishMany(feed, 3);
     expect(feed.read(500).reset).toEqual({ type: "reset", reason: "unknown", requested: 500, cursor: 101, lastId: 103 });
   });
 
   it("on an empty feed honours only its base as a cursor", () => {
-    const feed = new Feed(5, 2, 100);
+    const feed = new MemoryFeed(5, 2, 100);
     expect(feed.read(100)).toEqual({ entries: [], reset: null, more: false, cursor: 100 });
     expect(feed.read(99).reset).toMatchObject({ reason: "expired", cursor: 100 });
   });
 
   it("calls subscribers for each message until they unsubscribe, and counts them", () => {
-    const feed = new Feed(5, 2, 0);
+    const feed = new MemoryFeed(5, 2, 0);
     const seen: number[] = [];
     const unsubscribe = feed.subscribe((entry) => seen.push(entry.message.id));
     expect(feed.subscriberCount).toBe(1);
@@ -72,7 +73,7 @@ describe("Feed", () => {
   });
 
   it("lets a subscriber unsubscribe while being called without skipping the others", () => {
-    const feed = new Feed(5, 2, 0);
+    const feed = new MemoryFeed(5, 2, 0);
     const seen: string[] = [];
     const first = feed.subscribe(() => {
       seen.push("first");
@@ -84,7 +85,7 @@ describe("Feed", () => {
   });
 
   it("cuts a page by bytes as well as by count, but always returns one message", () => {
-    const feed = new Feed(100, 3, 0);
+    const feed = new MemoryFeed(100, 3, 0);
     for (let i = 0; i < 10; i++) feed.publish({ from: "a", text: "x".repeat(100) });
     const one = feed.read(0).entries[0];
     if (one === undefined) throw new Error("no message");
@@ -98,7 +99,7 @@ describe("Feed", () => {
   });
 
   it("says where the next read continues: the last message, the reset's cursor, or where it started", () => {
-    const feed = new Feed(5, 2, 0);
+    const feed = new MemoryFeed(5, 2, 0);
     publishMany(feed, 8);
     expect(feed.read(7).cursor).toBe(8);
     expect(feed.read(8).cursor).toBe(8);
