@@ -7,6 +7,7 @@ import { hasScale, scaleInsights } from "./scale.js";
 import { withSpread } from "./spread.js";
 import { allFigures, repeatCount, spreadAcross, verdict, type TransportFigures } from "./summary.js";
 import { versionInsights } from "./versions.js";
+import { stompComparisons, stompInsights } from "./stomp.js";
 
 export function joinNames(names: string[]): string {
   return names.length <= 1 ? (names[0] ?? "") : `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}`;
@@ -147,5 +148,6 @@ export function insights(results: BenchResults): string[] {
     return s === null ? [] : [`${f.label} ${withSpread(s, (v) => `${v.toFixed(2)}×`)}`];
   });
   if (floors.length > 0) lines.push(`Measured bytes against the framing floor: ${floors.join(", ")}.`);
+  if (!idle) lines.push(...stompInsights(stompComparisons(list)));
   return lines;
 }

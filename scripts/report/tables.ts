@@ -8,6 +8,8 @@ import { repeatCount, spreadAcross, type TransportFigures } from "./summary.js";
 import { hasVersions, versionNotes, versionPairs, versionTable } from "./versions.js";
 import { describeProfile } from "../net/profiles.js";
 import { compressionPairs, compressionTable, hasCompression } from "./compression.js";
+import { publisherInPhase } from "../bench/results.js";
+import { stompComparisons, stompTable } from "./stomp.js";
 
 /** A table as data: the Markdown and HTML renderers draw the same cells. `**x**` marks a loud cell. */
 export interface Table {
@@ -223,10 +225,10 @@ export function publishTable(list: TransportFigures[]): Table {
       const p = f.run.publish;
       const measured = cell(f, (o) => o.run.published.measured, count);
       const requests = cell(f, (o) => o.run.publish.client.requests, count);
-      if (f.run.publishVia === "ws") {
-        const inWs = "in the ws counters";
+      if (publisherInPhase(f.run)) {
+        const inWs = `in the ${f.transport} counters`;
         return [
-          `${f.label} (over its WebSocket)`,
+          `${f.label} (over its ${f.run.publishVia === "ws" ? "WebSocket" : "STOMP session"})`,
           measured,
           fmt(f.run.published.errors),
           requests,
@@ -414,7 +416,9 @@ export function sections(r: BenchResults, list: TransportFigures[]): Section[] {
       intro:
         r.config.publishVia === "ws"
           ? "HTTP POST /api/messages, except for the WebSocket transport, which published `send` frames over a WebSocket of its own (its bytes are in the agreement table's client columns)."
-          : "HTTP POST /api/messages, the same for every transport.",
+          : r.config.publishVia === "stomp"
+            ? "HTTP POST /api/messages, except for the STOMP transports, which published by SEND to /app/chat (each with a receipt) over a STOMP-over-WebSocket session of their own, metered by the server as stomp-ws: in a stomp-ws phase its bytes are in the agreement table's client columns, in a stomp-sockjs phase they are compared here with the server's stomp-ws counts."
+            : "HTTP POST /api/messages, the same for every transport.",
       table: publishTable(list),
     },
     {
@@ -448,6 +452,16 @@ export function sections(r: BenchResults, list: TransportFigures[]): Section[] {
       title: network ? "Over the link: first message and the one-way floor" : "Time to first message",
       intro: `From the moment a subscriber starts connecting (before its TCP connect) until it has parsed its first feed message: one message is published before the subscribers start and each asks for what follows it, so it is already waiting and the time is connect, handshakes, request and answer${network ? ". The one-way floor is RTT/2 plus the message's minimal framed bytes at the link's down rate; above it is what the transport adds (a poll's wait for its next turn, a long poll's new request)" : ""}.`,
       table: firstMessageTable(list, network),
+    });
+  }
+  const stomp = stompComparisons(list);
+  if (stomp.length > 0 && r.config.rate > 0) {
+    all.splice(all.findIndex((s) => s.id === "bytes") + 1, 0, {
+      id: "stomp",
+      title: "What STOMP and SockJS add per message",
+      intro:
+        "STOMP over WebSocket against bare WebSocket: what a MESSAGE frame adds (its command line, `destination`, `subscription`, `message-id`, `content-type` and `content-length` headers, a NUL). Each STOMP-over-SockJS phase against STOMP over WebSocket: what SockJS adds (the frame as a JSON-quoted string in an `a[...]` array frame, carried by its sub-transport: a WebSocket frame, an HTTP chunk of a streaming POST or of an event stream, or a poll's answer with its request and headers), and against SSE, the bare one-way HTTP stream. Bytes per delivered message both directions on the generator's sockets (exact), the framing floor's part of the difference (what the protocols require; the rest is headers, heartbeats and this server's choices), and server CPU and latency as the medians of the repeats, their ratio called within noise when the repeats' ranges overlap. The STOMP clients send the requests @stomp/stompjs and sockjs-client make in Node, not a browser's.",
+      table: stompTable(stomp),
     });
   }
   all.unshift(...baselineSections(r));
