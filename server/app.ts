@@ -20,6 +20,7 @@ import { statsPlugin } from "./metering/stats-routes.js";
 import { installRequestGate } from "./request-gate.js";
 import { RedisFeed } from "./redis-feed.js";
 import { installSharedFeed, openFeed } from "./shared-feed.js";
+import { instanceHeaderCheck } from "./instance.js";
 import { installCors, securityChecks } from "./security.js";
 import type { Certificate } from "./tls/certificate.js";
 import { SecureListener } from "./tls/secure-listener.js";
@@ -97,6 +98,8 @@ export async function buildApp(config: LabConfig, options: BuildOptions = {}): P
     app,
     [
       identifyForMeter,
+      // Before every refusal, so that refusals name the instance too; absent when it has no name (instance.ts).
+      ...(config.instance === "" ? [] : [instanceHeaderCheck(config.instance)]),
       guardUpgrade,
       http2RequestTimeout(config),
       selfCaptureCheck(selfCaptures),

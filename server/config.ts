@@ -114,6 +114,11 @@ export interface LabConfig {
   wsDeflateWindowBits: number;
   /** zlib's memLevel (1..9) for the per-connection compressors ("connection" only): their memory, with the window. */
   wsDeflateMemLevel: number;
+  /**
+   * This server's name among several behind a load balancer: every response and WebSocket handshake
+   * then carries it in `X-Lab-Instance` (server/instance.ts). Empty: no such header.
+   */
+  instance: string;
 }
 
 export const DEFAULTS: LabConfig = {
@@ -160,6 +165,7 @@ export const DEFAULTS: LabConfig = {
   wsDeflateContext: "shared",
   wsDeflateWindowBits: 15,
   wsDeflateMemLevel: 8,
+  instance: "",
 };
 
 /** Environment variable for each setting (HOST and PORT as usual, the rest prefixed LAB_). */
@@ -207,6 +213,7 @@ export const ENV_NAMES: Record<keyof LabConfig, string> = {
   wsDeflateContext: "LAB_WS_DEFLATE_CONTEXT",
   wsDeflateWindowBits: "LAB_WS_DEFLATE_WINDOW_BITS",
   wsDeflateMemLevel: "LAB_WS_DEFLATE_MEM_LEVEL",
+  instance: "LAB_INSTANCE",
 };
 
 export class ConfigError extends Error {
@@ -306,6 +313,9 @@ function check(config: LabConfig): void {
     throw new ConfigError(`LAB_WS_DEFLATE_MEM_LEVEL must be 1..9 (zlib's memLevel), got ${config.wsDeflateMemLevel}`);
   }
   wsDeflateContext(config);
+  if (config.instance !== "" && !/^[A-Za-z0-9._:@-]{1,64}$/.test(config.instance)) {
+    throw new ConfigError(`LAB_INSTANCE must be 1 to 64 letters, digits or . _ : @ - (it goes into a header), got "${config.instance}"`);
+  }
   if (config.longPollDefaultMs > config.longPollMaxMs) {
     throw new ConfigError("LAB_LONG_POLL_DEFAULT_MS must not exceed LAB_LONG_POLL_MAX_MS");
   }

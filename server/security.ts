@@ -103,7 +103,8 @@ export async function installCors(app: FastifyInstance): Promise<void> {
     origin: true,
     methods: ["GET", "POST"],
     allowedHeaders: ["content-type", "last-event-id"],
-    exposedHeaders: ["retry-after", "x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset"],
+    // x-lab-instance: the dashboard shows which instance behind a load balancer answered.
+    exposedHeaders: ["retry-after", "x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset", "x-lab-instance"],
     maxAge: 600,
   });
 }

@@ -11,7 +11,8 @@ import type { Connection, Server, ServerOptions } from "sockjs";
  *   only for the paths it does not take, so the lab's meter would never see a SockJS request; the lab
  *   routes `/chat` through Fastify instead (gate, meter, caps) and hands the request to this handler.
  * - `listener.app.handle_500`: how SockJS answers its own deliberate 500s (see `sockjsHandler`).
- * - `faye_server_options`: passed to faye-websocket, which otherwise accepts 64 MiB messages.
+ * - `faye_server_options`: passed to faye-websocket, which otherwise accepts 64 MiB messages, and
+ *   whose `headers` it adds to its handshake response.
  * - A connection's unsent bytes: SockJS queues messages in its session (`_session.send_buffer`) while
  *   no request is attached to take them (between two polls), then writes them to the attached
  *   receiver's socket. It gives no count and no drain signal; a slow consumer is only seen here.
@@ -19,7 +20,7 @@ import type { Connection, Server, ServerOptions } from "sockjs";
 export type SockjsHandler = (request: IncomingMessage, target: ServerResponse | Duplex, head?: Buffer) => boolean;
 
 export interface FullServerOptions extends ServerOptions {
-  faye_server_options?: { maxLength?: number };
+  faye_server_options?: { maxLength?: number; headers?: Record<string, string> };
 }
 
 interface Listener {

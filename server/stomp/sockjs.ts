@@ -49,7 +49,9 @@ export async function sockjsPlugin(app: FastifyInstance, deps: LabDeps): Promise
       else app.log.debug({ severity }, `sockjs: ${line}`);
     },
   });
-  const handle = sockjsHandler(server, { faye_server_options: { maxLength: config.wsMaxPayload } });
+  const handle = sockjsHandler(server, {
+    faye_server_options: { maxLength: config.wsMaxPayload, ...(config.instance === "" ? {} : { headers: { "X-Lab-Instance": config.instance } }) },
+  });
   const heads = upgradeHeads(app.server);
   const sessions = new StompSessions(
     deps,

@@ -14,6 +14,7 @@ import { socketSink } from "../transports/ws.js";
 import { takeHeldSlot } from "./held-slot.js";
 import { StompSessions } from "./sessions.js";
 import { upgradeHeads } from "./upgrade-heads.js";
+import { announceInstance } from "../instance.js";
 
 /**
  * Only STOMP 1.2 is spoken: a client offering subprotocols must offer this one (an offer of
@@ -39,6 +40,7 @@ export async function stompWsPlugin(app: FastifyInstance, deps: LabDeps): Promis
   } as const;
   assertNoDeflate(wsOptions);
   const wss = new WebSocketServer(wsOptions);
+  if (config.instance !== "") announceInstance(wss, config.instance);
   const sessions = new StompSessions(deps, "stomp-ws", stompTextFrame, (error) => app.log.error({ err: error }, "stomp frame handling failed"));
   const alive = new WeakMap<WebSocket, boolean>();
   const heads = upgradeHeads(app.server);

@@ -14,6 +14,7 @@ import { Delivery, type Sink } from "./delivery.js";
 import { countCompressed } from "../compression.js";
 import { wsDeflateContext } from "../config.js";
 import { assertOrderedDeflate, deflatedTextFrame, textFrame, wsDeflateOptions } from "./ws-frames.js";
+import { announceInstance } from "../instance.js";
 
 export const CLOSE_GOING_AWAY = 1001;
 export const CLOSE_POLICY = 1008;
@@ -68,6 +69,7 @@ export async function wsPlugin(app: FastifyInstance, deps: LabDeps): Promise<voi
   });
 
   guardPipelinedUpgrades(app.server);
+  if (config.instance !== "") announceInstance(app.websocketServer, config.instance);
 
   // What ws refuses in a handshake (no or a malformed key, a bad subprotocol list) it would answer
   // as text/html; this API answers `{error, message}` everywhere. ws passes no status: every one of
