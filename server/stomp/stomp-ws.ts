@@ -10,7 +10,7 @@ import { refuse } from "../limits/refuse.js";
 import { requestClient } from "../schemas.js";
 import { refuseShuttingDown } from "../shutdown-gate.js";
 import { assertNoDeflate, textFrame } from "../transports/ws-frames.js";
-import { socketSink } from "../transports/ws.js";
+import { SocketSink } from "../transports/ws.js";
 import { takeHeldSlot } from "./held-slot.js";
 import { StompSessions } from "./sessions.js";
 import { upgradeHeads } from "./upgrade-heads.js";
@@ -109,7 +109,7 @@ export async function stompWsPlugin(app: FastifyInstance, deps: LabDeps): Promis
     const client = requestClient(request.query);
     const session = sessions.open({
       transport: "stomp-ws",
-      sink: socketSink(ws, tcp),
+      sink: new SocketSink(ws, tcp),
       wrap: stompTextFrame,
       close: (code, reason) => ws.close(code, reason),
       client,

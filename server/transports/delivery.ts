@@ -27,6 +27,12 @@ export interface Sink {
    * connection): a catch-up page is then written a message at a time, never joined into one write.
    */
   readonly framesEachWrite?: boolean;
+  /**
+   * When `write` returned true, at most this many bytes are unsent (a Node stream's high-water
+   * mark: it says "wait" from there on). Left out where a write may leave more (a compressor's
+   * queue, HTTP/2's flow control), so that every write is checked against the cap.
+   */
+  readonly highWaterMark?: number;
 }
 
 /** A transport's bytes for each thing it sends; a message's bytes are made once and shared. */
@@ -140,6 +146,12 @@ export class Subscription {
   private uncounted = 0;
   private endedByServer = false;
   private done = false;
+  /**
+   * Whether a write the sink took at once can have passed the cap: only when the cap is below the
+   * sink's high-water mark. Otherwise the cap is checked only when a write is told to wait, which
+   * spares the common write (a subscriber that keeps up) reading the buffer's size.
+   */
+  private readonly checkEveryWrite: boolean;
 
   constructor(
     private readonly delivery: Delivery,
@@ -148,6 +160,7 @@ export class Subscription {
     after: number | undefined,
   ) {
     this.cursor = after;
+    this.checkEveryWrite = !(sink.highWaterMark !== undefined && sink.highWaterMark <= delivery.deps.config.maxBufferedBytes);
     this.catchUp(true);
   }
 
@@ -157,9 +170,9 @@ export class Subscription {
    */
   send(bytes: Buffer): void {
     if (this.done || !this.sink.writable) return;
-    this.sink.write(bytes);
+    const taken = this.sink.write(bytes);
     this.wrote = true;
-    this.cutIfOverCap();
+    if (!taken || this.checkEveryWrite) this.cutIfOverCap();
   }
 
   /** Server shutdown: end the connection cleanly. */

@@ -59,21 +59,53 @@ function responseSink(res: ServerResponse): Sink {
       end: () => res.end(),
     };
   }
-  return {
-    write: (bytes) => res.write(bytes),
-    get buffered() {
-      return res.writableLength;
-    },
-    get writable() {
-      return !res.destroyed && !res.writableEnded;
-    },
-    onDrain: (listener) => res.once("drain", listener),
-    ready: () => res.flushHeaders(),
-    // Dropping the connection, not ending the response: the client must see that it was cut.
-    cut: () => res.destroy(),
-    // A complete chunked response: the client sees a clean end.
-    end: () => res.end(),
-  };
+  return new ResponseSink(res);
+}
+
+/**
+ * An HTTP/1.1 response as a sink. A class, not an object of closures: every subscriber's sink
+ * shares one `write` and one `writable`, which the delivery core's calls can inline.
+ */
+class ResponseSink implements Sink {
+  constructor(private readonly res: ServerResponse) {}
+
+  write(bytes: Buffer): boolean {
+    return this.res.write(bytes);
+  }
+
+  /**
+   * Written through to the socket when it is the socket's current response, else held in the
+   * response's own buffer (pipelining): either way `write` says "wait" from this size on.
+   */
+  get highWaterMark(): number {
+    return this.res.writableHighWaterMark;
+  }
+
+  get buffered(): number {
+    return this.res.writableLength;
+  }
+
+  get writable(): boolean {
+    return !this.res.destroyed && !this.res.writableEnded;
+  }
+
+  onDrain(listener: () => void): void {
+    this.res.once("drain", listener);
+  }
+
+  ready(): void {
+    this.res.flushHeaders();
+  }
+
+  /** Dropping the connection, not ending the response: the client must see that it was cut. */
+  cut(): void {
+    this.res.destroy();
+  }
+
+  /** A complete chunked response: the client sees a clean end. */
+  end(): void {
+    this.res.end();
+  }
 }
 
 /**

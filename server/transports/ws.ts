@@ -102,7 +102,7 @@ export async function wsPlugin(app: FastifyInstance, deps: LabDeps): Promise<voi
       if (compressed) countCompressed(stats, "ws");
       const delivery = compressed ? deflated : plain;
       // The TCP socket the upgrade arrived on, which ws now writes to: pre-built frames go straight to it.
-      const sink = compressed && perConnection ? sendSink(socket, request.raw.socket) : socketSink(socket, request.raw.socket);
+      const sink: Sink = compressed && perConnection ? sendSink(socket, request.raw.socket) : new SocketSink(socket, request.raw.socket);
       const subscription = delivery.subscribe(sink, client, toInteger("after", request.query.after));
       socket.once("close", () => subscription.closed());
       const sendControl = (signal: ControlSignal): void => {
@@ -194,22 +194,49 @@ export async function wsPlugin(app: FastifyInstance, deps: LabDeps): Promise<voi
   );
 }
 
-/** A WebSocket as a sink: pre-built frames written to its TCP socket, in order with ws's own (ws-frames.ts). */
-export function socketSink(socket: WebSocket, tcp: Socket): Sink {
-  return {
-    write: (frame) => tcp.write(frame),
-    get buffered() {
-      return socket.bufferedAmount;
-    },
-    get writable() {
-      return socket.readyState === WebSocket.OPEN;
-    },
-    onDrain: (listener) => tcp.once("drain", listener),
-    // The upgrade's 101 already told the client it is subscribed.
-    ready: () => undefined,
-    cut: () => socket.close(CLOSE_TRY_AGAIN_LATER, "slow consumer: too many unsent bytes"),
-    end: () => socket.close(CLOSE_GOING_AWAY, "server shutting down"),
-  };
+/**
+ * A WebSocket as a sink: pre-built frames written to its TCP socket, in order with ws's own
+ * (ws-frames.ts). A class, not an object of closures: every subscriber's sink then shares one
+ * `write` and one `writable`, which the delivery core's calls can inline (a closure per
+ * subscriber would make each of those calls a lookup, once per delivery).
+ */
+export class SocketSink implements Sink {
+  /** ws adds nothing of its own to `bufferedAmount` while it does not compress: the socket's buffer is all. */
+  readonly highWaterMark: number;
+
+  constructor(
+    private readonly socket: WebSocket,
+    private readonly tcp: Socket,
+  ) {
+    this.highWaterMark = tcp.writableHighWaterMark;
+  }
+
+  write(frame: Buffer): boolean {
+    return this.tcp.write(frame);
+  }
+
+  get buffered(): number {
+    return this.socket.bufferedAmount;
+  }
+
+  get writable(): boolean {
+    return this.socket.readyState === WebSocket.OPEN;
+  }
+
+  onDrain(listener: () => void): void {
+    this.tcp.once("drain", listener);
+  }
+
+  /** The upgrade's 101 already told the client it is subscribed. */
+  ready(): void {}
+
+  cut(): void {
+    this.socket.close(CLOSE_TRY_AGAIN_LATER, "slow consumer: too many unsent bytes");
+  }
+
+  end(): void {
+    this.socket.close(CLOSE_GOING_AWAY, "server shutting down");
+  }
 }
 
 /**
