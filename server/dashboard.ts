@@ -4,6 +4,7 @@ import fastifyStatic from "@fastify/static";
 import type { FastifyInstance } from "fastify";
 import { STOMP_TRANSPORTS, type StompTransport, TRANSPORTS, type Transport } from "../protocol/types.js";
 import type { LabDeps } from "./deps.js";
+import { TransportCosts } from "./dashboard-costs.js";
 import { listRuns } from "./dashboard-reports.js";
 import { captureWire, selfAddress } from "./dashboard-wire.js";
 import { captureStompWire } from "./dashboard-wire-stomp.js";
@@ -41,6 +42,12 @@ const wireParams = {
   properties: { transport: { type: "string", enum: [...TRANSPORTS, ...STOMP_TRANSPORTS] } },
 } as const;
 const noQuery = { type: "object", additionalProperties: false, properties: {} } as const;
+const CARD_TRANSPORTS = [...TRANSPORTS, ...STOMP_TRANSPORTS] as const;
+const costQuery = {
+  type: "object",
+  additionalProperties: false,
+  properties: { transport: { type: "string", enum: CARD_TRANSPORTS } },
+} as const;
 
 /** The browser dashboard: static files, the benchmark reports and the wire echo. */
 export async function dashboardPlugin(app: FastifyInstance, deps: LabDeps): Promise<void> {
@@ -70,6 +77,13 @@ export async function dashboardPlugin(app: FastifyInstance, deps: LabDeps): Prom
     // The report tool's page comparing runs side by side, once it has been generated.
     indexUrl: existsSync(`${RESULTS_DIR}index.html`) ? "/results/index.html" : null,
   }));
+
+  // The transport cards' measured cost: per transport, the newest run in results/ that measured it.
+  const costs = new TransportCosts(RESULTS_DIR);
+  app.get<{ Querystring: { transport?: Transport | StompTransport } }>("/api/transport-costs", { schema: { querystring: costQuery } }, async (request) => {
+    const { transport } = request.query;
+    return { transports: await costs.latest(await listRuns(RESULTS_DIR), transport === undefined ? CARD_TRANSPORTS : [transport]) };
+  });
 
   let capturing = 0;
   app.get<{ Params: { transport: Transport | StompTransport } }>(

@@ -8,6 +8,7 @@ import { setUpRace } from "./views/race.js";
 import { setUpReports } from "./views/reports.js";
 import { setUpSixConnections } from "./views/six-connections.js";
 import { setUpSpringChat } from "./views/spring-chat.js";
+import { setUpTransports } from "./views/transports.js";
 import { setUpWire } from "./views/wire.js";
 
 /** A view that wants to know when it becomes visible (to start polling, resize charts, refresh). */
@@ -29,6 +30,7 @@ const chat = setUpChat(panel("chat"), versions);
 const race = setUpRace(panel("race"), versions);
 const views: Record<string, Shown> = {
   chat: {},
+  transports: setUpTransports(panel("transports")),
   race,
   cost: setUpCost(panel("cost")),
   wire: setUpWire(panel("wire"), chat),

@@ -10,10 +10,25 @@ import { CHAT_LABELS, CHAT_TRANSPORTS, type ChatTransport, labelOf, sockjsChoice
 /** Messages kept in the table and the chart: the race is about the last few, not history. */
 const KEEP = 30;
 const TABLE_ROWS = 12;
+/**
+ * The chart's y axis is logarithmic: polling's delay (up to its interval, a second here) and a
+ * WebSocket's few milliseconds are then both readable, each decade the same height. A log axis has
+ * no zero, so a delay under 1 ms is drawn at 1 ms (the table and the tooltip keep the real value).
+ */
+const LOG_FLOOR_MS = 1;
+/** Tick labels longer than this are cut with an ellipsis; the full text is the table row's. */
+const TICK_CHARS = 24;
+/** Below this chart width the legend is hidden (see onResize). */
+const NARROW_PX = 560;
 
 interface Lap {
   message: ChatMessage;
   delays: Partial<Record<ChatTransport, number>>;
+}
+
+/** How a message is named in the table's rows and on the chart's x axis alike. */
+function lapLabel(lap: Lap): string {
+  return `${lap.message.from}: ${lap.message.text}`;
 }
 
 /** The seven transports subscribed at once; each message's arrival delay per transport, side by side. */
@@ -29,7 +44,7 @@ export function setUpRace(element: HTMLElement, versions: NegotiatedVersions): R
   element.classList.add("race");
   const intro = el(
     "p",
-    "All seven transports (the five, and STOMP over WebSocket and over SockJS, with the SockJS transport chosen in the chat) subscribe to the same feed at once. Each message's arrival delay is measured from the moment this tab sent it (or from the server's time for others' messages); the fastest is marked. Polling here polls once a second, so its delay is up to a second by design.",
+    "All seven transports (the five, and STOMP over WebSocket and over SockJS, with the SockJS transport chosen in the chat) subscribe to the same feed at once. Each message's arrival delay is measured from the moment this tab sent it (or from the server's time for others' messages); the fastest is marked. Polling here polls once a second, so its delay is up to a second by design; the chart's delay axis is logarithmic, so that second and the others' few milliseconds are both readable.",
   );
   const toggle = el("button", "Start race");
   toggle.type = "button";
@@ -67,10 +82,11 @@ export function setUpRace(element: HTMLElement, versions: NegotiatedVersions): R
   const canvasBox = el("div", undefined, "chart-box");
   const canvas = el("canvas");
   canvas.setAttribute("role", "img");
-  canvas.setAttribute("aria-label", "Chart: arrival delay per transport over the last messages (exact values in the table)");
+  canvas.setAttribute("aria-label", "Chart: arrival delay per transport over the last messages, on a logarithmic axis (exact values in the table)");
   canvasBox.append(canvas);
   element.append(intro, controls, states, wrap, canvasBox);
 
+  let recent: Lap[] = [];
   const chart = new Chart(canvas, {
     type: "line",
     data: {
@@ -86,7 +102,36 @@ export function setUpRace(element: HTMLElement, versions: NegotiatedVersions): R
     options: {
       animation: false,
       maintainAspectRatio: false,
-      scales: { y: { title: { display: true, text: "delay (ms)" }, beginAtZero: true } },
+      // On a phone the legend would take most of the chart's height: the list above names each colour.
+      onResize: (resized, size) => {
+        if (resized.options.plugins?.legend !== undefined) resized.options.plugins.legend.display = size.width >= NARROW_PX;
+      },
+      scales: {
+        x: {
+          title: { display: true, text: "message (as in the table)" },
+          ticks: {
+            maxRotation: 45,
+            autoSkip: true,
+            callback(value) {
+              const label = this.getLabelForValue(Number(value));
+              return label.length > TICK_CHARS ? `${label.slice(0, TICK_CHARS - 1)}…` : label;
+            },
+          },
+        },
+        y: { type: "logarithmic", title: { display: true, text: "delay (ms, log scale)" } },
+      },
+      plugins: {
+        legend: { display: canvasBox.clientWidth === 0 || canvasBox.clientWidth >= NARROW_PX },
+        tooltip: {
+          callbacks: {
+            label: (item) => {
+              const transport = CHAT_TRANSPORTS[item.datasetIndex];
+              const delay = transport === undefined ? undefined : recent[item.dataIndex]?.delays[transport];
+              return `${item.dataset.label ?? ""}: ${formatMs(delay)}`;
+            },
+          },
+        },
+      },
     },
   });
 
@@ -96,13 +141,20 @@ export function setUpRace(element: HTMLElement, versions: NegotiatedVersions): R
   let pausedWhileRunning = false;
 
   const render = (): void => {
-    const recent = [...laps.values()].slice(-KEEP);
-    chart.data.labels = recent.map((lap) => `#${String(lap.message.id).slice(-4)}`);
+    recent = [...laps.values()].slice(-KEEP);
+    chart.data.labels = recent.map(lapLabel);
     CHAT_TRANSPORTS.forEach((t, i) => {
       const dataset = chart.data.datasets[i];
-      if (dataset !== undefined) dataset.data = recent.map((lap) => lap.delays[t] ?? null);
+      if (dataset !== undefined)
+        dataset.data = recent.map((lap) => {
+          const delay = lap.delays[t];
+          return delay === undefined ? null : Math.max(LOG_FLOOR_MS, delay);
+        });
     });
     chart.update();
+    // The axes as drawn, for tests and tools that cannot read a canvas.
+    const y = chart.scales.y;
+    canvas.dataset.axes = JSON.stringify({ x: chart.data.labels, y: { type: y?.type, min: y?.min, max: y?.max } });
     const rows = recent
       .slice(-TABLE_ROWS)
       .reverse()
@@ -112,7 +164,7 @@ export function setUpRace(element: HTMLElement, versions: NegotiatedVersions): R
         const values = CHAT_TRANSPORTS.map((t) => lap.delays[t]).filter((v): v is number => v !== undefined);
         // The first transport to deliver wins; later arrivals cannot beat it.
         const best = values.length > 0 ? Math.min(...values) : undefined;
-        row.append(el("th", `${lap.message.from}: ${lap.message.text}`));
+        row.append(el("th", lapLabel(lap)));
         for (const t of CHAT_TRANSPORTS) {
           const delay = lap.delays[t];
           const cell = el("td", formatMs(delay));

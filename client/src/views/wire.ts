@@ -3,6 +3,14 @@ import { el } from "../format.js";
 import { CHAT_LABELS, CHAT_TRANSPORTS, type ChatTransport } from "../transports/kinds.js";
 import { WIRE_NOTES } from "./wire-notes.js";
 
+/** How one captured block's bytes split (server/wire-shares.ts): they add up to `total`. */
+interface ByteShare {
+  total: number;
+  headers: number;
+  framing: number;
+  payload: number;
+}
+
 /** The shape of GET /api/wire/:transport (server/dashboard-wire.ts). */
 interface WireCapture {
   transport: ChatTransport;
@@ -13,18 +21,56 @@ interface WireCapture {
     key: string;
     accept: string | null;
     expectedAccept: string;
-    firstFrame: { headerHex: string; fin: boolean; opcode: number; payloadLength: number; payload: string } | null;
+    firstFrame: { headerHex: string; fin: boolean; opcode: number; payloadLength: number; payload: string; share: ByteShare } | null;
   };
   /** STOMP: every WebSocket frame each way, CONNECT to the first MESSAGE. */
-  stomp?: { steps: { from: "client" | "server"; headerHex: string; payload: string }[] };
+  stomp?: { steps: StompStep[] };
+  shares: { request: ByteShare; head: ByteShare; body?: ByteShare };
   browserRequest: { method: string; url: string; httpVersion: string; rawHeaders: string[] };
+}
+
+interface StompStep {
+  from: "client" | "server";
+  headerHex: string;
+  payload: string;
+  share: ByteShare;
+}
+
+const SHARE_PARTS = ["headers", "framing", "payload"] as const;
+
+/**
+ * A block's byte total and its split, as the server counted them on the captured bytes: a line of
+ * figures (the exact numbers, for reading and for screen readers) over a bar of the three shares.
+ */
+function shareLine(share: ByteShare): HTMLElement {
+  const box = el("div", undefined, "share");
+  box.dataset.total = String(share.total);
+  const percent = (n: number): string => (share.total === 0 ? "0" : ((n / share.total) * 100).toFixed(n === share.total || n === 0 ? 0 : 1));
+  const text = el("p", undefined, "share-figures");
+  text.append(el("strong", `${share.total.toLocaleString("en-US")} bytes`));
+  const bar = el("div", undefined, "share-bar");
+  bar.setAttribute("aria-hidden", "true");
+  for (const part of SHARE_PARTS) {
+    const value = share[part];
+    box.dataset[part] = String(value);
+    const figure = el("span", `${part} ${value.toLocaleString("en-US")} B (${percent(value)} %)`, `share-${part}`);
+    figure.dataset.part = part;
+    text.append(" · ", figure);
+    if (value > 0) {
+      const segment = el("span", undefined, `share-${part}`);
+      segment.style.flexGrow = String(value);
+      bar.append(segment);
+    }
+  }
+  box.append(text, bar);
+  return box;
 }
 
 /**
  * The bytes as text, with each line end written out (\r\n, \n): the line ends are the framing this
  * view is about, so they are shown rather than hidden as whitespace.
  */
-function block(title: string, text: string, lineEnds = true): HTMLElement {
+function block(title: string, text: string, lineEnds = true, share?: ByteShare): HTMLElement {
   const figure = el("figure", undefined, "wire-block");
   const pre = el("pre");
   for (const part of text.split(/(\r\n|\n|\r|\0)/)) {
@@ -33,7 +79,9 @@ function block(title: string, text: string, lineEnds = true): HTMLElement {
     else if (part === "\r\n" || part === "\n" || part === "\r") pre.append(el("span", JSON.stringify(part).slice(1, -1), "eol"), "\n");
     else if (part !== "") pre.append(part);
   }
-  figure.append(el("figcaption", title), pre);
+  figure.append(el("figcaption", title));
+  if (share !== undefined) figure.append(shareLine(share));
+  figure.append(pre);
   return figure;
 }
 
@@ -56,11 +104,11 @@ function stompCommand(payload: string): string {
 }
 
 /** One WebSocket frame of a STOMP exchange: who sent it, its header bytes, its payload as sent. */
-function stompStep(step: { from: "client" | "server"; headerHex: string; payload: string }): HTMLElement {
+function stompStep(step: StompStep): HTMLElement {
   const bytes = new TextEncoder().encode(step.payload).length;
   const direction = step.from === "client" ? "Client → server" : "Server → client";
   const masked = step.from === "client" ? "masked, mask key = last 4 header bytes" : "unmasked";
-  const figure = block(`${direction}: ${stompCommand(step.payload)}`, step.payload);
+  const figure = block(`${direction}: ${stompCommand(step.payload)}`, step.payload, true, step.share);
   figure.dataset.from = step.from;
   figure.querySelector("figcaption")?.append(el("span", ` WebSocket frame header ${step.headerHex} (text, ${masked}, payload ${bytes} bytes)`, "muted"));
   return figure;
@@ -75,6 +123,16 @@ export function setUpWire(
   const intro = el(
     "p",
     "The server opens a TCP connection to itself, sends one subscribe request and records every byte each way (the feed's last message is replayed so a real message appears). Line ends are shown as \\r\\n (CR LF) or \\n (LF). The capture is the server’s own traffic, so it is left out of every figure the lab reports.",
+  );
+  const legend = el("p", undefined, "share-legend");
+  legend.append(
+    "Above each captured block: its bytes and their split, counted by the server on the captured bytes: ",
+    el("span", "headers", "share-key share-headers"),
+    " (HTTP request and status lines and header fields, STOMP commands and headers), ",
+    el("span", "framing", "share-key share-framing"),
+    " (chunk sizes, CRLFs and newlines, SSE fields, a poll's JSON envelope, WebSocket frame headers, SockJS quoting, heartbeats) and ",
+    el("span", "payload", "share-key share-payload"),
+    " (the message JSON itself).",
   );
   const picker = el("label", undefined, "field");
   const select = el("select");
@@ -91,13 +149,16 @@ export function setUpWire(
   controls.append(picker, capture);
   const output = el("div", undefined, "wire-output");
   output.setAttribute("aria-live", "polite");
-  element.append(intro, controls, output);
+  element.append(intro, legend, controls, output);
 
   const render = (data: WireCapture): void => {
     const headEnd = data.response.indexOf("\r\n\r\n");
     const head = headEnd === -1 ? data.response : data.response.slice(0, headEnd + 4);
     const body = headEnd === -1 ? "" : data.response.slice(headEnd + 4);
-    const parts: HTMLElement[] = [block("Request the server read", data.request), block("Response head the server sent", head)];
+    const parts: HTMLElement[] = [
+      block("Request the server read", data.request, true, data.shares.request),
+      block("Response head the server sent", head, true, data.shares.head),
+    ];
     if (data.stomp !== undefined && data.websocket !== undefined) {
       parts.push(handshakeCheck(data.websocket));
       for (const step of data.stomp.steps) parts.push(stompStep(step));
@@ -111,6 +172,7 @@ export function setUpWire(
             "First frame",
             `header bytes: ${f.headerHex}  (FIN=${f.fin ? 1 : 0}, opcode=${f.opcode}${f.opcode === 1 ? " text" : ""}, unmasked, payload length ${f.payloadLength})\npayload: ${f.payload}`,
             false,
+            f.share,
           ),
         );
       }
@@ -123,6 +185,8 @@ export function setUpWire(
               ? "Raw NDJSON line (inside HTTP chunks)"
               : "Response body",
           body,
+          true,
+          data.shares.body,
         ),
       );
     }
