@@ -11,7 +11,7 @@ export function fixture(): BenchResults {
 }
 
 /** A repeat of `run` whose latencies, window bytes and server CPU are `factor` times the original's. */
-function scaled(run: TransportRun, factor: number): TransportRun {
+export function scaled(run: TransportRun, factor: number): TransportRun {
   const l = run.latency.summary;
   const c = run.window.client;
   return {
