@@ -4,7 +4,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
-    exclude: ["test/e2e/**", "test/fault/**", "test/soak/**", "test/hostile/**", "node_modules/**"],
+    exclude: ["test/e2e/**", "test/fault/**", "test/soak/**", "test/hostile/**", "test/cluster/**", "node_modules/**"],
     testTimeout: 20_000,
     hookTimeout: 20_000,
   },
