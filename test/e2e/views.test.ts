@@ -104,8 +104,8 @@ describe("views", () => {
     const { page, errors } = await openDashboard(lab);
     await page.getByRole("tab", { name: "Chat" }).focus();
     await page.keyboard.press("ArrowRight");
-    expect(await page.getByRole("tab", { name: "Race" }).getAttribute("aria-selected")).toBe("true");
-    expect(await page.getByRole("tabpanel", { name: "Race" }).isVisible()).toBe(true);
+    expect(await page.getByRole("tab", { name: "Transports" }).getAttribute("aria-selected")).toBe("true");
+    expect(await page.getByRole("tabpanel", { name: "Transports" }).isVisible()).toBe(true);
     await page.keyboard.press("ArrowLeft");
     await page.getByRole("radio", { name: "WebSocket", exact: true }).focus();
     await page.keyboard.press("ArrowLeft");
