@@ -46,6 +46,8 @@ export interface ResponseEvent {
   rid: number;
   t: number;
   status: number;
+  /** The request's metered bytes up so far (its head, at least). */
+  totalIn: number;
 }
 
 /** One write (or the writes of one event-loop turn) on a held connection, or frames read from it. */
@@ -60,6 +62,9 @@ export interface FrameEvent {
   messages: number;
   /** Metered bytes: framing, chunk headers and TLS records included. */
   bytes: number;
+  /** The request's metered bytes so far, each way, this frame included. */
+  totalIn: number;
+  totalOut: number;
 }
 
 /** The request ended (its response was handed over in full, or its connection closed). */

@@ -1,5 +1,6 @@
 import "./style.css";
-import { fetchStats } from "./api.js";
+import { CLIENT_ID, fetchStats } from "./api.js";
+import { ClientEventFeed } from "./client-events.js";
 import { NegotiatedVersions } from "./http-version.js";
 import { setUpNetworkBanner } from "./network-banner.js";
 import { setUpChat } from "./views/chat.js";
@@ -8,6 +9,7 @@ import { setUpRace } from "./views/race.js";
 import { setUpReports } from "./views/reports.js";
 import { setUpSixConnections } from "./views/six-connections.js";
 import { setUpSpringChat } from "./views/spring-chat.js";
+import { setUpTimeline } from "./views/timeline.js";
 import { setUpTransports } from "./views/transports.js";
 import { setUpWire } from "./views/wire.js";
 
@@ -26,13 +28,16 @@ function panel(name: string): HTMLElement {
 const network = document.getElementById("network");
 if (network !== null) setUpNetworkBanner(network);
 const versions = new NegotiatedVersions(fetchStats);
-const chat = setUpChat(panel("chat"), versions);
+// The server reports this tab's requests to the network timeline once asked; the chat connects after.
+const events = new ClientEventFeed(CLIENT_ID);
+const chat = setUpChat(panel("chat"), versions, events.ready);
 const race = setUpRace(panel("race"), versions);
 const views: Record<string, Shown> = {
   chat: {},
   transports: setUpTransports(panel("transports")),
   race,
   cost: setUpCost(panel("cost")),
+  timeline: setUpTimeline(panel("timeline"), events, chat),
   wire: setUpWire(panel("wire"), chat),
   reports: setUpReports(panel("reports")),
   six: setUpSixConnections(panel("six"), [chat, race]),

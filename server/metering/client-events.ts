@@ -128,13 +128,33 @@ class RequestWatch implements ByteOwner {
     if (this.outPending) {
       this.outPending = false;
       const { kinds, messages } = this.out.take(this.upgrade, false);
-      this.owner.record({ type: "frame", rid: this.rid, t: now, dir: "out", kinds, messages, bytes: this.bytesOut - this.tickedOut });
+      this.owner.record({
+        type: "frame",
+        rid: this.rid,
+        t: now,
+        dir: "out",
+        kinds,
+        messages,
+        bytes: this.bytesOut - this.tickedOut,
+        totalIn: this.bytesIn,
+        totalOut: this.bytesOut,
+      });
       this.tickedOut = this.bytesOut;
     }
     if (this.inPending) {
       this.inPending = false;
       const { kinds, messages } = this.in.take(true, true);
-      this.owner.record({ type: "frame", rid: this.rid, t: now, dir: "in", kinds, messages, bytes: this.bytesIn - this.tickedIn });
+      this.owner.record({
+        type: "frame",
+        rid: this.rid,
+        t: now,
+        dir: "in",
+        kinds,
+        messages,
+        bytes: this.bytesIn - this.tickedIn,
+        totalIn: this.bytesIn,
+        totalOut: this.bytesOut,
+      });
       this.tickedIn = this.bytesIn;
     }
   }
@@ -148,7 +168,7 @@ class RequestWatch implements ByteOwner {
 
   private respond(status: number): void {
     this.responded = true;
-    this.owner.record({ type: "response", rid: this.rid, t: Date.now(), status });
+    this.owner.record({ type: "response", rid: this.rid, t: Date.now(), status, totalIn: this.bytesIn });
   }
 
   private noteOut(chunk: unknown): void {

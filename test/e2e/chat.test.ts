@@ -18,8 +18,8 @@ describe("chat", () => {
       await sendChat(page, text);
       const row = page.getByRole("log", { name: "Messages" }).locator("li", { hasText: text });
       await expect.poll(() => row.count(), { timeout: 10_000 }).toBe(1);
-      // `from: text (HH:mm)` in local time.
-      expect(await row.textContent()).toMatch(new RegExp(`^guest-\\d+: ${text} \\(\\d\\d:\\d\\d\\)$`));
+      // `from: text (HH:mm)` in local time, then the transport that delivered it.
+      expect(await row.textContent()).toMatch(new RegExp(`^guest-\\d+: ${text} \\(\\d\\d:\\d\\d\\) ${name}$`));
     }
     await screenshot(page, "chat-1280");
     expect(await counter(page, "duplicates")).toBe(0);

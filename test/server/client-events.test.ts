@@ -172,6 +172,9 @@ describe("per-client event feed", () => {
     // The head goes with the first chunk (retry): every byte out is in a tick.
     const ticked = frames.reduce((sum, frame: FrameEvent) => sum + (frame.dir === "out" ? frame.bytes : 0), 0);
     expect(ticked).toBe(end.bytesOut);
+    // Each tick also carries the running totals, so an open row shows its bytes so far.
+    expect(frames.at(-1)?.totalOut).toBe(end.bytesOut);
+    expect(watcher.of("response")[0]?.totalIn).toBe(end.bytesIn);
     await watcher.close();
   });
 

@@ -18,6 +18,8 @@ export interface ChatShell {
   gaps: HTMLElement;
   delivered: HTMLElement;
   switches: HTMLElement;
+  /** The live cost strip's place (cost-strip.ts fills it). */
+  costStrip: HTMLElement;
   log: HTMLOListElement;
   sendForm: HTMLFormElement;
   text: HTMLInputElement;
@@ -113,6 +115,8 @@ export function renderChatShell(element: HTMLElement, versions: NegotiatedVersio
   const delivered = number("delivered", "Delivered");
   const switches = number("switches", "Switches");
 
+  const costStrip = el("section");
+
   const log = el("ol", undefined, "log");
   log.setAttribute("role", "log");
   log.setAttribute("aria-label", "Messages");
@@ -133,7 +137,7 @@ export function renderChatShell(element: HTMLElement, versions: NegotiatedVersio
   const status = el("p", "", "status");
   status.setAttribute("role", "status");
 
-  element.append(identity, switcher, options, counters, log, sendForm, status);
+  element.append(identity, switcher, options, counters, costStrip, log, sendForm, status);
   return {
     nickname,
     connectButton,
@@ -148,6 +152,7 @@ export function renderChatShell(element: HTMLElement, versions: NegotiatedVersio
     gaps,
     delivered,
     switches,
+    costStrip,
     log,
     sendForm,
     text,

@@ -15,6 +15,7 @@ import {
 } from "../transports/index.js";
 import { type ChatTransport, isChatTransport, isSockjsChoice, labelOf, sockjsChoice } from "../transports/kinds.js";
 import { renderChatShell } from "./chat-shell.js";
+import { setUpCostStrip } from "./cost-strip.js";
 
 /** Rows kept in the list: enough to read back, bounded so a tab open for hours stays small. */
 const MAX_ROWS = 1_000;
@@ -51,7 +52,7 @@ export interface ChatView {
  * every switch or reconnect resumes after the last id shown, and any duplicate or gap the
  * transports let through is counted on screen instead of hidden.
  */
-export function setUpChat(element: HTMLElement, versions: NegotiatedVersions): ChatView {
+export function setUpChat(element: HTMLElement, versions: NegotiatedVersions, ready: Promise<void> = Promise.resolve()): ChatView {
   const ui = renderChatShell(element, versions);
   const tracker = new CursorTracker();
   const listeners: ((transport: ChatTransport) => void)[] = [];
@@ -63,6 +64,7 @@ export function setUpChat(element: HTMLElement, versions: NegotiatedVersions): C
   let switches = 0;
   /** The interval in effect: the field's value only once the field accepts it. */
   let intervalMs = Number(ui.interval.value);
+  const costStrip = setUpCostStrip(ui.costStrip, kind);
 
   const showCounters = (): void => {
     ui.duplicates.textContent = String(tracker.duplicates);
@@ -97,10 +99,16 @@ export function setUpChat(element: HTMLElement, versions: NegotiatedVersions): C
       return;
     }
     delivered++;
-    recordDelay(via, message, subscribedAt, arrivalDelay(message));
+    const delay = arrivalDelay(message);
+    recordDelay(via, message, subscribedAt, delay);
+    // Only a message published while subscribed measures the transport; a replay measures its age.
+    costStrip.arrived(message.time >= subscribedAt ? delay : undefined);
     const row = el("li");
     row.dataset.id = String(message.id);
-    row.append(el("span", message.from, "from"), ": ", el("span", message.text, "text"), " ", el("time", `(${formatClock(message.time)})`));
+    // Which transport delivered it, in words (not only a colour).
+    const mark = el("span", labelOf(via), "via");
+    mark.dataset.transport = via;
+    row.append(el("span", message.from, "from"), ": ", el("span", message.text, "text"), " ", el("time", `(${formatClock(message.time)})`), " ", mark);
     row.querySelector("time")?.setAttribute("datetime", new Date(message.time).toISOString());
     const atBottom = ui.log.scrollHeight - ui.log.scrollTop - ui.log.clientHeight < 40;
     ui.log.append(row);
@@ -109,9 +117,18 @@ export function setUpChat(element: HTMLElement, versions: NegotiatedVersions): C
     showCounters();
   };
 
-  const note = (text: string): void => {
-    const row = el("li", text, "note");
+  const note = (text: string, className = "note"): void => {
+    const row = el("li", text, className);
     ui.log.append(row);
+  };
+
+  /** A divider in the log at each switch: where the new transport took over, and from which id. */
+  const markSwitch = (next: ChatTransport): void => {
+    const at = new Date().toLocaleTimeString("en-GB", { hour12: false });
+    const from = tracker.last === undefined ? "from the recent history" : `after #${tracker.last}`;
+    const atBottom = ui.log.scrollHeight - ui.log.scrollTop - ui.log.clientHeight < 40;
+    note(`Switched to ${labelOf(next)} at ${at}, resumed ${from}`, "switch-mark");
+    if (atBottom) ui.log.scrollTop = ui.log.scrollHeight;
   };
 
   const start = (): void => {
@@ -139,6 +156,8 @@ export function setUpChat(element: HTMLElement, versions: NegotiatedVersions): C
     active = undefined;
     kind = next;
     switches++;
+    markSwitch(next);
+    costStrip.switchTo(next);
     showCounters();
     if (connected && !paused) start();
     else showState("closed");
@@ -206,7 +225,11 @@ export function setUpChat(element: HTMLElement, versions: NegotiatedVersions): C
   });
 
   connected = true;
-  start();
+  // Once the server watches this tab (the network timeline's event feed), so that the first
+  // connection is on the timeline too; a switch made before then starts the transport itself.
+  void ready.then(() => {
+    if (connected && !paused && active === undefined) start();
+  });
   showCounters();
   return {
     get transport() {
