@@ -34,6 +34,11 @@ th{background:#f4f4f4}.loud{background:#fde0dc}code{background:#f4f4f4;padding:0
 .charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(480px,1fr));gap:1rem}
 .chart{background:#fff;border:1px solid #eee;padding:.5rem}li strong{color:#b00}`;
 
+/** report.html on a phone: one chart per row at the screen's width, wide tables scroll inside themselves. */
+const NARROW_STYLE = `@media (max-width:700px){body{margin:1rem auto;padding:0 .6rem}h1{font-size:1.5rem}
+.charts{grid-template-columns:minmax(0,1fr)}.chart{min-width:0;padding:.25rem}
+table{display:block;max-width:100%;overflow-x:auto}code{overflow-wrap:anywhere}}`;
+
 /**
  * report.html: self-contained, so it opens from disk with no server and no network. The chart.js
  * UMD build is passed in (the caller reads it from node_modules) and inlined with the chart data.
@@ -58,7 +63,8 @@ export function renderHtml(r: BenchResults, chartJs: string): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <link rel="icon" href="data:,">
 <title>Transport benchmark: ${escapeHtml(r.config.scenario)} (${escapeHtml(r.startedAt)})</title>
-<style>${STYLE}</style>
+<style>${STYLE}
+${NARROW_STYLE}</style>
 </head>
 <body>
 <h1>Transport benchmark: <code>${escapeHtml(r.config.scenario)}</code></h1>
@@ -82,7 +88,8 @@ ${body}
 <script>${scriptSafe(chartJs)}</script>
 <script>
 for (const { id, config } of ${data}) {
-  config.options = Object.assign({}, config.options, { animation: false, responsive: true });
+  // A phone gets taller charts: at 2:1 the legend leaves the plot a sliver.
+  config.options = Object.assign({}, config.options, { animation: false, responsive: true, aspectRatio: innerWidth < 700 ? 0.9 : 2 });
   new Chart(document.getElementById(id), config);
 }
 </script>
