@@ -36,6 +36,11 @@ async function main(argv: string[]): Promise<number> {
   const stopped = new Promise<number>((resolve) => {
     process.once("SIGINT", () => void stop(130).then(resolve));
     process.once("SIGTERM", () => void stop(143).then(resolve));
+    // npm passes a SIGTERM to its shell, not to this process: when the parent is gone, stop too.
+    const parent = process.ppid;
+    setInterval(() => {
+      if (process.ppid !== parent) void stop(143).then(resolve);
+    }, 500).unref();
   });
 
   process.stdout.write(`cluster: starting redis-server, ${options.instances} instance${options.instances === 1 ? "" : "s"} and HAProxy\n`);

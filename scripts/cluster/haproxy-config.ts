@@ -25,6 +25,11 @@ export interface HaproxyOptions {
  * refused by a dead instance is retried on another one (`redispatch`), which is safe for a POST
  * too: nothing reached the dead server. Nothing else is retried: a request that reached an
  * instance may have been acted on.
+ *
+ * SockJS (`/chat/<server>/<session>/<transport>`) is the one exception to "any request anywhere":
+ * a SockJS session lives in the instance that opened it (its HTTP fallbacks send frames in
+ * separate POSTs), so `/chat/` requests are hashed on the path up to the session id. No cookie, no
+ * table: the URL names the session, which is how SockJS means to be balanced.
  */
 export function haproxyConfig(options: HaproxyOptions): string {
   const holdMs = options.longPollMaxMs + 15_000;
@@ -47,16 +52,29 @@ export function haproxyConfig(options: HaproxyOptions): string {
     "frontend lab",
     `  bind 127.0.0.1:${options.port}`,
     `  maxconn ${options.maxConnections}`,
+    "  use_backend sockjs if { path_beg /chat/ }",
     "  default_backend instances",
     "",
     "backend instances",
     "  balance roundrobin",
+    ...servers(options.backends),
+    "",
+    "backend sockjs",
+    "  balance uri depth 3",
+    "  hash-type consistent",
+    ...servers(options.backends),
+    "",
+  ];
+  return lines.join("\n");
+}
+
+/** Health checks and the server lines, the same in both backends. */
+function servers(backends: readonly Backend[]): string[] {
+  return [
     "  option httpchk GET /api/health",
     "  http-check expect status 200",
     // A killed instance is out after two failed checks a second apart (until then, connections it refuses are redispatched); a restarted one is in after one.
     "  default-server inter 1s fall 2 rise 1",
-    ...options.backends.map((b) => `  server ${b.name} 127.0.0.1:${b.port} check`),
-    "",
+    ...backends.map((b) => `  server ${b.name} 127.0.0.1:${b.port} check`),
   ];
-  return lines.join("\n");
 }
