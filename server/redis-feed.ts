@@ -61,6 +61,8 @@ const PROBE_MS = 1_000;
 
 export interface RedisFeedOptions {
   url: string;
+  /** This instance's name (`LAB_INSTANCE`), in its connections' names (CLIENT LIST); may be empty. */
+  instance: string;
   historySize: number;
   recentLimit: number;
 }
@@ -100,6 +102,8 @@ export class RedisFeed implements Feed {
   private closed = false;
   private loop: Promise<void> = Promise.resolve();
   private probe: NodeJS.Timeout | null = null;
+  /** Ends the follower's wait for a reconnection (see `readerReady`). */
+  private wakeReader: (() => void) | null = null;
 
   private constructor(private readonly options: RedisFeedOptions) {
     this.ring = new MemoryFeed(options.historySize, options.recentLimit, 0);
@@ -112,8 +116,9 @@ export class RedisFeed implements Feed {
       autoResendUnfulfilledCommands: false,
       retryStrategy: (attempt) => Math.min(attempt * 100, 1_000),
     };
-    this.commands = new Redis(options.url, { ...common, commandTimeout: COMMAND_TIMEOUT_MS, connectionName: "lab-feed" });
-    this.reader = new Redis(options.url, { ...common, connectionName: "lab-feed-reader" });
+    const named = (role: string): string => (options.instance === "" ? role : `${role}:${options.instance}`);
+    this.commands = new Redis(options.url, { ...common, commandTimeout: COMMAND_TIMEOUT_MS, connectionName: named("lab-feed") });
+    this.reader = new Redis(options.url, { ...common, connectionName: named("lab-feed-reader") });
     for (const connection of [this.commands, this.reader]) {
       connection.defineCommand("labFeedSequence", { numberOfKeys: 2, lua: SEQUENCE_SCRIPT });
       connection.defineCommand("labFeedPublish", { numberOfKeys: 3, lua: PUBLISH_SCRIPT });
@@ -218,8 +223,9 @@ export class RedisFeed implements Feed {
     this.closed = true;
     if (this.probe !== null) clearInterval(this.probe);
     this.settleWaiters(true);
-    // Ends the blocking read at once; the loop sees `closed` and returns.
+    // Ends the blocking read (or the wait for a reconnection) at once; the loop sees `closed` and returns.
     this.reader.disconnect();
+    this.wakeReader?.();
     await this.commands.quit().catch(() => this.commands.disconnect());
     await this.loop;
   }
@@ -334,20 +340,22 @@ export class RedisFeed implements Feed {
     this.waiters = waiting;
   }
 
-  /** Resolves once the reader has reconnected (or is closed for good), after a short pause for a Redis error that was not a lost connection. */
+  /**
+   * Resolves once the reader has reconnected, or after a short pause when the error was not a lost
+   * connection, or when the feed closes (ioredis does not always say "end" for a connection that
+   * was reconnecting when it was told to disconnect).
+   */
   private readerReady(): Promise<void> {
     return new Promise((resolve) => {
-      if (this.reader.status === "ready") {
-        setTimeout(resolve, 100).unref();
-        return;
-      }
       const done = (): void => {
+        clearTimeout(pause);
         this.reader.off("ready", done);
-        this.reader.off("end", done);
+        this.wakeReader = null;
         resolve();
       };
-      this.reader.on("ready", done);
-      this.reader.on("end", done);
+      const pause = this.reader.status === "ready" ? setTimeout(done, 100) : undefined;
+      if (pause === undefined) this.reader.on("ready", done);
+      this.wakeReader = done;
     });
   }
 

@@ -8,7 +8,7 @@ import { UINT_PATTERN } from "./schemas.js";
 /** The in-memory ring, or the Redis log when `LAB_REDIS_URL` is set (rejects when Redis cannot be reached). */
 export async function openFeed(config: LabConfig): Promise<Feed> {
   if (config.redisUrl === "") return new MemoryFeed(config.historySize, config.recentLimit);
-  return RedisFeed.connect({ url: config.redisUrl, historySize: config.historySize, recentLimit: config.recentLimit });
+  return RedisFeed.connect({ url: config.redisUrl, instance: config.instance, historySize: config.historySize, recentLimit: config.recentLimit });
 }
 
 /** The routes that read from a cursor before holding anything (STOMP's cursor comes later, in a SUBSCRIBE frame). */

@@ -22,10 +22,13 @@ afterEach(async () => {
   for (const close of closers.splice(0).reverse()) await close();
 });
 
+let named = 0;
+
+/** `count` instances on one Redis, named i1, i2... (their Redis connections are `lab-feed-reader:i1`...). */
 async function instances(redis: RedisProcess, count: number): Promise<TestServer[]> {
   const servers: TestServer[] = [];
   for (let i = 0; i < count; i++) {
-    const server = await startServer({ redisUrl: redis.url, heartbeatMs: 500, retryAfterSeconds: 1 });
+    const server = await startServer({ redisUrl: redis.url, instance: `i${++named}`, heartbeatMs: 500, retryAfterSeconds: 1 });
     closers.push(() => server.close());
     servers.push(server);
   }
@@ -139,6 +142,17 @@ function stompSubscriber(client: Client, after: number): ChatMessage[] {
   return received;
 }
 
+/** Close `server`'s connection that follows the log (it reconnects after ~100 ms, then reads what it missed). */
+async function cutReader(admin: Redis, server: TestServer): Promise<void> {
+  const name = `lab-feed-reader:${server.config.instance}`;
+  const line = String(await admin.client("LIST"))
+    .split("\n")
+    .find((entry) => entry.includes(`name=${name} `));
+  const id = line === undefined ? undefined : /\bid=(\d+)/.exec(line)?.[1];
+  if (id === undefined) throw new Error(`no Redis connection named ${name}`);
+  await admin.client("KILL", "ID", id);
+}
+
 /** Every subscriber got exactly `ids`, in order, once each. */
 function expectExactly(label: string, received: ChatMessage[], ids: number[]): void {
   expect(
@@ -250,6 +264,23 @@ describe.skipIf(REDIS_SERVER === null)("the Redis-backed feed across instances",
     expect(unknown.reset).toMatchObject({ reason: "unknown", requested: first.id + 1_000 });
   });
 
+  it("a poll or long poll with a cursor this instance has not applied yet waits for it instead of resetting it", async () => {
+    const [a, b] = (await instances(redis, 2)) as [TestServer, TestServer];
+    const admin = new Redis(redis.url);
+    closers.push(() => void admin.disconnect());
+    await cutReader(admin, b);
+    const first = await publish(a.url, "one");
+    const second = await publish(a.url, "two");
+    // b has not read them (its reader is reconnecting): the cursor a handed out is ahead of b.
+    expect(b.app.lab.feed.lastId).toBeLessThan(first.id);
+    for (const mode of ["poll", "long-poll"] as const) {
+      const timeout = mode === "long-poll" ? "&timeout=1000" : "";
+      const answer = (await (await fetch(`${b.url}/api/${mode}?after=${first.id}${timeout}`)).json()) as PollResponse;
+      expect(answer.reset).toBeUndefined();
+      expect(answer.messages).toEqual([second]);
+    }
+  });
+
   it("after Redis lost its data, ids restart above every earlier one and an earlier cursor gets an explicit reset", async () => {
     const servers = await instances(redis, 2);
     const [a, b] = servers as [TestServer, TestServer];
@@ -303,6 +334,22 @@ describe.skipIf(REDIS_SERVER === null)("Redis stopped, then restarted", () => {
     expect(refused.headers["retry-after"]).toBe("1");
     expect(await refused.body.json()).toMatchObject({ error: "unavailable" });
     expect(await ws.send("while Redis is down")).toBe("unavailable");
+    // A cursor ahead of this instance cannot be checked while Redis is away: 503, for an upgrade too.
+    const ahead = a.app.lab.feed.lastId + 1;
+    const poll = await request(`${a.url}/api/poll?after=${ahead}`);
+    expect(poll.statusCode).toBe(503);
+    expect(poll.headers["retry-after"]).toBe("1");
+    await poll.body.dump();
+    const upgrade = await new Promise<number>((resolve, reject) => {
+      const socket = new WebSocket(`${a.url.replace("http", "ws")}/api/ws?after=${ahead}`);
+      socket.once("unexpected-response", (_request, response) => {
+        resolve(response.statusCode ?? 0);
+        response.destroy();
+      });
+      socket.on("error", () => undefined);
+      socket.once("open", () => reject(new Error("upgraded with a cursor that could not be checked")));
+    });
+    expect(upgrade).toBe(503);
     const stompWriter = await stompClient(b);
     expect(await stompSend(stompWriter, "while Redis is down", "down")).toMatch(/^ERROR .*Redis/);
     expect((await health(a)).redis.publishFailures).toBeGreaterThanOrEqual(1);
@@ -335,6 +382,16 @@ describe.skipIf(REDIS_SERVER === null)("Redis stopped, then restarted", () => {
     for (const server of servers) expect((await health(server)).redis).toMatchObject({ connected: true, lagMessages: 0, discontinuities: 0 });
   });
 
+  it("an instance shuts down at once while Redis is away", async () => {
+    const redis = await startRedis();
+    closers.push(() => redis.dispose());
+    const server = await startServer({ redisUrl: redis.url });
+    await redis.stop();
+    await waitForAsync(async () => !(await health(server)).redis.connected, "the instance to see Redis gone");
+    await server.close();
+    expect(server.app.server.listening).toBe(false);
+  });
+
   it("a reader cut off from Redis while others publish fills the gap from the log when it reconnects", async () => {
     const redis = await startRedis();
     closers.push(() => redis.dispose());
@@ -346,11 +403,8 @@ describe.skipIf(REDIS_SERVER === null)("Redis stopped, then restarted", () => {
     closers.push(() => subscriber.close());
     const admin = new Redis(redis.url);
     closers.push(() => void admin.disconnect());
-    // Cut every instance's reader connection, then publish before they reconnect (they wait 100 ms first).
-    const list = String(await admin.client("LIST"));
-    const readers = list.split("\n").filter((line) => line.includes("name=lab-feed-reader"));
-    expect(readers).toHaveLength(2);
-    for (const line of readers) await admin.client("KILL", "ID", /\bid=(\d+)/.exec(line)?.[1] ?? "");
+    // Cut b's reader, then publish through a before it reconnects (it waits 100 ms first).
+    await cutReader(admin, b);
     const acked: number[] = [];
     for (let i = 0; i < 10; i++) acked.push((await publish(a.url, `during ${i}`)).id);
     const ids = contiguous(acked);
