@@ -3,6 +3,7 @@ import { CLIENT_ID, fetchStats } from "./api.js";
 import { ClientEventFeed } from "./client-events.js";
 import { NegotiatedVersions } from "./http-version.js";
 import { setUpNetworkBanner } from "./network-banner.js";
+import { setUpInstanceLabel } from "./instance-label.js";
 import { setUpChat } from "./views/chat.js";
 import { setUpCost } from "./views/cost.js";
 import { setUpRace } from "./views/race.js";
@@ -27,6 +28,7 @@ function panel(name: string): HTMLElement {
 
 const network = document.getElementById("network");
 if (network !== null) setUpNetworkBanner(network);
+if (network !== null) setUpInstanceLabel(network);
 const versions = new NegotiatedVersions(fetchStats);
 // The server reports this tab's requests to the network timeline once asked; the chat connects after.
 const events = new ClientEventFeed(CLIENT_ID);
