@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import fastifyStatic from "@fastify/static";
 import type { FastifyInstance } from "fastify";
 import { STOMP_TRANSPORTS, type StompTransport, TRANSPORTS, type Transport } from "../protocol/types.js";
@@ -9,10 +9,11 @@ import { listRuns } from "./dashboard-reports.js";
 import { captureWire, selfAddress } from "./dashboard-wire.js";
 import { captureStompWire } from "./dashboard-wire-stomp.js";
 import { apiError } from "./errors.js";
+import { ROOT } from "./paths.js";
 import { installDocumentSecurity } from "./security.js";
 
-const CLIENT_DIST = fileURLToPath(new URL("../client/dist/", import.meta.url));
-const RESULTS_DIR = fileURLToPath(new URL("../results/", import.meta.url));
+const CLIENT_DIST = join(ROOT, "client/dist/");
+const RESULTS_DIR = join(ROOT, "results/");
 
 const NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>Transport lab: dashboard not built</title>
 <h1>The dashboard is not built yet</h1>

@@ -1,11 +1,22 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { connect, createServer } from "node:net";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { request } from "undici";
+import { buildServer, type ServerEntry } from "../build-server.js";
 import type { ProbeCommand, ProbeSample } from "./server-probe.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const PROBE = new URL("./server-probe.ts", import.meta.url).href;
+
+/** Each bundle once per bench process (scripts/build-server.ts), however many servers it starts. */
+const builds = new Map<ServerEntry, Promise<string>>();
+function built(name: ServerEntry): Promise<string> {
+  let path = builds.get(name);
+  if (path === undefined) {
+    path = buildServer(name);
+    builds.set(name, path);
+  }
+  return path;
+}
 
 export interface ServerHandle {
   url: string;
@@ -34,14 +45,16 @@ export async function freePort(): Promise<number> {
 }
 
 /**
- * Starts server/main.ts in its own process, as `npm start` would, with the probe preloaded;
- * `entry` names another server to start the same way (the bare baselines). With `tls`, its TLS
- * listener gets a free port too; otherwise it is off unless `env` says otherwise.
+ * Starts the lab's server in its own process, as `npm start` would (bundled, scripts/build-server.ts),
+ * with the probe preloaded; `entry` names another server to start the same way (the bare
+ * baseline). With `tls`, its TLS listener gets a free port too; otherwise it is off unless `env`
+ * says otherwise.
  */
-export async function startServer(env: Record<string, string>, entry = "server/main.ts", options: { tls?: boolean } = {}): Promise<ServerHandle> {
+export async function startServer(env: Record<string, string>, entry: ServerEntry = "server", options: { tls?: boolean } = {}): Promise<ServerHandle> {
   const port = await freePort();
   const tlsPort = options.tls === true ? await freePort() : 0;
-  const child = spawn(process.execPath, ["--import", "tsx", "--import", PROBE, entry], {
+  const [main, probe] = await Promise.all([built(entry), built("server-probe")]);
+  const child = spawn(process.execPath, ["--enable-source-maps", "--import", pathToFileURL(probe).href, main], {
     cwd: ROOT,
     env: {
       ...process.env,

@@ -1,12 +1,12 @@
 import { X509Certificate } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { generate } from "selfsigned";
 import type { LabConfig } from "../config.js";
+import { ROOT } from "../paths.js";
 
 /** Where the development certificate is kept (git-ignored), so that a browser's exception for it lasts. */
-export const DEV_CERT_DIR = fileURLToPath(new URL("../../.lab-tls/", import.meta.url));
+export const DEV_CERT_DIR = join(ROOT, ".lab-tls/");
 
 export interface Certificate {
   key: string;

@@ -1,6 +1,6 @@
 import { startBareServer } from "./bare-server.js";
 
-/** `node --import tsx scripts/bench/baselines/main.ts`: the bare server on HOST:PORT, as the bench spawns it. */
+/** The bare server on HOST:PORT: the bench spawns it bundled (`bare-server` in scripts/build-server.ts), as it does the lab's. */
 const server = await startBareServer(process.env.HOST ?? "127.0.0.1", Number(process.env.PORT ?? 3001));
 console.log(`bare server listening on ${server.url}`);
 const stop = (): void => {

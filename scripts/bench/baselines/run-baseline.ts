@@ -13,7 +13,7 @@ import { runMaxRate } from "./max-rate.js";
 import { runRequestRate } from "./request-rate.js";
 import { BASELINE_TARGETS, type BaselineSample, type BaselineTransport, type FixedRateSample, type Side } from "./types.js";
 
-export const BARE_ENTRY = "scripts/bench/baselines/main.ts";
+export const BARE_ENTRY = "bare-server";
 const SIDES: readonly Side[] = ["project", "bare"];
 /** The transports that hold one response or socket per subscriber, measured at the maximum rate. */
 const STREAMING: ReadonlySet<Transport> = new Set<Transport>(["stream", "sse", "ws"]);
