@@ -70,9 +70,15 @@ Options:
                           by SEND to /app/chat (with a receipt) over a STOMP-over-WebSocket session
                           of their own, metered by the server as stomp-ws
   --workers N             subscriber threads (default: one per 250 clients, at most one per core)
-  --autocannon TIME       duration of each autocannon run (0 skips them; default 5s)
+  --autocannon TIME       duration of each autocannon run (0 skips them; default 5s): the maximum
+                          publish rate and short polling, the same whatever --transports says
+                          (STOMP has no autocannon run)
   --drain-timeout TIME    how long to wait for late messages after the last publish (default 10s)
   --out DIR               output directory (default results/<date>-<scenario>)
+  --cluster N             N server instances sharing a Redis feed behind HAProxy (npm run cluster's
+                          code), every client through the balancer; --scenario failover only for
+                          now (default 3 there): it kills one instance, and separately restarts
+                          Redis, mid-phase. Needs redis-server and haproxy (apt-get install them)
   --url URL               target a running server instead of starting one (loopback only)
   --allow-remote          allow --url to name a non-loopback host
   --server-env KEY=VALUE  extra environment for the spawned server (repeatable)
@@ -208,6 +214,7 @@ export function parseCli(argv: string[], now = new Date(), env: Record<string, s
         up: { type: "string" },
         headers: { type: "string" },
         compress: { type: "string" },
+        cluster: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -321,6 +328,20 @@ export function parseCli(argv: string[], now = new Date(), env: Record<string, s
     if (scenario === "scale") throw new UsageError("--scenario scale measures the server's limits on loopback; run it without --network");
     if (overTls) throw new UsageError("--network runs over plaintext HTTP/1.1 for now; run it without --http 2 or --tls");
     config.network = network;
+  }
+  if (v.cluster !== undefined) config.cluster = Math.floor(parseCount(v.cluster, "--cluster", 1));
+  if (config.cluster !== undefined) {
+    const why =
+      url !== undefined
+        ? "--url (the bench starts the cluster itself)"
+        : scenario !== "failover"
+          ? `--scenario ${scenario} (for now only the failover scenario runs through a cluster)`
+          : stomp.length > 0
+            ? "STOMP transports (the failover clients cover the five)"
+            : overTls || network !== undefined || v.compress !== undefined || config.baseline === true
+              ? "--http 2, --tls, --network, --compress or --baseline"
+              : null;
+    if (why !== null) throw new UsageError(`--cluster: not with ${why}`);
   }
   // Scale and baseline runs keep today's minimal requests: the bare servers and the ramp's clients are not browser-like.
   const headerDefault: HeaderSet = scenario === "scale" || config.baseline === true ? "minimal" : "browser";
