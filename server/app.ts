@@ -18,7 +18,6 @@ import { SocketMeter } from "./metering/socket-meter.js";
 import { Stats } from "./metering/stats.js";
 import { statsPlugin } from "./metering/stats-routes.js";
 import { installRequestGate } from "./request-gate.js";
-import { RedisFeed } from "./redis-feed.js";
 import { installSharedFeed, openFeed } from "./shared-feed.js";
 import { instanceHeaderCheck } from "./instance.js";
 import { installCors, securityChecks } from "./security.js";
@@ -111,7 +110,7 @@ export async function buildApp(config: LabConfig, options: BuildOptions = {}): P
     ],
     [countClientErrors(stats), held.afterResponse],
   );
-  if (feed instanceof RedisFeed) installSharedFeed(app, feed, config);
+  installSharedFeed(app, feed, config);
   // After the listeners have closed: nothing publishes or reads any more.
   app.addHook("onClose", () => feed.close());
   await installCors(app);

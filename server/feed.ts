@@ -55,6 +55,12 @@ export interface Feed {
   caughtUpTo(after: number | undefined): Promise<void> | null;
   /** The shared log's connection and lag, or null for the in-memory ring. */
   redisStatus(): RedisStatus | null;
+  /**
+   * `listener` is called when the history restarted without messages subscribers may not have had
+   * (a shared log trimmed past this instance, or one that lost its data): held connections should
+   * then be dropped, so that their clients reconnect with their cursors and get an explicit reset.
+   */
+  onHistoryLost(listener: () => void): void;
   close(): Promise<void>;
 }
 
@@ -191,6 +197,9 @@ export class MemoryFeed implements Feed {
   redisStatus(): null {
     return null;
   }
+
+  /** Never: the ring is the whole history of this process. */
+  onHistoryLost(): void {}
 
   async close(): Promise<void> {}
 

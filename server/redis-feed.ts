@@ -77,7 +77,7 @@ export interface RedisFeedOptions {
  *   after the newest it holds, and applies what comes strictly in id order. A read that resumes
  *   after a lost connection brings what was published meanwhile (a gap fill). A read that finds
  *   the next id missing (trimmed past it, or Redis lost its data) restarts the ring from the log
- *   and tells `onDiscontinuity`, whose connections then reconnect and get an explicit reset.
+ *   and tells `onHistoryLost`, whose connections then reconnect and get an explicit reset.
  * - A publish answers once the script has stored the message and this instance has applied it
  *   (so a publisher's own subscription has it before the answer); Redis unreachable, it rejects
  *   with `FeedUnavailableError` and nothing is stored.
@@ -85,8 +85,6 @@ export interface RedisFeedOptions {
  *   `caughtUpTo`, not mistaken for an unknown one.
  */
 export class RedisFeed implements Feed {
-  /** Called when the log no longer holds what this instance's subscribers need (see above). */
-  onDiscontinuity: (() => void) | null = null;
   private readonly ring: MemoryFeed;
   /** Publishes and probes: fails at once while Redis is unreachable. */
   private readonly commands: Redis;
@@ -102,6 +100,8 @@ export class RedisFeed implements Feed {
   private closed = false;
   private loop: Promise<void> = Promise.resolve();
   private probe: NodeJS.Timeout | null = null;
+  /** Called when the log no longer holds what this instance's subscribers need (see above). */
+  private historyLost: (() => void) | null = null;
   /** Ends the follower's wait for a reconnection (see `readerReady`). */
   private wakeReader: (() => void) | null = null;
 
@@ -209,6 +209,10 @@ export class RedisFeed implements Feed {
     return this.waitForCursor(after);
   }
 
+  onHistoryLost(listener: () => void): void {
+    this.historyLost = listener;
+  }
+
   redisStatus(): RedisStatus {
     const lastId = this.ring.lastId;
     return {
@@ -277,7 +281,7 @@ export class RedisFeed implements Feed {
   private async discontinuity(): Promise<void> {
     await this.restartFromLog();
     this.counts.discontinuities++;
-    this.onDiscontinuity?.();
+    this.historyLost?.();
   }
 
   /** The ring becomes the log's newest `historySize` messages (at start, and after a discontinuity). */

@@ -2,12 +2,13 @@ import type { FastifyInstance } from "fastify";
 import type { LabConfig } from "./config.js";
 import { type Feed, FeedUnavailableError, MemoryFeed } from "./feed.js";
 import { refuse } from "./limits/refuse.js";
-import { RedisFeed } from "./redis-feed.js";
 import { UINT_PATTERN } from "./schemas.js";
 
 /** The in-memory ring, or the Redis log when `LAB_REDIS_URL` is set (rejects when Redis cannot be reached). */
 export async function openFeed(config: LabConfig): Promise<Feed> {
   if (config.redisUrl === "") return new MemoryFeed(config.historySize, config.recentLimit);
+  // Loaded only here: a single server does not load the Redis client at all.
+  const { RedisFeed } = await import("./redis-feed.js");
   return RedisFeed.connect({ url: config.redisUrl, instance: config.instance, historySize: config.historySize, recentLimit: config.recentLimit });
 }
 
@@ -23,8 +24,9 @@ const CURSOR = new RegExp(UINT_PATTERN);
  * connections are dropped, so that they reconnect with their cursors and get an explicit reset.
  * Nothing here runs with the in-memory feed.
  */
-export function installSharedFeed(app: FastifyInstance, feed: RedisFeed, config: Pick<LabConfig, "retryAfterSeconds">): void {
-  feed.onDiscontinuity = () => app.heldConnections.destroySockets(1);
+export function installSharedFeed(app: FastifyInstance, feed: Feed, config: Pick<LabConfig, "retryAfterSeconds">): void {
+  if (feed.redisStatus() === null) return;
+  feed.onHistoryLost(() => app.heldConnections.destroySockets(1));
   app.addHook("preHandler", async (request, reply) => {
     const transport = request.routeOptions.config.transport;
     if (transport === undefined || !READS_FROM_CURSOR.has(transport)) return;

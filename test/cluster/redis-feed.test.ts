@@ -1,3 +1,4 @@
+import http from "node:http";
 import { Client } from "@stomp/stompjs";
 import { Redis } from "ioredis";
 import { request } from "undici";
@@ -285,6 +286,15 @@ describe.skipIf(REDIS_SERVER === null)("the Redis-backed feed across instances",
     const servers = await instances(redis, 2);
     const [a, b] = servers as [TestServer, TestServer];
     const before = await publish(a.url, "before the flush");
+    // A stream held on b: dropped when b finds its history gone, so that its client reconnects and hears the reset.
+    let streamClosed = false;
+    const stream = http.get(`${b.url}/api/stream?after=${before.id}`, { agent: false }, (response) => {
+      response.resume();
+      response.on("close", () => (streamClosed = true));
+    });
+    stream.on("error", () => (streamClosed = true));
+    closers.push(() => void stream.destroy());
+    await waitFor(() => b.app.lab.feed.subscriberCount === 1, "the stream to subscribe on b");
     const admin = new Redis(redis.url);
     closers.push(() => void admin.disconnect());
     await admin.flushall();
@@ -297,6 +307,7 @@ describe.skipIf(REDIS_SERVER === null)("the Redis-backed feed across instances",
       expect(answer.messages).toEqual([after]);
     }
     expect((await health(b)).redis.discontinuities).toBe(1);
+    await waitFor(() => streamClosed, "b to drop the stream it held");
   });
 });
 
