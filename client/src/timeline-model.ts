@@ -129,8 +129,8 @@ export function describeKinds(counts: Partial<Record<FrameKind, number>>): strin
 }
 
 export interface LaneTick {
-  /** 0..1 across the lane. */
-  at: number;
+  /** When: the first tick it merges (server clock, ms). */
+  t: number;
   dir: "out" | "in";
   kind: FrameKind;
   bytes: number;
@@ -153,7 +153,7 @@ export function laneTicks(ticks: readonly Tick[], from: number, to: number, buck
     const kind = mainKind(tick.kinds);
     const mark = marks.get(id);
     if (mark === undefined) {
-      marks.set(id, { at: (bucket + 0.5) / buckets, dir: tick.dir, kind, bytes: tick.bytes, count: 1, title: "" });
+      marks.set(id, { t: tick.t, dir: tick.dir, kind, bytes: tick.bytes, count: 1, title: "" });
     } else {
       mark.bytes += tick.bytes;
       mark.count++;

@@ -119,7 +119,7 @@ export function setUpTimeline(element: HTMLElement, feed: ClientEventFeed, chat:
   const model = new TimelineModel();
   let shown = false;
   let paused = false;
-  let drawn = -1;
+  let drawnVersion = -1;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let lastDraw = 0;
 
@@ -144,33 +144,77 @@ export function setUpTimeline(element: HTMLElement, feed: ClientEventFeed, chat:
     return td;
   };
 
-  const lane = (row: TimelineRow, from: number, to: number): HTMLElement => {
+  /**
+   * Lanes are placed by CSS from times (ms after `origin`): the table holds the window (`--from`,
+   * `--span`), each bar and tick its own time (`--a`, `--b`), so sliding the window is two
+   * properties on the table, and a row that did not change is never drawn again.
+   */
+  let origin: number | undefined;
+  const at = (t: number): string => String(t - (origin ?? t));
+  const lane = (row: TimelineRow, to: number): HTMLElement => {
     const box = el("div", undefined, "lane");
     box.setAttribute("aria-hidden", "true");
-    const span = Math.max(1, to - from);
-    const left = Math.max(0, (row.start - from) / span);
-    const right = Math.min(1, ((row.end ?? to) - from) / span);
-    const bar = el("span", undefined, "lane-bar");
-    bar.style.left = `${(left * 100).toFixed(2)}%`;
-    bar.style.width = `${Math.max(0.3, (right - left) * 100).toFixed(2)}%`;
+    const end = row.end ?? to;
     if (row.responded !== undefined) {
-      const waited = Math.min(1, (row.responded - from) / span);
       const wait = el("span", undefined, "lane-wait");
-      wait.style.left = bar.style.left;
-      wait.style.width = `${Math.max(0, (waited - left) * 100).toFixed(2)}%`;
+      wait.style.setProperty("--a", at(row.start));
+      wait.style.setProperty("--b", at(row.responded));
       box.append(wait);
     }
+    const bar = el("span", undefined, "lane-bar");
+    bar.style.setProperty("--a", at(row.responded ?? row.start));
+    bar.style.setProperty("--b", at(end));
     box.append(bar);
-    for (const mark of laneTicks(row.ticks, from, to, BUCKETS)) {
+    for (const mark of laneTicks(row.ticks, row.start, end, BUCKETS)) {
       const tick = el("span", undefined, "tick");
       tick.dataset.kind = mark.kind;
       tick.dataset.dir = mark.dir;
-      tick.style.left = `${(mark.at * 100).toFixed(2)}%`;
+      tick.style.setProperty("--a", at(mark.t));
       tick.title = mark.title;
       box.append(tick);
     }
     return box;
   };
+
+  const summaryOf = (row: TimelineRow): string => {
+    if (row.frames === 0) return row.end === undefined ? "none yet" : "one answer";
+    const last = row.ticks.at(-1);
+    const tail = last === undefined ? "" : `; last ${last.kinds.join("+")} ${last.bytes} B`;
+    return `${row.frames} ${row.frames === 1 ? "write" : "writes"}: ${describeKinds(row.kindCounts)}${tail}`;
+  };
+
+  const build = (row: TimelineRow, to: number): HTMLTableRowElement => {
+    const tr = el("tr");
+    tr.dataset.transport = row.transport;
+    tr.dataset.state = row.end === undefined ? "open" : "ended";
+    tr.dataset.frames = String(row.frames);
+    tr.dataset.messages = String(row.messages);
+    const name = el("th");
+    name.scope = "row";
+    name.dataset.label = "Request";
+    const label = el("span", LABELS[row.transport], "tl-transport");
+    const request = el("span", `${row.method} ${shortUrl(row.url)}${row.upgrade ? " (upgrade)" : ""}`, "tl-url");
+    request.title = row.url;
+    name.append(label, " ", request);
+    if (row.httpVersion === "2") name.append(" ", el("span", "HTTP/2", "tl-new"));
+    else if (row.tls) name.append(" ", el("span", "TLS", "tl-new"));
+    if (row.newConnection) name.append(" ", el("span", "new TCP", "tl-new"));
+    tr.append(name);
+    cell(tr, "Start", clock(row.start), "start");
+    cell(tr, "Wait", row.responded === undefined ? "…" : duration(row.responded - row.start), "wait");
+    cell(tr, "Duration", `${duration((row.end ?? to) - row.start)}${row.end === undefined ? " (open)" : ""}`, "duration");
+    cell(tr, "Status", statusText(row), "status");
+    cell(tr, "Up", formatBytes(row.bytesIn), "up");
+    cell(tr, "Down", formatBytes(row.bytesOut), "down");
+    const frames = cell(tr, "Frames", "", "frames");
+    frames.classList.add("tl-frames");
+    frames.append(lane(row, to), el("span", summaryOf(row), "tl-summary"));
+    return tr;
+  };
+
+  /** The rows on screen, by key, with the version they were drawn at. */
+  const onScreen = new Map<string, { tr: HTMLTableRowElement; version: number; open: boolean }>();
+  let drawnScope = "";
 
   const draw = (): void => {
     timer = undefined;
@@ -179,51 +223,41 @@ export function setUpTimeline(element: HTMLElement, feed: ClientEventFeed, chat:
     if (!shown || paused) return;
     const rows = visibleRows();
     const to = Date.now() - (feed.clockOffset ?? 0);
+    origin ??= rows[0]?.start;
     const first = rows[0]?.start ?? to;
     const from = Math.max(to - WINDOW_MS, first);
+    table.style.setProperty("--from", at(from));
+    table.style.setProperty("--span", String(Math.max(1, to - from)));
     axis.textContent =
       rows.length === 0
         ? "No requests yet: chat, switch transports or send a message."
         : `Lanes run from ${clock(from)} to now (${duration(to - from)}); the light part of a bar is the wait for the answer.`;
-    const fragment = document.createDocumentFragment();
-    for (const row of rows) {
-      const tr = el("tr");
-      tr.dataset.transport = row.transport;
-      tr.dataset.state = row.end === undefined ? "open" : "ended";
-      tr.dataset.frames = String(row.frames);
-      tr.dataset.messages = String(row.messages);
-      const name = el("th");
-      name.scope = "row";
-      name.dataset.label = "Request";
-      const label = el("span", LABELS[row.transport], "tl-transport");
-      const request = el("span", `${row.method} ${shortUrl(row.url)}${row.upgrade ? " (upgrade)" : ""}`, "tl-url");
-      request.title = row.url;
-      name.append(label, " ", request);
-      if (row.httpVersion === "2") name.append(" ", el("span", "HTTP/2", "tl-new"));
-      else if (row.tls) name.append(" ", el("span", "TLS", "tl-new"));
-      if (row.newConnection) name.append(" ", el("span", "new TCP", "tl-new"));
-      tr.append(name);
-      cell(tr, "Start", clock(row.start), "start");
-      cell(tr, "Wait", row.responded === undefined ? "…" : duration(row.responded - row.start), "wait");
-      cell(tr, "Duration", `${duration((row.end ?? to) - row.start)}${row.end === undefined ? " (open)" : ""}`, "duration");
-      cell(tr, "Status", statusText(row), "status");
-      cell(tr, "Up", formatBytes(row.bytesIn), "up");
-      cell(tr, "Down", formatBytes(row.bytesOut), "down");
-      const frames = cell(tr, "Frames", "", "frames");
-      frames.classList.add("tl-frames");
-      frames.append(lane(row, from, to));
-      const last = row.ticks.at(-1);
-      const summary =
-        row.frames === 0
-          ? row.end === undefined
-            ? "none yet"
-            : "one answer"
-          : `${row.frames} ${row.frames === 1 ? "write" : "writes"}: ${describeKinds(row.kindCounts)}${last === undefined ? "" : `; last ${last.kinds.join("+")} ${last.bytes} B`}`;
-      frames.append(el("span", summary, "tl-summary"));
-      fragment.append(tr);
+    // Another scope is another list: drawn again from scratch. Otherwise rows only come at the end
+    // and leave from the start, and only rows that changed or are still open are drawn again.
+    const scopeNow = `${everything.checked}:${chat.transport}`;
+    if (scopeNow !== drawnScope) {
+      drawnScope = scopeNow;
+      onScreen.clear();
+      body.replaceChildren();
     }
-    body.replaceChildren(fragment);
-    drawn = model.version;
+    // Followed like a log: kept at the newest rows unless the reader scrolled up.
+    const atBottom = wrap.scrollHeight - wrap.scrollTop - wrap.clientHeight < 40;
+    const keep = new Set(rows.map((row) => row.key));
+    for (const [key, drawn] of onScreen) {
+      if (keep.has(key)) continue;
+      drawn.tr.remove();
+      onScreen.delete(key);
+    }
+    for (const row of rows) {
+      const drawn = onScreen.get(row.key);
+      if (drawn !== undefined && drawn.version === row.version && !drawn.open) continue;
+      const tr = build(row, to);
+      if (drawn === undefined) body.append(tr);
+      else drawn.tr.replaceWith(tr);
+      onScreen.set(row.key, { tr, version: row.version, open: row.end === undefined });
+    }
+    if (atBottom) wrap.scrollTop = wrap.scrollHeight;
+    drawnVersion = model.version;
   };
 
   const schedule = (): void => {
@@ -242,16 +276,17 @@ export function setUpTimeline(element: HTMLElement, feed: ClientEventFeed, chat:
     paused = !paused;
     pause.textContent = paused ? "Resume" : "Pause";
     pause.setAttribute("aria-pressed", String(paused));
-    if (!paused) drawn = -1;
+    if (!paused) drawnVersion = -1;
     draw();
   });
   clear.addEventListener("click", () => {
     model.clear();
+    origin = undefined;
     draw();
   });
   // Open rows grow and the axis slides even when nothing arrives.
   setInterval(() => {
-    if (shown && !paused && (drawn !== model.version || [...model.rows.values()].some((row) => row.end === undefined))) schedule();
+    if (shown && !paused && (drawnVersion !== model.version || [...model.rows.values()].some((row) => row.end === undefined))) schedule();
   }, IDLE_MS);
 
   return {
