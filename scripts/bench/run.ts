@@ -1,7 +1,6 @@
 import { availableParallelism, loadavg } from "node:os";
 import type { SockjsSubTransport } from "../../protocol/types.js";
-import type { BenchTransport } from "./transports.js";
-import { DEFAULT_SOCKJS } from "./clients/stomp.js";
+import { DEFAULT_SOCKJS, type BenchTransport } from "./transports.js";
 import type { CliOptions } from "./args.js";
 import { runAutocannon } from "./autocannon-runs.js";
 import type { BenchEvents } from "./events.js";

@@ -33,6 +33,9 @@ export function isPlainTransport(transport: BenchTransport): transport is Transp
 export const SOCKJS_CHOICES: readonly SockjsSubTransport[] = SOCKJS_SUB_TRANSPORTS;
 export type { SockjsSubTransport };
 
+/** The SockJS sub-transport a stomp-sockjs phase uses when none is asked for: the one sockjs-client picks first where WebSocket works. */
+export const DEFAULT_SOCKJS: SockjsSubTransport = "websocket";
+
 /** "STOMP over SockJS (xhr-streaming)": the transport, and SockJS's sub-transport when it has one. */
 export function benchLabel(transport: BenchTransport, sockjs?: SockjsSubTransport): string {
   return BENCH_LABELS[transport] + (transport === "stomp-sockjs" && sockjs !== undefined ? ` (${sockjs})` : "");

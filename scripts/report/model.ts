@@ -1,7 +1,7 @@
 import { encodeNdjsonLine, encodeSseEvent } from "../../protocol/encode.js";
 import type { SockjsSubTransport, Transport } from "../../protocol/types.js";
 import type { Bytes } from "../bench/results.js";
-import { isStomp, type BenchTransport } from "../bench/transports.js";
+import { DEFAULT_SOCKJS, isStomp, type BenchTransport } from "../bench/transports.js";
 import { stompExchangeFloor, stompMessageFloor } from "./stomp-floor.js";
 
 /**
@@ -114,7 +114,7 @@ export function messageFloor(transport: BenchTransport, input: ModelInput): numb
       jsonBytes: input.jsonBytes,
       sampleId: input.sampleId,
       host: input.host,
-      sockjs: input.sockjs ?? "websocket",
+      sockjs: input.sockjs ?? DEFAULT_SOCKJS,
       wsHeader,
       chunkFraming,
     });
@@ -167,7 +167,7 @@ function h2ExchangeFloor(transport: Exclude<Transport, "ws">, input: ModelInput)
 /** The minimal request and response for opening one poll, stream, SSE or WebSocket. */
 export function exchangeFloor(transport: BenchTransport, input: ModelInput): Bytes {
   if (isStomp(transport))
-    return stompExchangeFloor(transport, { sampleId: input.sampleId, host: input.host, sockjs: input.sockjs ?? "websocket", chunkFraming });
+    return stompExchangeFloor(transport, { sampleId: input.sampleId, host: input.host, sockjs: input.sockjs ?? DEFAULT_SOCKJS, chunkFraming });
   const plain = transport !== "ws" && h2(input) ? h2ExchangeFloor(transport, input) : http1ExchangeFloor(transport, input);
   return tls(input) ? { up: plain.up + tlsRecords(plain.up), down: plain.down + tlsRecords(plain.down) } : plain;
 }

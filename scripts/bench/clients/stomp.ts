@@ -7,14 +7,12 @@ import { isControl, type SockjsSubTransport, type StompTransport } from "../../.
 import { RETRY_MS, signal, Sleeper, type Subscriber, type SubscriberOptions } from "./subscriber.js";
 import type { SocketCounter } from "../measure/socket-counter.js";
 import { countThreadConnections } from "./thread-connections.js";
+import { DEFAULT_SOCKJS } from "../transports.js";
 
 /** The Spring chat's destinations, which the server serves as they were. */
 export const TOPIC = "/topic/messages";
 export const APP_CHAT = "/app/chat";
 export const STOMP_SUBPROTOCOL = "v12.stomp";
-
-/** The SockJS sub-transport a stomp-sockjs subscriber uses when none is asked for: the one a browser picks first. */
-export const DEFAULT_SOCKJS: SockjsSubTransport = "websocket";
 
 /**
  * A socket stompjs can drive, counted: over `ws` (the upgrade's TCP socket tracked, as the WebSocket
