@@ -9,14 +9,21 @@ import type { BareEntry, BareFeed, BarePage } from "./bare-feed.js";
  * protocol/encode.ts), with none of its machinery. What it leaves out, on purpose, because that is
  * what the comparison measures:
  * - no framework (no routing table, hooks, schema validation, reply objects, logging);
- * - no metering (no socket meter, no per-transport or per-client counters: /api/stats reports only
- *   the `open` gauges the bench waits on, and the feed's ids);
+ * - no metering (no socket meter, no byte or per-client counters: /api/stats reports only the `open`
+ *   gauges the bench waits on, a request count per HTTP transport (one integer added per request, what
+ *   the scale report's requests per second read) and the feed's ids);
  * - validation only as deep as needed not to crash: a cursor that is not a number reads as absent,
  *   a publish body needs string `from` and `text`; no length limits, no Host, Origin or CORS checks;
  * - no limits: no held-connection caps, no rate limit, no slow-consumer cut-off, no body limit;
- * - catch-up written in one go (no drain pacing), heartbeats to every stream on one shared timer,
- *   no HEAD handling, no graceful shutdown.
+ * - catch-up written in one go (no drain pacing), heartbeats to every stream on one shared timer
+ *   (every `heartbeatMs`, the lab's LAB_HEARTBEAT_MS when main.ts is given it, so that an idle window
+ *   holds as many heartbeats on both sides), no HEAD handling, no graceful shutdown.
  */
+
+export interface BareHttpOptions {
+  /** Period of the shared heartbeat timer for NDJSON and SSE streams (the lab's default, 15 s). */
+  heartbeatMs?: number;
+}
 
 export interface BareHttp {
   handle(req: IncomingMessage, res: ServerResponse): void;
@@ -27,7 +34,7 @@ export interface BareHttp {
 
 const LONG_POLL_DEFAULT_MS = 25_000;
 const LONG_POLL_MAX_MS = 60_000;
-const HEARTBEAT_MS = 15_000;
+export const BARE_HEARTBEAT_MS = 15_000;
 const SSE_RETRY_MS = 2_000;
 
 interface Format {
@@ -68,13 +75,17 @@ export function pollBody(page: BarePage): string {
   return `{"messages":[${page.entries.map((e) => e.json).join(",")}],"cursor":${page.cursor},"more":${page.more}${reset}}`;
 }
 
+/** Present only when node runs with --expose-gc (the scale ramp's servers do): then `?gc=1` collects first, as the lab's /api/health does. */
+const collectGarbage = (globalThis as { gc?: () => void }).gc;
+
 function json(res: ServerResponse, status: number, body: string): void {
   res.writeHead(status, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store", "content-length": Buffer.byteLength(body) });
   res.end(body);
 }
 
-export function bareHttp(feed: BareFeed): BareHttp {
+export function bareHttp(feed: BareFeed, options: BareHttpOptions = {}): BareHttp {
   const open = Object.fromEntries(METERED.map((k) => [k, 0])) as Record<Metered, number>;
+  const requests = Object.fromEntries(METERED.map((k) => [k, 0])) as Record<Metered, number>;
   const streams = new Map<ServerResponse, Format>();
   const encoded = { stream: new WeakMap<BareEntry, Buffer>(), sse: new WeakMap<BareEntry, Buffer>() };
   const bytesOf = (format: Format, entry: BareEntry): Buffer => {
@@ -87,7 +98,7 @@ export function bareHttp(feed: BareFeed): BareHttp {
   };
   const heartbeats = setInterval(() => {
     for (const [res, format] of streams) res.write(format.heartbeat());
-  }, HEARTBEAT_MS);
+  }, options.heartbeatMs ?? BARE_HEARTBEAT_MS);
 
   const poll = (res: ServerResponse, after: number | undefined): void => json(res, 200, pollBody(feed.read(after)));
 
@@ -157,7 +168,7 @@ export function bareHttp(feed: BareFeed): BareHttp {
     const zero = (key: Metered): TransportCounters => ({
       open: open[key],
       connections: 0,
-      requests: 0,
+      requests: requests[key],
       delivered: 0,
       bytesIn: 0,
       bytesOut: 0,
@@ -189,19 +200,30 @@ export function bareHttp(feed: BareFeed): BareHttp {
       if (req.method !== "GET") return json(res, 404, '{"error":"not_found","message":"no such route"}');
       switch (path) {
         case "/api/poll":
+          requests.poll++;
           return poll(res, after);
         case "/api/long-poll":
+          requests["long-poll"]++;
           return longPoll(req, res, after, Math.min(integer(query.get("timeout")) ?? LONG_POLL_DEFAULT_MS, LONG_POLL_MAX_MS));
         case "/api/stream":
+          requests.stream++;
           return stream(res, NDJSON, after);
         case "/api/sse": {
+          requests.sse++;
           const lastEventId = req.headers["last-event-id"];
           return stream(res, SSE, integer(typeof lastEventId === "string" ? lastEventId : undefined) ?? after);
         }
         case "/api/stats":
           return stats(res);
-        case "/api/health":
-          return json(res, 200, JSON.stringify({ rssBytes: process.memoryUsage.rss(), subscribers: feed.subscribers }));
+        case "/api/health": {
+          if (query.get("gc") === "1") collectGarbage?.();
+          const memory = process.memoryUsage();
+          return json(
+            res,
+            200,
+            JSON.stringify({ rssBytes: memory.rss, heapUsedBytes: memory.heapUsed, externalBytes: memory.external, subscribers: feed.subscribers }),
+          );
+        }
         default:
           return json(res, 404, '{"error":"not_found","message":"no such route"}');
       }

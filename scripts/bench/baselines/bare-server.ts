@@ -1,7 +1,7 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { BareFeed } from "./bare-feed.js";
-import { bareHttp } from "./bare-http.js";
+import { bareHttp, type BareHttpOptions } from "./bare-http.js";
 import { bareWs } from "./bare-ws.js";
 
 /**
@@ -16,9 +16,9 @@ export interface BareServer {
   close(): Promise<void>;
 }
 
-export async function startBareServer(host = "127.0.0.1", port = 0): Promise<BareServer> {
+export async function startBareServer(host = "127.0.0.1", port = 0, options: BareHttpOptions = {}): Promise<BareServer> {
   const feed = new BareFeed();
-  const http = bareHttp(feed);
+  const http = bareHttp(feed, options);
   const ws = bareWs(feed, http.open);
   const server = createServer((req, res) => http.handle(req, res));
   server.on("upgrade", (req, socket, head) => ws.upgrade(req, socket, head));

@@ -132,5 +132,12 @@ export interface ScaleTransportRun {
 export interface ScaleResults {
   plan: ScalePlan;
   limits: ScaleLimits;
+  /** The lab's server: one ramp per transport. */
   transports: ScaleTransportRun[];
+  /**
+   * `--baseline`: the same ramp against the bare reference server (scripts/bench/baselines/), on a
+   * fresh process right after the lab's ramp of the same transport, with its own block of source
+   * addresses. Absent in runs made without it (and in every run before the option).
+   */
+  bare?: ScaleTransportRun[];
 }

@@ -15,6 +15,8 @@ import { Publisher } from "../publisher.js";
 import { RESULTS_SCHEMA, type BenchResults } from "../results.js";
 import { messageCount, serverEnvFor, type BenchConfig } from "../scenarios.js";
 import { startServer, type ServerHandle, type ServerProbe } from "../server-process.js";
+import { BARE_ENTRY } from "../baselines/run-baseline.js";
+import type { Side } from "../baselines/types.js";
 import { ServerControl } from "./control.js";
 import { readFdLimits } from "./fd-limit.js";
 import { ScaleGenerator } from "./generator.js";
@@ -65,6 +67,8 @@ interface RampContext {
   probe: ServerProbe;
   cores: number;
   events: BenchEvents;
+  /** How the ramp's progress lines name it: the transport, and "(bare)" for the bare server's ramp. */
+  label: string;
 }
 
 /**
@@ -72,6 +76,7 @@ interface RampContext {
  * subscribers up to the step's count, read the server's memory after a collection, measure an idle
  * window (periodic costs only), then a latency window at the fixed rate. A step that leaves more
  * than a tenth of its clients unconnected or its messages undelivered ends that transport's ramp.
+ * With `--baseline`, each transport's ramp is followed by the same ramp against the bare server.
  */
 export async function runScale(options: CliOptions, events: BenchEvents, command: string): Promise<BenchResults> {
   if (options.url !== undefined) throw new Error("--scenario scale starts a server process per transport and measures it from inside: --url is not supported");
@@ -90,16 +95,25 @@ export async function runScale(options: CliOptions, events: BenchEvents, command
   );
   let firstUrl: string | undefined;
   const runs: ScaleTransportRun[] = [];
+  const bare: ScaleTransportRun[] = [];
+  // With --baseline each transport is ramped twice, the lab's server then the bare one, each on a
+  // fresh process with the same plan and env (the bare server reads LAB_HEARTBEAT_MS and honours
+  // --expose-gc); each ramp takes its own block of source addresses, as each transport does.
+  const sides: readonly Side[] = config.baseline === true ? ["project", "bare"] : ["project"];
   // The ramp covers the five (args.ts refuses STOMP with --scenario scale).
   for (const [index, transport] of config.transports.filter(isPlainTransport).entries()) {
-    events.tick({ transport, stage: "starting server", fraction: 0, delivered: 0, expected: 0 });
-    const server = await startServer(serverEnv);
-    firstUrl ??= server.url;
-    try {
-      if (server.probe === null) throw new Error("the spawned server has no probe");
-      runs.push(await ramp({ config, plan, server, probe: server.probe, cores, events }, transport, index));
-    } finally {
-      await server.stop();
+    for (const [s, side] of sides.entries()) {
+      events.tick({ transport, stage: "starting server", fraction: 0, delivered: 0, expected: 0 });
+      const server = side === "project" ? await startServer(serverEnv) : await startServer(serverEnv, BARE_ENTRY);
+      if (side === "project") firstUrl ??= server.url;
+      try {
+        if (server.probe === null) throw new Error("the spawned server has no probe");
+        const label = side === "project" ? transport : `${transport} (bare)`;
+        const run = await ramp({ config, plan, server, probe: server.probe, cores, events, label }, transport, index * sides.length + s);
+        (side === "project" ? runs : bare).push(run);
+      } finally {
+        await server.stop();
+      }
     }
   }
   return {
@@ -113,12 +127,12 @@ export async function runScale(options: CliOptions, events: BenchEvents, command
     versions: await versions(),
     transports: [],
     autocannon: [],
-    scale: { plan, limits, transports: runs },
+    scale: { plan, limits, transports: runs, ...(config.baseline === true ? { bare } : {}) },
   };
 }
 
 async function ramp(ctx: RampContext, transport: Transport, index: number): Promise<ScaleTransportRun> {
-  const { config, plan, server, probe, events } = ctx;
+  const { config, plan, server, probe, events, label } = ctx;
   const url = server.url;
   const max = plan.steps[plan.steps.length - 1] ?? 0;
 
@@ -246,16 +260,16 @@ async function ramp(ctx: RampContext, transport: Transport, index: number): Prom
         // before it and the other transports keep their figures.
         abortedAt = clients;
         stopped = `the step of ${clients.toLocaleString("en-US")} could not be measured: ${error instanceof Error ? error.message : String(error)}`;
-        events.log(`${transport}: ${stopped}`);
+        events.log(`${label}: ${stopped}`);
         break;
       }
       const { step, samples } = measured;
       steps.push(step);
-      events.log(`${transport} ${stepSummary(transport, step, baseline, config)}`);
-      for (const sample of samples) events.log(`${transport}:   ${sample}`);
+      events.log(`${label} ${stepSummary(transport, step, baseline, config)}`);
+      for (const sample of samples) events.log(`${label}:   ${sample}`);
       stopped = stopReason(step);
       if (stopped !== null) {
-        if (s < plan.steps.length - 1) events.log(`${transport}: ramp stopped: ${stopped}`);
+        if (s < plan.steps.length - 1) events.log(`${label}: ramp stopped: ${stopped}`);
         else stopped = null;
         break;
       }
