@@ -12,6 +12,7 @@ import { runScale } from "./scale/run-scale.js";
 import { BenchEvents } from "./events.js";
 import { showProgress } from "./progress.js";
 import { runBench } from "./run.js";
+import { runFailover } from "./cluster/run-failover.js";
 
 /** `npm run bench -- [options]`: run, write results.json, build the report, exit non-zero on any loss. */
 async function main(argv: string[]): Promise<number> {
@@ -47,7 +48,9 @@ async function main(argv: string[]): Promise<number> {
         ? await runBaselineBench(options, events, command)
         : options.config.scenario === "scale"
           ? await runScale(options, events, command)
-          : await runBench(options, events, command);
+          : options.config.scenario === "failover"
+            ? await runFailover(options, events, command)
+            : await runBench(options, events, command);
   } finally {
     stopProgress();
   }

@@ -1,3 +1,4 @@
+import type { FailoverResults } from "./cluster/failover-results.js";
 import type { HttpVersion, Metered, SockjsSubTransport, Transport } from "../../protocol/types.js";
 import type { BenchTransport } from "./transports.js";
 import type { BaselineResults } from "./baselines/types.js";
@@ -207,6 +208,8 @@ export interface BenchResults {
   idleWindow?: IdleWindow;
   /** `scale` runs: the ramp per transport (their `transports` and `autocannon` are empty). */
   scale?: ScaleResults;
+  /** `failover` runs: one phase per transport and fault through the cluster (their `transports` and `autocannon` are empty). */
+  failover?: FailoverResults;
   /**
    * `--network`: the emulated link every subscriber connection crossed (publishing and the bench's
    * stats requests went direct), with what the link counted over the run. Absent: loopback, direct.

@@ -16,7 +16,7 @@ export function compressionEnv(compression: Compression): Record<string, string>
   return compression === "off" ? { LAB_COMPRESS: "off", LAB_WS_DEFLATE: "0" } : { LAB_COMPRESS: compression, LAB_WS_DEFLATE: "1" };
 }
 
-export const SCENARIO_NAMES = ["idle", "chat", "burst", "fanout", "large", "scale"] as const;
+export const SCENARIO_NAMES = ["idle", "chat", "burst", "fanout", "large", "scale", "failover"] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
 export const PUBLISH_VIAS = ["http", "ws", "stomp"] as const;
@@ -47,6 +47,11 @@ export interface Workload {
 
 export interface BenchConfig extends Workload {
   scenario: ScenarioName;
+  /**
+   * `--cluster N` (and `failover`, with 3 by default): N instances sharing a Redis feed behind
+   * HAProxy (scripts/cluster/), which every client goes through; absent: one in-memory server.
+   */
+  cluster?: number;
   /** The five in the lab's order, then STOMP's two when asked for (never by default). */
   transports: BenchTransport[];
   /**
@@ -174,6 +179,22 @@ export const SCENARIOS: Record<ScenarioName, { description: string; workload: Wo
       publishVia: "http",
     },
   },
+  // Long polls ask for less than the 25 s default, so one held on a killed instance is not what decides the recovery time.
+  failover: {
+    description:
+      "subscribers through a load balancer in front of three instances sharing a Redis feed, while one instance is killed, and separately Redis restarted: what is lost, repeated or reordered",
+    workload: {
+      clients: 20,
+      rate: 20,
+      burstSize: 1,
+      durationMs: 15_000,
+      warmupMs: 0,
+      size: 100,
+      pollIntervalMs: 1_000,
+      longPollTimeoutMs: 10_000,
+      publishVia: "http",
+    },
+  },
 };
 
 export function defaultConfig(scenario: ScenarioName): BenchConfig {
@@ -187,6 +208,8 @@ export function defaultConfig(scenario: ScenarioName): BenchConfig {
     ...SCENARIOS[scenario].workload,
     // A ramp is one long phase per transport: no repeats, no autocannon, a shorter wait for stragglers.
     ...(scenario === "scale" ? { repeat: 1, autocannonMs: 0, drainTimeoutMs: 5_000 } : {}),
+    // One phase per transport and fault, against one cluster.
+    ...(scenario === "failover" ? { repeat: 1, autocannonMs: 0, drainTimeoutMs: 20_000, cluster: 3 } : {}),
   };
 }
 

@@ -1,3 +1,4 @@
+import { hasFailover } from "./failover.js";
 import type { ChartConfiguration } from "chart.js";
 import { TRANSPORT_COLORS } from "../../protocol/palette.js";
 import type { BenchResults } from "../bench/results.js";
@@ -155,6 +156,8 @@ function simpleBars(
 
 export function charts(results: BenchResults): NamedChart[] {
   if (hasScale(results)) return scaleCharts(results);
+  // A failover run's figures are one table; there is nothing over time to draw.
+  if (hasFailover(results)) return [];
   const list = allFigures(results);
   const sum = (b: { up: number; down: number }): number => b.up + b.down;
   const idle = results.config.rate === 0;

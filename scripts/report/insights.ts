@@ -1,3 +1,4 @@
+import { failoverInsights, hasFailover } from "./failover.js";
 import { describeProfile } from "../net/profiles.js";
 import type { BenchResults } from "../bench/results.js";
 import { bytes, ms, pct } from "./format.js";
@@ -56,6 +57,7 @@ export function comparison(what: string, items: Rated[], show: (value: number) =
  */
 export function insights(results: BenchResults): string[] {
   if (hasScale(results)) return scaleInsights(results);
+  if (hasFailover(results)) return failoverInsights(results);
   const list = allFigures(results);
   const lines: string[] = [];
   for (const problem of verdict(results)) lines.push(`**✗ ${problem}.**`);

@@ -1,3 +1,4 @@
+import { failoverProblems } from "./failover.js";
 import {
   publisherInPhase,
   type BenchResults,
@@ -243,6 +244,7 @@ export function verdict(results: BenchResults): string[] {
     ...results.transports.flatMap(deliveryProblems),
     ...(results.baseline === undefined ? [] : baselineProblems(results.baseline)),
     ...(results.scale === undefined ? [] : scaleProblems(results.scale)),
+    ...(results.failover === undefined ? [] : failoverProblems(results.failover)),
   ];
 }
 

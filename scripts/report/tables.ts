@@ -1,3 +1,4 @@
+import { describeFailover, failoverNotes, failoverSections, hasFailover } from "./failover.js";
 import { describeIdleWindow } from "../bench/idle-window.js";
 import type { AutocannonRun, BenchResults } from "../bench/results.js";
 import { baselineSections } from "./baseline.js";
@@ -38,6 +39,7 @@ const fixed =
 
 export function describeWorkload(r: BenchResults): string {
   if (r.scale !== undefined) return describeScale(r);
+  if (hasFailover(r)) return describeFailover(r);
   const c = r.config;
   const rate = c.rate === 0 ? "no messages" : c.burstSize > 1 ? `${c.rate} msg/s in bursts of ${c.burstSize}` : `${c.rate} msg/s`;
   const repeats = repeatCount(r);
@@ -328,6 +330,7 @@ export interface Section {
 /** How the run was made, in sentences for the report's head: repeats, server processes, the idle window. */
 export function runNotes(r: BenchResults): string[] {
   if (hasScale(r)) return scaleNotes(r);
+  if (hasFailover(r)) return failoverNotes(r);
   const repeats = repeatCount(r);
   const notes: string[] = [];
   notes.push(
@@ -365,6 +368,7 @@ export const BYTES_SENT_MEANING =
 /** The report's tables in reading order, shared by report.md and report.html. */
 export function sections(r: BenchResults, list: TransportFigures[]): Section[] {
   if (hasScale(r)) return scaleSections(r);
+  if (hasFailover(r)) return failoverSections(r);
   const repeats = repeatCount(r);
   const fresh = r.target.freshPerPhase === true;
   const rss = !r.target.spawned
