@@ -1,7 +1,9 @@
+import type { Duplex } from "node:stream";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { type WebSocket, WebSocketServer } from "ws";
 import type { ClientEventFrame } from "../../protocol/client-events.js";
 import type { LabDeps } from "../deps.js";
+import { rawErrorResponse } from "../errors.js";
 import { refuse } from "../limits/refuse.js";
 import { CLIENT_ID_PATTERN } from "../schemas.js";
 import { refuseShuttingDown } from "../shutdown-gate.js";
@@ -32,6 +34,12 @@ export async function clientEventsPlugin(app: FastifyInstance, deps: LabDeps): P
   const heads = upgradeHeads(app.server);
   const alive = new WeakMap<WebSocket, boolean>();
   let pinger: NodeJS.Timeout | null = null;
+
+  // A handshake ws refuses (no or a malformed key) is answered `{error, message}`, as everywhere.
+  wss.on("wsClientError", (error: Error, socket: Duplex) => {
+    socket.once("finish", () => socket.destroy());
+    socket.end(rawErrorResponse(400, `websocket handshake refused: ${error.message}`));
+  });
 
   app.addHook("onClose", (_app, done) => {
     if (pinger !== null) clearInterval(pinger);

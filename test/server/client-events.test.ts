@@ -82,6 +82,16 @@ describe("per-client event feed", () => {
     expect(plain.status).toBe(426);
     expect(await plain.json()).toMatchObject({ error: "upgrade_required" });
     expect((await refusedUpgrade(server, "/api/clients/bad!id/events")).status).toBe(400);
+    // A handshake without a key: ws's refusal, as JSON too.
+    const raw = new CountingSocket(server.port);
+    raw.write("GET /api/clients/abc/events HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n\r\n");
+    await raw.waitFor("}");
+    expect(raw.text).toMatch(/^HTTP\/1\.1 400 /);
+    expect(JSON.parse(raw.text.slice(raw.text.indexOf("\r\n\r\n") + 4))).toMatchObject({
+      error: "bad_request",
+      message: expect.stringContaining("websocket handshake refused"),
+    });
+    await raw.end();
   });
 
   it("is bounded: clients watched at once, watchers per client; a place is freed when a watcher leaves", async () => {
