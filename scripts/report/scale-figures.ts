@@ -26,6 +26,9 @@ export const KNEE = {
 
 export type LimitKind = "fd limit" | "source ports" | "generator" | "machine" | "server";
 
+/** The limits that are not the transport's: a figure made under one of them is the generator's or the machine's. */
+export const NOT_TRANSPORT: ReadonlySet<LimitKind> = new Set<LimitKind>(["fd limit", "source ports", "generator", "machine"]);
+
 export interface Limit {
   kind: LimitKind;
   text: string;

@@ -1,7 +1,8 @@
 import type { BenchResults } from "../bench/results.js";
 import type { ScaleResults } from "../bench/scale/results.js";
 import { bytes, fmt, ms } from "./format.js";
-import { scaleFigures, type Limit, type ScaleTransportFigures, type StepFigures } from "./scale-figures.js";
+import { compareScale, comparisonInsights, comparisonSection } from "./scale-baseline.js";
+import { NOT_TRANSPORT, scaleFigures, type Limit, type ScaleTransportFigures, type StepFigures } from "./scale-figures.js";
 import type { Section, Table } from "./tables.js";
 
 /** The scale report's text and tables, as data for both renderers (report.md and report.html draw the same). */
@@ -19,8 +20,6 @@ export function figuresOf(r: BenchResults & { scale: ScaleResults }): ScaleTrans
 export function topStep(t: ScaleTransportFigures): StepFigures | null {
   return t.steps[t.steps.length - 1] ?? null;
 }
-
-const NOT_TRANSPORT: ReadonlySet<Limit["kind"]> = new Set(["fd limit", "source ports", "generator", "machine"]);
 
 /** A loud cell when a figure is the generator's or the machine's rather than the transport's. */
 function limitCell(limit: Limit | null): string {
@@ -46,6 +45,10 @@ export function scaleNotes(r: BenchResults & { scale: ScaleResults }): string[] 
     `Generator: ${p.workers} subscriber thread(s) in one process, separate from the server's; ${p.addressesPerTransport} loopback source address(es) per transport (at most ${n(p.clientsPerAddress)} clients each${l.portRange === null ? "" : `, of ${n(l.portRange[1] - l.portRange[0] + 1)} ephemeral ports per address`}), a fresh block for each transport.`,
     `File descriptors: soft limit ${l.fdSoft === null ? "unknown" : n(l.fdSoft)}, hard ${l.fdHard === null ? "unknown" : n(l.fdHard)}, ${n(l.fdNeeded)} needed by each process at the largest step.`,
   ];
+  if (r.scale.bare !== undefined)
+    notes.push(
+      "`--baseline`: after each transport's ramp, the same ramp against the bare reference server (`scripts/bench/baselines/`), on a fresh process with the same environment and its own block of source addresses.",
+    );
   const load = r.machine.loadAverage;
   if (load !== undefined)
     notes.push(
@@ -56,14 +59,20 @@ export function scaleNotes(r: BenchResults & { scale: ScaleResults }): string[] 
 
 /** Bugs at any load: a duplicate or reordered delivery. Losses, failed publishes and failed connects are the knee's business. */
 export function scaleProblems(scale: ScaleResults): string[] {
-  return scale.transports.flatMap((t) =>
+  const runs = [...scale.transports.map((t) => ({ t, name: t.transport })), ...(scale.bare ?? []).map((t) => ({ t, name: `${t.transport} (bare server)` }))];
+  return runs.flatMap(({ t, name }) =>
     t.steps.flatMap((s) => {
       const out: string[] = [];
-      if (s.latency.duplicated > 0) out.push(`${t.transport} at ${n(s.clients)}: ${n(s.latency.duplicated)} duplicate deliveries`);
-      if (s.latency.outOfOrder > 0) out.push(`${t.transport} at ${n(s.clients)}: ${n(s.latency.outOfOrder)} deliveries out of order`);
+      if (s.latency.duplicated > 0) out.push(`${name} at ${n(s.clients)}: ${n(s.latency.duplicated)} duplicate deliveries`);
+      if (s.latency.outOfOrder > 0) out.push(`${name} at ${n(s.clients)}: ${n(s.latency.outOfOrder)} deliveries out of order`);
       return out;
     }),
   );
+}
+
+/** The lab's and the bare server's ramps side by side; empty for a run made without --baseline. */
+function comparisons(r: BenchResults & { scale: ScaleResults }) {
+  return compareScale(r.scale, r.config, r.machine.cores);
 }
 
 function kneeText(t: ScaleTransportFigures): string {
@@ -93,7 +102,51 @@ export function scaleInsights(r: BenchResults & { scale: ScaleResults }): string
     }
     if (t.stopped !== null) lines.push(`${t.label}: the ramp stopped early: ${t.stopped}.`);
   }
+  lines.push(...comparisonInsights(comparisons(r)));
   return lines;
+}
+
+function stepsTable(list: readonly ScaleTransportFigures[]): Table {
+  return {
+    head: [
+      "transport",
+      "clients",
+      "connected (time)",
+      "failed connects",
+      "RSS / conn",
+      "heap / conn",
+      "idle CPU / conn / s",
+      "idle server cores",
+      "requests / s idle",
+      "p50",
+      "p99",
+      "max",
+      "lost",
+      "CPU / 1,000 deliveries",
+      "server cores publishing",
+      "event-loop delay p99",
+    ],
+    rows: list.flatMap((t) =>
+      t.steps.map((f) => [
+        t.label,
+        n(f.clients),
+        `${n(f.connected)} (${seconds(f.connectMs)})`,
+        n(f.connectErrors),
+        bytes(f.rssPerConnection),
+        bytes(f.heapPerConnection),
+        us(f.idleCpuUsPerConnectionSecond),
+        coreShare(f.idleServerCores),
+        f.askedRequestsPerSecond === null ? n(f.idleRequestsPerSecond) : `${n(f.idleRequestsPerSecond)} of ${n(f.askedRequestsPerSecond)} asked`,
+        ms(f.p50),
+        ms(f.p99),
+        ms(f.max),
+        n(f.lost),
+        ms(f.cpuMsPer1000),
+        coreShare(f.latencyServerCores),
+        ms(f.eventLoopDelayP99Ms),
+      ]),
+    ),
+  };
 }
 
 export function scaleSections(r: BenchResults & { scale: ScaleResults }): Section[] {
@@ -145,46 +198,7 @@ export function scaleSections(r: BenchResults & { scale: ScaleResults }): Sectio
           ];
     }),
   };
-  const steps: Table = {
-    head: [
-      "transport",
-      "clients",
-      "connected (time)",
-      "failed connects",
-      "RSS / conn",
-      "heap / conn",
-      "idle CPU / conn / s",
-      "idle server cores",
-      "requests / s idle",
-      "p50",
-      "p99",
-      "max",
-      "lost",
-      "CPU / 1,000 deliveries",
-      "server cores publishing",
-      "event-loop delay p99",
-    ],
-    rows: list.flatMap((t) =>
-      t.steps.map((f) => [
-        t.label,
-        n(f.clients),
-        `${n(f.connected)} (${seconds(f.connectMs)})`,
-        n(f.connectErrors),
-        bytes(f.rssPerConnection),
-        bytes(f.heapPerConnection),
-        us(f.idleCpuUsPerConnectionSecond),
-        coreShare(f.idleServerCores),
-        f.askedRequestsPerSecond === null ? n(f.idleRequestsPerSecond) : `${n(f.idleRequestsPerSecond)} of ${n(f.askedRequestsPerSecond)} asked`,
-        ms(f.p50),
-        ms(f.p99),
-        ms(f.max),
-        n(f.lost),
-        ms(f.cpuMsPer1000),
-        coreShare(f.latencyServerCores),
-        ms(f.eventLoopDelayP99Ms),
-      ]),
-    ),
-  };
+  const steps = stepsTable(list);
   const generator: Table = {
     head: ["transport", "clients", "generator cores", "busiest generator thread", "worst thread delay p99", "publish lag p99", "machine busy (cores)", "limit"],
     rows: r.scale.transports.flatMap((run, i) =>
@@ -226,12 +240,28 @@ export function scaleSections(r: BenchResults & { scale: ScaleResults }): Sectio
         "Idle figures come from the idle window (periodic costs only: heartbeats, pings, long-poll timeouts, polls); latency, loss and CPU per 1,000 deliveries from the latency window.",
       table: steps,
     },
+    ...bareSections(r),
     {
       id: "scale-generator",
       title: "Load generator and machine",
       intro:
         "In each step's latency window. The generator runs in its own process; a saturated generator or a machine whose cores are all busy makes the figures its own rather than the transport's.",
       table: generator,
+    },
+  ];
+}
+
+/** With --baseline: the comparison, then the bare server's own ramp, step by step. */
+function bareSections(r: BenchResults & { scale: ScaleResults }): Section[] {
+  const list = comparisons(r);
+  if (r.scale.bare === undefined) return [];
+  return [
+    comparisonSection(list),
+    {
+      id: "scale-bare-steps",
+      title: "The bare server's ramp, every step",
+      intro: "The bare server's figures, measured as the lab's are in Every step above (its CPU and memory from the same probe and `/api/health?gc=1`).",
+      table: stepsTable(list.map((t) => t.bare)),
     },
   ];
 }
