@@ -112,7 +112,10 @@ Options:
                           deliveries and server memory per connection, off against on
   --baseline              alternate every phase with the bare reference servers (node:http + ws,
                           scripts/bench/baselines/): ratios project / bare for max-rate deliveries/s,
-                          CPU per 1,000 deliveries, p99, and polling requests/s under autocannon
+                          CPU per 1,000 deliveries, p99, and polling requests/s under autocannon.
+                          With --scenario scale: each transport's ramp, then the same ramp against
+                          the bare server; ratios of p99, CPU per 1,000 deliveries and memory per
+                          connection at every step
   -h, --help              this text
 
 Scenarios:

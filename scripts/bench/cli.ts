@@ -44,10 +44,11 @@ async function main(argv: string[]): Promise<number> {
   let results;
   try {
     results =
-      options.config.baseline === true
-        ? await runBaselineBench(options, events, command)
-        : options.config.scenario === "scale"
-          ? await runScale(options, events, command)
+      // The scale ramp runs its own --baseline (each transport's ramp against both servers).
+      options.config.scenario === "scale"
+        ? await runScale(options, events, command)
+        : options.config.baseline === true
+          ? await runBaselineBench(options, events, command)
           : options.config.scenario === "failover"
             ? await runFailover(options, events, command)
             : await runBench(options, events, command);
