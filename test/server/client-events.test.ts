@@ -5,6 +5,7 @@ import type { Metered, TransportCounters } from "../../protocol/types.js";
 import { CLIENT_EVENT_BOUNDS } from "../../server/metering/client-events.js";
 import { textKinds, webSocketKinds } from "../../server/metering/frame-kinds.js";
 import { textFrame } from "../../server/transports/ws-frames.js";
+import { countedHttp2 } from "../helpers/counted-tls.js";
 import { CountingSocket } from "../helpers/counting-socket.js";
 import { startServer, waitFor, type TestServer } from "../helpers/server.js";
 import { publish } from "../helpers/subscribers.js";
@@ -250,5 +251,49 @@ describe("frame kinds", () => {
     expect(webSocketKinds(textFrame("x".repeat(300)), false).kinds).toEqual(["data"]);
     expect(webSocketKinds(Buffer.from([0x8a, 0x80, 1, 2, 3, 4]), true).kinds).toEqual(["pong"]);
     expect(webSocketKinds(Buffer.from([0x81, 0x82, 1, 2, 3, 4, 5, 6]), true).kinds).toEqual(["send"]);
+  });
+});
+
+describe("per-client event feed over HTTP/2", () => {
+  let server: TestServer;
+  beforeEach(async () => {
+    server = await startServer({ heartbeatMs: 60_000 }, { tls: true });
+  });
+  afterEach(async () => {
+    await server.close();
+  });
+
+  it("an SSE stream: one row, ticks per message, and totals equal to the stream's share as metered", async () => {
+    const watcher = new Watcher(server, "w-h2");
+    await watcher.opened;
+    const last = await publish(server.url, "before");
+    const { session } = countedHttp2(Number(new URL(server.secureUrl ?? "").port));
+    const stream = session.request({ ":path": `/api/sse?client=w-h2&after=${last.id}`, accept: "text/event-stream" });
+    let text = "";
+    stream.on("data", (chunk: Buffer) => (text += chunk.toString()));
+    stream.on("error", () => undefined);
+    await waitFor(() => text.includes("retry:"), "the stream to open");
+    for (let i = 0; i < 3; i++) {
+      await publish(server.url, `h2 ${i}`);
+      await waitFor(() => text.includes(`h2 ${i}`), `message ${i}`);
+    }
+    await waitFor(() => watcher.of("frame").reduce((sum, frame) => sum + frame.messages, 0) === 3, "three messages ticked");
+    stream.close();
+    await waitFor(() => watcher.of("end").length === 1, "the end");
+    session.close();
+
+    expect(watcher.of("request")).toMatchObject([{ transport: "sse", version: "2", tls: true, upgrade: false }]);
+    const end = watcher.of("end")[0] as RequestEndEvent;
+    await waitFor(() => server.app.lab.stats.transports.sse.open === 0, "the stream to close");
+    const stats = (await (await fetch(`${server.url}/api/stats?client=w-h2`)).json()) as { client: { transports: Record<Metered, TransportCounters> } };
+    const meter = stats.client.transports.sse;
+    // Connection-level frames that arrive after the stream's end (a late WINDOW_UPDATE, GOAWAY) may still go to it.
+    expect(end.bytesIn).toBeLessThanOrEqual(meter.bytesIn);
+    expect(end.bytesOut).toBeLessThanOrEqual(meter.bytesOut);
+    expect(end.bytesOut).toBeGreaterThan(0);
+    const ticks = watcher.of("frame").filter((frame) => frame.messages === 1);
+    expect(ticks).toHaveLength(3);
+    for (const tick of ticks) expect(tick.bytes).toBeGreaterThan(0);
+    await watcher.close();
   });
 });
