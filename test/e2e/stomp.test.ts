@@ -45,7 +45,9 @@ describe("STOMP in the dashboard", () => {
       await sendChat(page, text);
       const row = page.getByRole("log", { name: "Messages" }).locator("li", { hasText: text });
       await expect.poll(() => row.count(), { timeout: 10_000 }).toBe(1);
-      expect(await row.textContent()).toMatch(/^guest-\d+: .+ \(\d\d:\d\d\)$/);
+      // `from: text (HH:mm)`, then the transport that delivered it (with its SockJS sub-transport).
+      expect(await row.textContent()).toMatch(/^guest-\d+: .+ \(\d\d:\d\d\) STOMP over .+$/);
+      expect(await row.locator(".via").textContent()).toBe(sockjs === undefined ? name : `${name} (${sockjs})`);
       // The message went up as a STOMP SEND on the same connection, not as an HTTP publish.
       const after = await stats();
       const key = sockjs === undefined ? "stomp-ws" : "stomp-sockjs";
