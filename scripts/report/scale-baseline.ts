@@ -118,7 +118,7 @@ const us = (v: number | null): string => (v === null ? "–" : `${fmt(v, 2)} µs
 const perSecond = (v: number | null): string => fmt(v);
 
 function limitText(side: string, limit: Limit | null): string {
-  if (limit === null) return `${side}: –`;
+  if (limit === null) return `${side}: none flagged`;
   return NOT_TRANSPORT.has(limit.kind) ? `${side}: **${limit.kind}**: ${limit.text}` : `${side}: ${limit.kind}: ${limit.text}`;
 }
 
@@ -168,7 +168,7 @@ export function comparisonTable(list: readonly TransportComparison[]): Table {
 }
 
 const kneeText = (f: ScaleTransportFigures): string =>
-  f.knee.at === null ? `no knee up to ${fmt(f.knee.lastGood ?? 0)}` : `knee at ${fmt(f.knee.at)} (${f.knee.reasons.join("; ")})`;
+  f.knee.at === null ? `ramp held every step up to ${fmt(f.knee.lastGood ?? 0)}` : `knee at ${fmt(f.knee.at)} (${f.knee.reasons.join("; ")})`;
 
 export function comparisonSection(list: readonly TransportComparison[]): Section {
   return {
@@ -204,7 +204,7 @@ export function comparisonInsights(list: readonly TransportComparison[]): string
     const rss = s.rssPerConnection;
     const target = t.targeted
       ? ""
-      : `; no target for ${t.label.toLowerCase()}: reported as far as it goes (lab ${kneeText(t.project)}; bare ${kneeText(t.bare)})`;
+      : `; no target for ${t.label.toLowerCase()}, reported as far as it goes: the lab's ${kneeText(t.project)}, the bare server's ${kneeText(t.bare)}`;
     const requests = s.requestsPerSecond === null ? "" : `, requests/s ${r(s.requestsPerSecond, perSecond)}`;
     lines.push(
       `${t.label} at ${fmt(s.clients)} against the bare server (lab / bare, single samples): p99 ${r(s.p99, ms)}, CPU per 1,000 deliveries ${r(s.cpuPer1000, ms)}, ` +
