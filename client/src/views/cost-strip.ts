@@ -154,8 +154,11 @@ export function setUpCostStrip(element: HTMLElement, initial: ChatTransport): Co
     }
   };
 
+  /** Only while the chat is on screen: another view or a hidden tab adds no requests for it. */
+  const onScreen = (): boolean => document.visibilityState === "visible" && element.closest("[hidden]") === null;
+
   const refreshSoon = (): void => {
-    if (soon !== undefined) return;
+    if (soon !== undefined || !onScreen()) return;
     soon = setTimeout(
       () => {
         soon = undefined;
@@ -166,7 +169,7 @@ export function setUpCostStrip(element: HTMLElement, initial: ChatTransport): Co
   };
 
   setInterval(() => {
-    if (document.visibilityState === "visible" && Date.now() - lastFetch >= PERIOD_MS) void refresh();
+    if (onScreen() && Date.now() - lastFetch >= PERIOD_MS) void refresh();
   }, PERIOD_MS);
   render();
   void refresh();
