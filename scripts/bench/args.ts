@@ -76,9 +76,10 @@ Options:
   --drain-timeout TIME    how long to wait for late messages after the last publish (default 10s)
   --out DIR               output directory (default results/<date>-<scenario>)
   --cluster N             N server instances sharing a Redis feed behind HAProxy (npm run cluster's
-                          code), every client through the balancer; --scenario failover only for
-                          now (default 3 there): it kills one instance, and separately restarts
-                          Redis, mid-phase. Needs redis-server and haproxy (apt-get install them)
+                          code), subscribers through the balancer, each phase alternated with one
+                          in-memory instance behind it (the Redis hop's cost); --scenario failover
+                          (default 3 there) kills one instance, and separately restarts Redis,
+                          mid-phase. Needs redis-server and haproxy (apt-get install them)
   --url URL               target a running server instead of starting one (loopback only)
   --allow-remote          allow --url to name a non-loopback host
   --server-env KEY=VALUE  extra environment for the spawned server (repeatable)
@@ -337,13 +338,15 @@ export function parseCli(argv: string[], now = new Date(), env: Record<string, s
     const why =
       url !== undefined
         ? "--url (the bench starts the cluster itself)"
-        : scenario !== "failover"
-          ? `--scenario ${scenario} (for now only the failover scenario runs through a cluster)`
+        : scenario === "scale"
+          ? "--scenario scale (it measures one server's limits)"
           : stomp.length > 0
-            ? "STOMP transports (the failover clients cover the five)"
-            : overTls || network !== undefined || v.compress !== undefined || config.baseline === true
-              ? "--http 2, --tls, --network, --compress or --baseline"
-              : null;
+            ? "STOMP transports (the cluster runs cover the five)"
+            : config.publishVia !== "http"
+              ? "--publish-via ws or stomp (a cluster run publishes over HTTP through the balancer)"
+              : overTls || network !== undefined || v.compress !== undefined || config.baseline === true
+                ? "--http 2, --tls, --network, --compress or --baseline"
+                : null;
     if (why !== null) throw new UsageError(`--cluster: not with ${why}`);
   }
   // Scale and baseline runs keep today's minimal requests: the bare servers and the ramp's clients are not browser-like.

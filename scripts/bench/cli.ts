@@ -13,6 +13,7 @@ import { BenchEvents } from "./events.js";
 import { showProgress } from "./progress.js";
 import { runBench } from "./run.js";
 import { runFailover } from "./cluster/run-failover.js";
+import { runClusterBench } from "./cluster/run-cluster.js";
 
 /** `npm run bench -- [options]`: run, write results.json, build the report, exit non-zero on any loss. */
 async function main(argv: string[]): Promise<number> {
@@ -51,7 +52,9 @@ async function main(argv: string[]): Promise<number> {
           ? await runBaselineBench(options, events, command)
           : options.config.scenario === "failover"
             ? await runFailover(options, events, command)
-            : await runBench(options, events, command);
+            : options.config.cluster !== undefined
+              ? await runClusterBench(options, events, command)
+              : await runBench(options, events, command);
   } finally {
     stopProgress();
   }

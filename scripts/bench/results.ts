@@ -1,4 +1,5 @@
 import type { FailoverResults } from "./cluster/failover-results.js";
+import type { ClusterBenchResults } from "./cluster/cluster-results.js";
 import type { HttpVersion, Metered, SockjsSubTransport, Transport } from "../../protocol/types.js";
 import type { BenchTransport } from "./transports.js";
 import type { BaselineResults } from "./baselines/types.js";
@@ -210,6 +211,8 @@ export interface BenchResults {
   scale?: ScaleResults;
   /** `failover` runs: one phase per transport and fault through the cluster (their `transports` and `autocannon` are empty). */
   failover?: FailoverResults;
+  /** `--cluster N`: the single in-memory instance's phases beside the cluster's (which are `transports`), and each instance's share. */
+  cluster?: ClusterBenchResults;
   /**
    * `--network`: the emulated link every subscriber connection crossed (publishing and the bench's
    * stats requests went direct), with what the link counted over the run. Absent: loopback, direct.

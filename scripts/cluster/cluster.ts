@@ -33,6 +33,16 @@ export interface ClusterOptions {
   persistentRedis?: boolean;
   /** Preload the bench's probe into every instance, with an IPC channel to read it. */
   probe?: boolean;
+  /**
+   * Node's arguments for each instance, instead of running server/main.ts through tsx (the bench
+   * runs its bundled server with its probe this way); an IPC channel is opened when `probe` is set.
+   */
+  nodeArgs?: string[];
+  /**
+   * `memory`: the instances keep their own in-memory feed (no LAB_REDIS_URL), which only makes sense
+   * for one instance: the bench's baseline with the balancer's hop and without Redis's. Default redis.
+   */
+  feed?: "redis" | "memory";
   /** Every line any process prints, with its source: an instance's name, `redis` or `haproxy`. */
   onLog?: (source: string, line: string) => void;
   /** A process that exits without being asked to (a crash, a kill from outside). */
@@ -150,10 +160,10 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
         HOST: "127.0.0.1",
         PORT: String(port),
         LAB_TLS_PORT: "0",
-        LAB_REDIS_URL: redisUrl,
+        LAB_REDIS_URL: options.feed === "memory" ? "" : redisUrl,
         LAB_INSTANCE: name,
       };
-      const args = ["--import", "tsx", ...(options.probe === true ? ["--import", PROBE] : []), "server/main.ts"];
+      const args = options.nodeArgs ?? ["--import", "tsx", ...(options.probe === true ? ["--import", PROBE] : []), "server/main.ts"];
       const instance = new ManagedProcess(
         name,
         port,

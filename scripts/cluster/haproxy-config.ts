@@ -62,7 +62,8 @@ export function haproxyConfig(options: HaproxyOptions): string {
     "backend sockjs",
     "  balance uri depth 3",
     "  hash-type consistent",
-    ...servers(options.backends),
+    // The same servers: their state follows the other backend's checks rather than doubling them.
+    ...options.backends.map((b) => `  server ${b.name} 127.0.0.1:${b.port} track instances/${b.name}`),
     "",
   ];
   return lines.join("\n");

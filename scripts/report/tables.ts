@@ -1,3 +1,4 @@
+import { clusterSections, hasCluster } from "./cluster.js";
 import { describeFailover, failoverNotes, failoverSections, hasFailover } from "./failover.js";
 import { describeIdleWindow } from "../bench/idle-window.js";
 import type { AutocannonRun, BenchResults } from "../bench/results.js";
@@ -469,6 +470,7 @@ export function sections(r: BenchResults, list: TransportFigures[]): Section[] {
     });
   }
   all.unshift(...baselineSections(r));
+  if (hasCluster(r)) all.unshift(...clusterSections(r));
   if (hasCompression(r)) {
     all.unshift({
       id: "compression",
