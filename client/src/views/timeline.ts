@@ -227,7 +227,8 @@ export function setUpTimeline(element: HTMLElement, feed: ClientEventFeed, chat:
     const first = rows[0]?.start ?? to;
     const from = Math.max(to - WINDOW_MS, first);
     table.style.setProperty("--from", at(from));
-    table.style.setProperty("--span", String(Math.max(1, to - from)));
+    // A little room after now, so that what just started is not cut off at the lane's end.
+    table.style.setProperty("--span", String(Math.max(1, to - from) * 1.03 + 20));
     axis.textContent =
       rows.length === 0
         ? "No requests yet: chat, switch transports or send a message."
