@@ -4,10 +4,18 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseCli } from "../../scripts/bench/args.js";
 import type { BenchResults } from "../../scripts/bench/results.js";
 import type { ScaleResults, ScaleTransportRun } from "../../scripts/bench/scale/results.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+describe("--scenario scale --baseline options", () => {
+  it("is accepted: the ramp with minimal requests, as both servers' clients send", () => {
+    const options = parseCli(["--scenario", "scale", "--baseline", "--transports", "sse", "--steps", "200,400"]);
+    expect([options.config.scenario, options.config.baseline, options.config.headers, options.config.steps]).toEqual(["scale", true, "minimal", [200, 400]]);
+  });
+});
 
 /**
  * `npm run bench -- --scenario scale --baseline` end to end on a tiny ramp: SSE at 20 and 40

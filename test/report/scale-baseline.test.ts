@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import type { BenchResults } from "../../scripts/bench/results.js";
+import { charts } from "../../scripts/report/charts.js";
 import { insights } from "../../scripts/report/insights.js";
 import { renderMarkdown } from "../../scripts/report/render-md.js";
 import { compareScale, compareStep, ratioCell, ratioOf, SCALE_TARGETS } from "../../scripts/report/scale-baseline.js";
@@ -110,6 +111,14 @@ describe("scale report with --baseline (fixture)", () => {
     if (step === undefined) throw new Error("fixture without a bare WebSocket step");
     step.latency.outOfOrder = 3;
     expect(verdict(broken)).toEqual(["ws (bare server) at 20: 3 deliveries out of order"]);
+  });
+
+  it("draws the bare server's ramps as dashed lines beside the lab's", () => {
+    const p99 = charts(r).find((c) => c.name === "scale-p99")?.config.data.datasets ?? [];
+    expect(p99.map((d) => d.label)).toEqual(["Long polling", "SSE", "WebSocket", "Long polling (bare server)", "SSE (bare server)", "WebSocket (bare server)"]);
+    expect(p99[5]).toMatchObject({ borderDash: [6, 4], data: [{ x: 10 }, { x: 20 }, { x: 40 }] });
+    expect(p99[3]?.data).toHaveLength(2);
+    expect(p99[2]).not.toHaveProperty("borderDash");
   });
 
   it("leaves a run made without --baseline as it was", () => {
