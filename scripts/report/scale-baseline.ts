@@ -181,7 +181,7 @@ export function comparisonSection(list: readonly TransportComparison[]): Section
       "**One ramp per side: every ratio is a single sample, with no spread.** Earlier identical runs on this machine differed by up to 1.6× in p99, so a p99 ratio inside that is not a difference between the servers; CPU per delivery and memory per connection are steadier. " +
       "A ratio made while the generator or the machine was the limit on either side (**⚠** in the last column) is that limit's as much as the servers'. " +
       "Per-connection memory is the difference from the empty server divided by the connections, so at small steps it is noise (a negative figure has no ratio). " +
-      "The bare server sends no WebSocket pings: its idle CPU for WebSocket has none, the lab's has one per connection every LAB_WS_PING_MS, so WebSocket's idle ratio is not like with like; its stream and SSE heartbeats follow LAB_HEARTBEAT_MS as the lab's do.",
+      "The bare server sends no WebSocket pings: its idle CPU for WebSocket has none, the lab's has one per connection every LAB_WS_PING_MS, so WebSocket's idle ratio is not like with like. It sends each stream and SSE connection one heartbeat every LAB_HEARTBEAT_MS.",
     table: comparisonTable(list),
   };
 }
