@@ -16,8 +16,9 @@ import type { BareEntry, BareFeed, BarePage } from "./bare-feed.js";
  *   a publish body needs string `from` and `text`; no length limits, no Host, Origin or CORS checks;
  * - no limits: no held-connection caps, no rate limit, no slow-consumer cut-off, no body limit;
  * - catch-up written in one go (no drain pacing), heartbeats to every stream on one shared timer
- *   (every `heartbeatMs`, the lab's LAB_HEARTBEAT_MS when main.ts is given it, so that an idle window
- *   holds as many heartbeats on both sides), no HEAD handling, no graceful shutdown.
+ *   (every `heartbeatMs`: the lab's LAB_HEARTBEAT_MS when main.ts is given it, so that a run which
+ *   shortens the lab's heartbeat period shortens this one's too), no HEAD handling, no graceful
+ *   shutdown.
  */
 
 export interface BareHttpOptions {

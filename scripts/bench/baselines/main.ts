@@ -3,8 +3,8 @@ import { startBareServer } from "./bare-server.js";
 /**
  * The bare server on HOST:PORT: the bench spawns it bundled (`bare-server` in scripts/build-server.ts), as it does the lab's.
  * It reads one of the lab's settings, LAB_HEARTBEAT_MS, so that a run which shortens the lab's
- * heartbeats (the scale ramp's idle window) gives both servers as many; nothing else of the lab's
- * configuration applies to it.
+ * heartbeat period (the scale ramp, for its idle window) shortens the bare server's too; nothing
+ * else of the lab's configuration applies to it.
  */
 const heartbeat = process.env.LAB_HEARTBEAT_MS;
 const heartbeatMs = heartbeat !== undefined && /^[0-9]{1,9}$/.test(heartbeat) && Number(heartbeat) > 0 ? Number(heartbeat) : undefined;
