@@ -102,6 +102,8 @@ export class RedisFeed implements Feed {
   private probe: NodeJS.Timeout | null = null;
   /** Called when the log no longer holds what this instance's subscribers need (see above). */
   private historyLost: (() => void) | null = null;
+  /** The last connection error, for the message when the first connection fails. */
+  private lastError: string | null = null;
   /** Ends the follower's wait for a reconnection (see `readerReady`). */
   private wakeReader: (() => void) | null = null;
 
@@ -123,7 +125,7 @@ export class RedisFeed implements Feed {
       connection.defineCommand("labFeedSequence", { numberOfKeys: 2, lua: SEQUENCE_SCRIPT });
       connection.defineCommand("labFeedPublish", { numberOfKeys: 3, lua: PUBLISH_SCRIPT });
       // Connection errors are the status (`connected`), not failures of the process; ioredis reconnects.
-      connection.on("error", () => undefined);
+      connection.on("error", (error: Error) => (this.lastError = error.message));
     }
   }
 
@@ -136,7 +138,9 @@ export class RedisFeed implements Feed {
     } catch (error) {
       feed.commands.disconnect();
       feed.reader.disconnect();
-      throw new Error(`cannot use Redis at LAB_REDIS_URL: ${error instanceof Error ? error.message : String(error)}`);
+      // ioredis rejects with "Connection is closed."; the reason came with its error event.
+      const reason = feed.lastError ?? (error instanceof Error ? error.message : String(error));
+      throw new Error(`cannot use Redis at LAB_REDIS_URL: ${reason}`);
     }
     feed.loop = feed.follow();
     feed.probe = setInterval(() => feed.probeHead(), PROBE_MS).unref();

@@ -6,6 +6,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import type { ChatMessage, PollResponse, RedisStatus, ResetSignal, ServerFrame } from "../../protocol/types.js";
 import type { HealthResponse } from "../../server/metering/health.js";
+import { buildApp } from "../../server/app.js";
+import { resolveConfig } from "../../server/config.js";
+import { freePort } from "../helpers/child-server.js";
 import { REDIS_SERVER, type RedisProcess, startRedis } from "../helpers/redis-server.js";
 import { startServer, type TestServer, waitFor, waitForAsync } from "../helpers/server.js";
 import { publish, TestSubscriber } from "../helpers/subscribers.js";
@@ -308,6 +311,15 @@ describe.skipIf(REDIS_SERVER === null)("the Redis-backed feed across instances",
     }
     expect((await health(b)).redis.discontinuities).toBe(1);
     await waitFor(() => streamClosed, "b to drop the stream it held");
+  });
+});
+
+describe("a Redis that cannot be reached at start", () => {
+  it("stops the start with the reason, before anything listens", async () => {
+    const port = await freePort();
+    await expect(buildApp(resolveConfig({ port: 0, redisUrl: `redis://127.0.0.1:${port}` }))).rejects.toThrow(
+      /cannot use Redis at LAB_REDIS_URL: .*ECONNREFUSED/,
+    );
   });
 });
 
