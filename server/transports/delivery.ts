@@ -117,8 +117,9 @@ export class Delivery {
 
   /**
    * Every half heartbeat period, a heartbeat to each connection that wrote nothing since the last
-   * sweep: no connection stays silent much longer than `heartbeatMs`, and a write costs a flag, not
-   * a timer re-armed per message per subscriber.
+   * sweep, a heartbeat being a write too: an idle connection gets one every `heartbeatMs`, none is
+   * silent longer than that, and a write costs a flag, not a timer re-armed per message per
+   * subscriber.
    */
   private sweepHeartbeats(): void {
     const heartbeat = this.format.heartbeat;
@@ -127,8 +128,9 @@ export class Delivery {
     for (const subscription of this.live) {
       if (subscription.takeWrote()) continue;
       beat ??= heartbeat();
+      // The heartbeat counts as a write: the next sweep passes this connection by, so an idle one
+      // gets a heartbeat every period, not every half period.
       subscription.send(beat);
-      subscription.takeWrote();
     }
   }
 
