@@ -30,13 +30,16 @@ describe("delivery core: heartbeats", () => {
     vi.useFakeTimers();
     const config = resolveConfig({ heartbeatMs: HEARTBEAT_MS }, {});
     feed = new MemoryFeed(config.historySize, config.recentLimit);
-    delivery = new Delivery({ feed, stats: new Stats(), config }, {
-      transport: "sse",
-      message: (entry) => Buffer.from(`data: ${entry.json}\n\n`),
-      reset: () => Buffer.from("reset\n"),
-      heartbeat: () => Buffer.from(": heartbeat\n\n"),
-      preamble: null,
-    });
+    delivery = new Delivery(
+      { feed, stats: new Stats(), config },
+      {
+        transport: "sse",
+        message: (entry) => Buffer.from(`data: ${entry.json}\n\n`),
+        reset: () => Buffer.from("reset\n"),
+        heartbeat: () => Buffer.from(": heartbeat\n\n"),
+        preamble: null,
+      },
+    );
   });
 
   afterEach(() => {
