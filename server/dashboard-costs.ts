@@ -91,7 +91,8 @@ export class TransportCosts {
     const costs = new Map<string, TransportCost>();
     try {
       const results = JSON.parse(await readFile(path, "utf8")) as BenchResults;
-      if (results.schema === RESULTS_SCHEMA && Array.isArray(results.transports)) {
+      // A run through a cluster (`--cluster`) measured a balancer and Redis as well: not one server's costs.
+      if (results.schema === RESULTS_SCHEMA && Array.isArray(results.transports) && results.cluster === undefined) {
         for (const f of plainFirst(allFigures(results))) {
           if (costs.has(f.transport)) continue;
           const cost = costOf(run, results, f);

@@ -44,13 +44,14 @@ function expectedCost(transport: string): { run: string; bytes: number; p99: num
     .sort()
     .reverse();
   for (const run of runs) {
-    let results: { schema?: number; transports?: Phase[] };
+    let results: { schema?: number; transports?: Phase[]; cluster?: unknown };
     try {
       results = JSON.parse(readFileSync(`${RESULTS}${run}/results.json`, "utf8")) as typeof results;
     } catch {
       continue;
     }
-    if (results.schema !== 1 || !Array.isArray(results.transports)) continue;
+    // A run through a cluster (`--cluster`) is not one server's costs: the cards skip it.
+    if (results.schema !== 1 || !Array.isArray(results.transports) || results.cluster !== undefined) continue;
     const plain = (p: Phase): boolean =>
       (p.compression === undefined || p.compression === "off") && (p.wire === undefined || (p.wire.version === "1.1" && !p.wire.tls));
     const phases = results.transports.filter((p) => p.transport === transport);
