@@ -1,3 +1,4 @@
+import { INSTANCE_HEADER } from "../instance.js";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import sockjs, { type Connection } from "sockjs";
 import { SOCKJS_SUB_TRANSPORTS, type SockjsSubTransport } from "../../protocol/types.js";
@@ -143,6 +144,8 @@ export async function sockjsPlugin(app: FastifyInstance, deps: LabDeps): Promise
       }
     }
     reply.hijack();
+    // SockJS writes its own heads: the reply's headers would not reach them (instance.ts).
+    if (config.instance !== "" && !upgrade) reply.raw.setHeader(INSTANCE_HEADER, config.instance);
     handle(request.raw, upgrade ? socket : reply.raw, upgrade ? (heads.get(request.raw) ?? Buffer.alloc(0)) : undefined);
     if (segment === "xhr_send") limitBody(request, () => deps.stats.add("stomp-sockjs", requestClient(request.query), "clientErrors"));
     return reply;
