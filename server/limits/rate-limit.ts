@@ -11,7 +11,8 @@ export type PublishVerdict = { allowed: true } | { allowed: false; retryAfterSec
 declare module "fastify" {
   interface FastifyInstance {
     /** Count one publish for this request's client against the shared budget (HTTP and WebSocket). */
-    publishBudget(request: FastifyRequest): Promise<PublishVerdict>;
+    /** The publish budget of a client address (`clientAddress`): HTTP and WebSocket publishes share it. */
+    publishBudget(address: string): Promise<PublishVerdict>;
   }
 }
 
@@ -34,8 +35,10 @@ export async function installPublishRateLimit(app: FastifyInstance, { config }: 
   });
   const limiter = app.createRateLimit();
 
-  app.decorate("publishBudget", async (request: FastifyRequest): Promise<PublishVerdict> => {
-    const result = await limiter(request);
+  app.decorate("publishBudget", async (address: string): Promise<PublishVerdict> => {
+    // What the limiter reads of a request: its key (from `ip`, by the keyGenerator above) and its
+    // route's group. A long-lived WebSocket need not keep its upgrade request for this.
+    const result = await limiter({ ip: address, routeOptions: { config: {} } } as unknown as FastifyRequest);
     if (result.isAllowed || !result.isExceeded) return { allowed: true };
     return { allowed: false, retryAfterSeconds: Math.max(1, result.ttlInSeconds), close: result.isBanned };
   });
@@ -47,7 +50,7 @@ export async function installPublishRateLimit(app: FastifyInstance, { config }: 
  */
 export function publishRateGuard(app: FastifyInstance, { config, stats }: LabDeps): onRequestAsyncHookHandler {
   return async (request, reply) => {
-    const verdict = await app.publishBudget(request);
+    const verdict = await app.publishBudget(clientAddress(request));
     if (verdict.allowed) return;
     stats.add("publish", requestClient(request.query), "refused");
     return reply

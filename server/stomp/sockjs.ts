@@ -4,6 +4,7 @@ import sockjs, { type Connection } from "sockjs";
 import { SOCKJS_SUB_TRANSPORTS, type SockjsSubTransport } from "../../protocol/types.js";
 import type { LabDeps } from "../deps.js";
 import { refuse } from "../limits/refuse.js";
+import { clientAddress } from "../limits/client-address.js";
 import { requestClient } from "../schemas.js";
 import { refuseShuttingDown } from "../shutdown-gate.js";
 import type { Sink } from "../transports/delivery.js";
@@ -80,6 +81,7 @@ export async function sockjsPlugin(app: FastifyInstance, deps: LabDeps): Promise
       return;
     }
     openers.delete(id);
+    const address = clientAddress(request);
     live.add(id);
     counts[sub].open++;
     counts[sub].opened++;
@@ -89,7 +91,7 @@ export async function sockjsPlugin(app: FastifyInstance, deps: LabDeps): Promise
       wrap: (frame) => frame,
       close: (code, reason) => closeConnection(connection, code, reason),
       client: requestClient(request.query),
-      publishBudget: () => app.publishBudget(request),
+      publishBudget: () => app.publishBudget(address),
     });
     connection.on("data", (text: string) => session.receive(Buffer.from(text)));
     connection.once("close", () => {

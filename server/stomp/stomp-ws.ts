@@ -7,6 +7,7 @@ import { type WebSocket, WebSocketServer } from "ws";
 import type { LabDeps } from "../deps.js";
 import { rawErrorResponse } from "../errors.js";
 import { refuse } from "../limits/refuse.js";
+import { clientAddress } from "../limits/client-address.js";
 import { requestClient } from "../schemas.js";
 import { refuseShuttingDown } from "../shutdown-gate.js";
 import { assertNoDeflate, textFrame } from "../transports/ws-frames.js";
@@ -107,13 +108,14 @@ export async function stompWsPlugin(app: FastifyInstance, deps: LabDeps): Promis
 
   const open = (ws: WebSocket, request: FastifyRequest, tcp: Socket): void => {
     const client = requestClient(request.query);
+    const address = clientAddress(request);
     const session = sessions.open({
       transport: "stomp-ws",
       sink: new SocketSink(ws, tcp),
       wrap: stompTextFrame,
       close: (code, reason) => ws.close(code, reason),
       client,
-      publishBudget: () => app.publishBudget(request),
+      publishBudget: () => app.publishBudget(address),
     });
     alive.set(ws, true);
     ws.on("pong", () => alive.set(ws, true));

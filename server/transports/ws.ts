@@ -1,13 +1,14 @@
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { Ajv } from "ajv";
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import websocket from "@fastify/websocket";
 import { WebSocket } from "ws";
 import type { AckSignal, ControlSignal, ErrorSignal, PublishRequest } from "../../protocol/types.js";
 import type { LabDeps } from "../deps.js";
 import { type FeedEntry, FeedUnavailableError } from "../feed.js";
 import { rawErrorResponse } from "../errors.js";
+import { clientAddress } from "../limits/client-address.js";
 import { guardPipelinedUpgrades } from "../limits/upgrade-guard.js";
 import { requestClient, sendFrame, subscribeQuery, type SubscribeQuery, toInteger } from "../schemas.js";
 import { Delivery, type Sink } from "./delivery.js";
@@ -94,16 +95,30 @@ export async function wsPlugin(app: FastifyInstance, deps: LabDeps): Promise<voi
 
   app.get<{ Querystring: SubscribeQuery }>(
     "/api/ws",
-    { websocket: true, schema: { querystring: subscribeQuery }, config: { transport: "ws" } },
+    { websocket: true, schema: { querystring: subscribeQuery }, config: { transport: "ws" }, preHandler: releaseUpgradeResponse },
     (socket, request) => {
       const client = requestClient(request.query);
+      // What the connection needs of its upgrade request, taken now: nothing below keeps the request
+      // (see releaseUpgradeResponse), so its objects are freed once the WebSocket is open.
+      const tcp = request.raw.socket;
+      const address = clientAddress(request);
+      const log = request.log;
+      const after = toInteger("after", request.query.after);
+      // @fastify/websocket's own error listener holds the request and its reply for the socket's
+      // life; this one does what its errorHandler (above) does, holding neither.
+      socket.removeAllListeners("error");
+      socket.on("error", (error) => {
+        log.debug({ err: error }, "websocket protocol error");
+        stats.add("ws", client, "clientErrors");
+        socket.terminate();
+      });
       // `extensions` names what the handshake negotiated: the client offered permessage-deflate and it is on.
       const compressed = deflated !== null && socket.extensions.includes("permessage-deflate");
       if (compressed) countCompressed(stats, "ws");
       const delivery = compressed ? deflated : plain;
       // The TCP socket the upgrade arrived on, which ws now writes to: pre-built frames go straight to it.
-      const sink: Sink = compressed && perConnection ? sendSink(socket, request.raw.socket) : new SocketSink(socket, request.raw.socket);
-      const subscription = delivery.subscribe(sink, client, toInteger("after", request.query.after));
+      const sink: Sink = compressed && perConnection ? sendSink(socket, tcp) : new SocketSink(socket, tcp);
+      const subscription = delivery.subscribe(sink, client, after);
       socket.once("close", () => subscription.closed());
       const sendControl = (signal: ControlSignal): void => {
         const json = JSON.stringify(signal);
@@ -155,7 +170,7 @@ export async function wsPlugin(app: FastifyInstance, deps: LabDeps): Promise<voi
         // The budget is shared with HTTP publishing; checks run one after the other, so acks keep the sends' order.
         budgetChecks = budgetChecks
           .then(async () => {
-            const verdict = await app.publishBudget(request);
+            const verdict = await app.publishBudget(address);
             // A send that waited for its budget while the server began shutting down is not stored:
             // the socket is already closing with 1001, and nothing is acknowledged after that point.
             if (socket.readyState !== WebSocket.OPEN || app.lab.closing) return;
@@ -186,12 +201,28 @@ export async function wsPlugin(app: FastifyInstance, deps: LabDeps): Promise<voi
             sendControl(ack);
           })
           .catch((error: unknown) => {
-            request.log.error({ err: error }, "websocket publish failed");
+            log.error({ err: error }, "websocket publish failed");
             closeForPolicy(1011, "internal error");
           });
       });
     },
   );
+}
+
+/**
+ * @fastify/websocket routes an upgrade through a ServerResponse of its own, attached to the TCP
+ * socket: the socket then holds that response, and through it the request, its Fastify request and
+ * reply and their headers, for as long as the WebSocket lives (about 4 KB a connection, against
+ * the 6 KB of the socket and the WebSocket themselves). Once the route is reached nothing is
+ * written through that response (the upgrade is answered on the socket, and a refusal comes
+ * earlier, in the request gate or the schema check), so it lets go of the socket here. It also no
+ * longer emits `close` with the socket, so the response hooks do not run for a WebSocket; a
+ * WebSocket's bytes and its close are counted on the socket (the meter, the delivery core).
+ */
+function releaseUpgradeResponse(request: FastifyRequest, reply: FastifyReply, done: () => void): void {
+  const socket = request.raw.socket;
+  if (request.raw.headers.upgrade !== undefined && reply.raw.socket === socket) reply.raw.detachSocket(socket);
+  done();
 }
 
 /**
