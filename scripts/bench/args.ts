@@ -340,8 +340,8 @@ export function parseCli(argv: string[], now = new Date(), env: Record<string, s
         ? "--url (the bench starts the cluster itself)"
         : scenario === "scale"
           ? "--scenario scale (it measures one server's limits)"
-          : stomp.length > 0
-            ? "STOMP transports (the cluster runs cover the five)"
+          : stomp.length > 0 && scenario !== "failover"
+            ? "STOMP transports (the cluster runs cover the five; --scenario failover takes them)"
             : config.publishVia !== "http"
               ? "--publish-via ws or stomp (a cluster run publishes over HTTP through the balancer)"
               : overTls || network !== undefined || v.compress !== undefined || config.baseline === true

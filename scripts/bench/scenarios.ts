@@ -1,5 +1,5 @@
 import { TRANSPORTS, type SockjsSubTransport } from "../../protocol/types.js";
-import type { BenchTransport } from "./transports.js";
+import { BENCH_TRANSPORTS, type BenchTransport } from "./transports.js";
 import type { HttpVersion } from "./wire.js";
 import type { HeaderSet } from "./browser-headers.js";
 import type { LinkProfile } from "../net/profiles.js";
@@ -208,8 +208,8 @@ export function defaultConfig(scenario: ScenarioName): BenchConfig {
     ...SCENARIOS[scenario].workload,
     // A ramp is one long phase per transport: no repeats, no autocannon, a shorter wait for stragglers.
     ...(scenario === "scale" ? { repeat: 1, autocannonMs: 0, drainTimeoutMs: 5_000 } : {}),
-    // One phase per transport and fault, against one cluster.
-    ...(scenario === "failover" ? { repeat: 1, autocannonMs: 0, drainTimeoutMs: 20_000, cluster: 3 } : {}),
+    // One phase per transport and fault, against one cluster; STOMP's two too (over SockJS's websocket).
+    ...(scenario === "failover" ? { repeat: 1, autocannonMs: 0, drainTimeoutMs: 20_000, cluster: 3, transports: [...BENCH_TRANSPORTS] } : {}),
   };
 }
 

@@ -7,7 +7,7 @@ describe("bench --cluster and --scenario failover", () => {
     expect(parseCli(["--scenario", "chat"]).config.cluster).toBeUndefined();
     const failover = parseCli(["--scenario", "failover"]).config;
     expect(failover).toMatchObject({ cluster: 3, repeat: 1, autocannonMs: 0 });
-    expect(failover.transports).toEqual(["poll", "long-poll", "stream", "sse", "ws"]);
+    expect(failover.transports).toEqual(["poll", "long-poll", "stream", "sse", "ws", "stomp-ws", "stomp-sockjs"]);
     expect(parseCli(["--scenario", "failover", "--cluster", "4"]).config.cluster).toBe(4);
   });
 

@@ -1,11 +1,11 @@
-import type { Transport } from "../../../protocol/types.js";
+import type { BenchTransport } from "../transports.js";
 
 /** What a failover phase does to the cluster mid-run. */
 export type Fault = "instance" | "redis";
 
 /** One transport's subscribers through the load balancer while one fault happens. */
 export interface FailoverPhase {
-  transport: Transport;
+  transport: BenchTransport;
   fault: Fault;
   clients: number;
   /** The fault, in ms after publishing started; the phase published for `durationMs`. */
