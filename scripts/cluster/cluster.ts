@@ -123,6 +123,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const started: ManagedProcess[] = [];
   const killAll = (): void => {
     for (const p of started) p.child?.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
   };
   process.once("exit", killAll);
 
