@@ -128,7 +128,7 @@ function whoseLimit(s: StepComparison): string {
   return s.notServers ? `**⚠ not the servers' alone**: ${both}` : both;
 }
 
-export function comparisonTable(list: readonly TransportComparison[]): Table {
+export function comparisonTable(list: readonly TransportComparison[], bareWebSocketPings = false): Table {
   return {
     head: [
       "transport",
@@ -159,7 +159,7 @@ export function comparisonTable(list: readonly TransportComparison[]): Table {
         pair(s.heapPerConnection, bytes),
         ratioCell(s.heapPerConnection),
         pair(s.idleCpuPerConnection, us),
-        ratioCell(s.idleCpuPerConnection) + (t.transport === "ws" ? " (bare: no pings)" : ""),
+        ratioCell(s.idleCpuPerConnection) + (t.transport === "ws" && !bareWebSocketPings ? " (bare: no pings)" : ""),
         s.requestsPerSecond === null ? "–" : `${pair(s.requestsPerSecond, perSecond)} (${ratioCell(s.requestsPerSecond)})`,
         whoseLimit(s),
       ]),
@@ -170,7 +170,14 @@ export function comparisonTable(list: readonly TransportComparison[]): Table {
 const kneeText = (f: ScaleTransportFigures): string =>
   f.knee.at === null ? `ramp held every step up to ${fmt(f.knee.lastGood ?? 0)}` : `knee at ${fmt(f.knee.at)} (${f.knee.reasons.join("; ")})`;
 
-export function comparisonSection(list: readonly TransportComparison[]): Section {
+/** What the bare server sends an idle connection, as the run recorded it. */
+function bareIdleNote(bareWebSocketPings: boolean): string {
+  return bareWebSocketPings
+    ? "Both servers ping each WebSocket every LAB_WS_PING_MS and send each stream and SSE connection one heartbeat every LAB_HEARTBEAT_MS: idle windows compare like with like."
+    : "The bare server sends no WebSocket pings: its idle CPU for WebSocket has none, the lab's has one per connection every LAB_WS_PING_MS, so WebSocket's idle ratio is not like with like (and the pings are in the lab's CPU per 1,000 deliveries, not in the bare server's). It sends each stream and SSE connection one heartbeat every LAB_HEARTBEAT_MS.";
+}
+
+export function comparisonSection(list: readonly TransportComparison[], bareWebSocketPings = false): Section {
   return {
     id: "scale-bare",
     title: "Against a bare server",
@@ -181,8 +188,8 @@ export function comparisonSection(list: readonly TransportComparison[]): Section
       "**One ramp per side: every ratio is a single sample, with no spread.** Earlier identical runs on this machine differed by up to 1.6× in p99, so a p99 ratio inside that is not a difference between the servers; CPU per delivery and memory per connection are steadier. " +
       "A ratio made while the generator or the machine was the limit on either side (**⚠** in the last column) is that limit's as much as the servers'. " +
       "Per-connection memory is the difference from the empty server divided by the connections, so at small steps it is noise (a negative figure has no ratio). " +
-      "The bare server sends no WebSocket pings: its idle CPU for WebSocket has none, the lab's has one per connection every LAB_WS_PING_MS, so WebSocket's idle ratio is not like with like. It sends each stream and SSE connection one heartbeat every LAB_HEARTBEAT_MS.",
-    table: comparisonTable(list),
+      bareIdleNote(bareWebSocketPings),
+    table: comparisonTable(list, bareWebSocketPings),
   };
 }
 

@@ -256,7 +256,7 @@ function bareSections(r: BenchResults & { scale: ScaleResults }): Section[] {
   const list = comparisons(r);
   if (r.scale.bare === undefined) return [];
   return [
-    comparisonSection(list),
+    comparisonSection(list, r.scale.bareWebSocketPings === true),
     {
       id: "scale-bare-steps",
       title: "The bare server's ramp, every step",

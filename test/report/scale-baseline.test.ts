@@ -91,6 +91,16 @@ describe("scale report with --baseline (fixture)", () => {
     expect(md).toContain("the same ramp against the bare reference server (`scripts/bench/baselines/`), on a fresh process");
   });
 
+  it("says both servers ping where the run records that the bare server pinged too", () => {
+    const pinged = scaleBaselineFixture();
+    pinged.scale.bareWebSocketPings = true;
+    const text = renderMarkdown(pinged);
+    expect(text).toContain("Both servers ping each WebSocket every LAB_WS_PING_MS");
+    expect(text).not.toContain("The bare server sends no WebSocket pings");
+    expect(text).toContain("| 5.00 µs / 5.00 µs | 1.00× | – | – |");
+    expect(text).not.toContain("(bare: no pings)");
+  });
+
   it("gives a finding per transport at the largest step both measured, flagged where it is not the servers' alone", () => {
     const lines = insights(r);
     expect(lines).toContain(

@@ -16,10 +16,15 @@ export interface BareServer {
   close(): Promise<void>;
 }
 
-export async function startBareServer(host = "127.0.0.1", port = 0, options: BareHttpOptions = {}): Promise<BareServer> {
+export interface BareServerOptions extends BareHttpOptions {
+  /** WebSocket ping period (the lab's default, 30 s). */
+  pingMs?: number;
+}
+
+export async function startBareServer(host = "127.0.0.1", port = 0, options: BareServerOptions = {}): Promise<BareServer> {
   const feed = new BareFeed();
   const http = bareHttp(feed, options);
-  const ws = bareWs(feed, http.open);
+  const ws = bareWs(feed, http.open, options.pingMs);
   const server = createServer((req, res) => http.handle(req, res));
   server.on("upgrade", (req, socket, head) => ws.upgrade(req, socket, head));
   // As the lab's server sets it (server/app.ts), so a keep-alive poller is not cut between polls.

@@ -14,9 +14,13 @@ import type { BareEntry, BareFeed } from "./bare-feed.js";
  * field of ws is needed; with permessage-deflate off ws writes its own frames, acks included,
  * synchronously to that socket, so the order holds).
  *
+ * Pings as the lab's server sends them (one timer for every socket, every `pingMs`, a peer that did
+ * not answer the previous one terminated), since every WebSocket server that wants to notice a
+ * dead peer sends them, and their cost is part of a WebSocket's at scale.
+ *
  * Left out, on purpose: the Origin check, query validation, JSON-schema validation of `send` frames
- * (only string `from` and `text` are required), the publish rate limit, pings, the slow-consumer
- * cut-off, the invalid-frame limit, metering and graceful close codes.
+ * (only string `from` and `text` are required), the publish rate limit, the slow-consumer cut-off,
+ * the invalid-frame limit, metering and graceful close codes.
  */
 
 export interface BareWs {
@@ -24,8 +28,21 @@ export interface BareWs {
   close(): void;
 }
 
-export function bareWs(feed: BareFeed, open: { ws: number }): BareWs {
+/** The lab's default WebSocket ping period (LAB_WS_PING_MS). */
+export const BARE_PING_MS = 30_000;
+
+export function bareWs(feed: BareFeed, open: { ws: number }, pingMs = BARE_PING_MS): BareWs {
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 65_536 });
+  const answered = new WeakSet<WebSocket>();
+  const pinger = setInterval(() => {
+    for (const ws of wss.clients) {
+      if (!answered.delete(ws)) {
+        ws.terminate();
+        continue;
+      }
+      ws.ping();
+    }
+  }, pingMs);
   const frames = new WeakMap<BareEntry, Buffer>();
   const frameOf = (entry: BareEntry): Buffer => {
     let frame = frames.get(entry);
@@ -38,6 +55,8 @@ export function bareWs(feed: BareFeed, open: { ws: number }): BareWs {
 
   const connected = (ws: WebSocket, tcp: Socket, after: number | undefined): void => {
     open.ws++;
+    answered.add(ws);
+    ws.on("pong", () => answered.add(ws));
     let cursor = after;
     for (let more = true; more; ) {
       const page = feed.read(cursor);
@@ -81,6 +100,7 @@ export function bareWs(feed: BareFeed, open: { ws: number }): BareWs {
       wss.handleUpgrade(req, socket, head, (ws) => connected(ws, socket as Socket, after));
     },
     close() {
+      clearInterval(pinger);
       for (const ws of wss.clients) ws.terminate();
       wss.close();
     },

@@ -140,4 +140,9 @@ export interface ScaleResults {
    * addresses. Absent in runs made without it (and in every run before the option).
    */
   bare?: ScaleTransportRun[];
+  /**
+   * The bare server pinged each WebSocket every LAB_WS_PING_MS, as the lab's does. Absent in runs
+   * made before it did (its WebSocket side then sent no pings).
+   */
+  bareWebSocketPings?: boolean;
 }

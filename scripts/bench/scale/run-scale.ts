@@ -127,7 +127,7 @@ export async function runScale(options: CliOptions, events: BenchEvents, command
     versions: await versions(),
     transports: [],
     autocannon: [],
-    scale: { plan, limits, transports: runs, ...(config.baseline === true ? { bare } : {}) },
+    scale: { plan, limits, transports: runs, ...(config.baseline === true ? { bare, bareWebSocketPings: true } : {}) },
   };
 }
 

@@ -1,4 +1,5 @@
 import net from "node:net";
+import { WebSocket } from "ws";
 import { afterEach, describe, expect, it } from "vitest";
 import type { StatsResponse } from "../../../protocol/types.js";
 import { startBareServer, type BareServer } from "../../../scripts/bench/baselines/bare-server.js";
@@ -71,5 +72,24 @@ describe("bare server under the scale ramp", () => {
     const sse = rawGet(server.port, "/api/sse");
     closers.push(stream.destroy, sse.destroy);
     await waitFor(() => stream.text().includes('"type":"heartbeat"') && sse.text().includes(": heartbeat\n\n"), "a heartbeat on each stream");
+  });
+
+  it("pings every WebSocket at the period it is given (the lab's LAB_WS_PING_MS in main.ts) and drops a peer that never answers", async () => {
+    server = await startBareServer("127.0.0.1", 0, { pingMs: 50 });
+    const { port } = server;
+    const answering = new WebSocket(`ws://127.0.0.1:${port}/api/ws`);
+    closers.push(() => answering.terminate());
+    let pings = 0;
+    answering.on("ping", () => pings++);
+    // ws's client answers each ping with a pong by itself; the raw one below never does.
+    const silent = await rawWsConnect(port, "/api/ws");
+    closers.push(() => silent.socket.destroy());
+    silent.socket.resume();
+    let silentClosed = false;
+    silent.socket.once("close", () => {
+      silentClosed = true;
+    });
+    await waitFor(() => pings >= 3 && silentClosed, "three pings answered, and the silent peer dropped");
+    expect(answering.readyState).toBe(WebSocket.OPEN);
   });
 });
