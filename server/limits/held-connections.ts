@@ -124,7 +124,8 @@ export function installHeldConnectionLimits(app: FastifyInstance, { config, stat
     // and then as long as the client has not read that response.
     // On HTTP/2 the response closes with its stream, whose bytes are then all sent or dropped: what
     // is still queued belongs to the connection and its other streams.
-    if (transport === "ws") socket.once("close", slot.release);
+    // `on`, not `once` (release is idempotent, and a socket closes once): no wrapper kept per connection.
+    if (transport === "ws") socket.on("close", slot.release);
     else if (stream !== null) reply.raw.once("close", slot.release);
     else reply.raw.once("close", () => releaseWhenRead(socket, slot.release));
     return undefined;

@@ -105,7 +105,8 @@ export class SocketMeter {
     const counts = this.stats.connections.http1;
     counts.open += 1;
     if (tls) counts.tls += 1;
-    socket.once("close", () => {
+    // `on`, not `once`: a socket closes once, and `once` keeps a wrapper per connection.
+    socket.on("close", () => {
       counts.open -= 1;
       if (tls) counts.tls -= 1;
     });
@@ -134,7 +135,7 @@ export class SocketMeter {
         settleScheduled: false,
       };
       this.sockets.set(socket, tracked);
-      socket.once("close", () => this.forget(socket));
+      socket.on("close", () => this.forget(socket));
     }
     const unread = typeof size.body === "number" ? size.head + size.body : Number.POSITIVE_INFINITY;
     const claim = new Claim(this, this.stats, socket, unread, size.body === "rest", tracked.inLedger !== null, tracked.last === null);

@@ -119,7 +119,8 @@ export async function wsPlugin(app: FastifyInstance, deps: LabDeps): Promise<voi
       // The TCP socket the upgrade arrived on, which ws now writes to: pre-built frames go straight to it.
       const sink: Sink = compressed && perConnection ? sendSink(socket, tcp) : new SocketSink(socket, tcp);
       const subscription = delivery.subscribe(sink, client, after);
-      socket.once("close", () => subscription.closed());
+      // `on`, not `once`: a socket closes once, and `once` would keep a wrapper per connection.
+      socket.on("close", () => subscription.closed());
       const sendControl = (signal: ControlSignal): void => {
         const json = JSON.stringify(signal);
         subscription.send(sink.framesEachWrite === true ? Buffer.from(json) : textFrame(json));
@@ -128,8 +129,9 @@ export async function wsPlugin(app: FastifyInstance, deps: LabDeps): Promise<voi
         subscription.stop();
         socket.close(code, reason);
       };
-      const invalidFrames = new WindowCounter(config.publishRateWindowMs);
-      let budgetChecks = Promise.resolve();
+      // Made on a connection's first bad frame and first send: most subscribers never send.
+      let invalidFrames: WindowCounter | null = null;
+      let budgetChecks: Promise<void> | null = null;
       alive.set(socket, true);
       socket.on("pong", () => alive.set(socket, true));
 
@@ -141,6 +143,7 @@ export async function wsPlugin(app: FastifyInstance, deps: LabDeps): Promise<voi
             stats.add("ws", client, "clientErrors");
             // Each bad frame costs a parse and a reply: a peer that sends nothing else is closed,
             // as one that keeps exceeding the publish budget is.
+            invalidFrames ??= new WindowCounter(config.publishRateWindowMs);
             if (invalidFrames.count(Date.now()) > config.wsRateCloseAfter) {
               closeForPolicy(CLOSE_POLICY, "too many invalid frames");
               return;
@@ -168,7 +171,7 @@ export async function wsPlugin(app: FastifyInstance, deps: LabDeps): Promise<voi
         const publish: PublishRequest = { from: frame.from, text: frame.text };
         if (frame.nonce !== undefined) publish.nonce = frame.nonce;
         // The budget is shared with HTTP publishing; checks run one after the other, so acks keep the sends' order.
-        budgetChecks = budgetChecks
+        budgetChecks = (budgetChecks ?? Promise.resolve())
           .then(async () => {
             const verdict = await app.publishBudget(address);
             // A send that waited for its budget while the server began shutting down is not stored:
