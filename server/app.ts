@@ -20,7 +20,7 @@ import { statsPlugin } from "./metering/stats-routes.js";
 import { installRequestGate } from "./request-gate.js";
 import { installSharedFeed, openFeed } from "./shared-feed.js";
 import { instanceHeaderCheck } from "./instance.js";
-import { installCors, securityChecks } from "./security.js";
+import { corsCheck, installPreflightRoute, securityChecks } from "./security.js";
 import type { Certificate } from "./tls/certificate.js";
 import { SecureListener } from "./tls/secure-listener.js";
 import { installShutdownGate, shutdownDrainPlugin } from "./shutdown-gate.js";
@@ -113,6 +113,7 @@ export async function buildApp(config: LabConfig, options: BuildOptions = {}): P
       security.host,
       security.origin,
       security.nosniff,
+      corsCheck,
       held.check,
     ],
     [countClientErrors(stats), held.afterResponse],
@@ -120,7 +121,7 @@ export async function buildApp(config: LabConfig, options: BuildOptions = {}): P
   installSharedFeed(app, feed, config);
   // After the listeners have closed: nothing publishes or reads any more.
   app.addHook("onClose", () => feed.close());
-  await installCors(app);
+  installPreflightRoute(app);
   await installPublishRateLimit(app, deps);
   await installNetworkLink(app);
   for (const plugin of [

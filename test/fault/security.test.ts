@@ -90,6 +90,18 @@ describe.each(HTTP_VERSIONS)("Origin allow-list over %s", (version) => {
     expect(foreignPreflight.headers["access-control-allow-origin"]).toBeUndefined();
   });
 
+  it("sends no CORS header to a request without an Origin, and refuses an OPTIONS that is not a preflight", async () => {
+    const poll = await client.request("GET", "/api/poll");
+    expect(poll.status).toBe(200);
+    expect(Object.keys(poll.headers).filter((name) => name.startsWith("access-control-") || name === "vary")).toEqual([]);
+    const notPreflight = await client.request("OPTIONS", "/api/messages");
+    expect(notPreflight.status).toBe(404);
+    expect(JSON.parse(notPreflight.body)).toMatchObject({ error: "not_found" });
+    const noMethod = await client.request("OPTIONS", "/api/messages", { headers: { origin: "http://localhost:5173" } });
+    expect(noMethod.status).toBe(400);
+    expect(JSON.parse(noMethod.body)).toMatchObject({ error: "bad_request" });
+  });
+
   it("lets non-browser clients (no Origin header) through", async () => {
     expect((await client.request("GET", "/api/poll")).status).toBe(200);
   });
