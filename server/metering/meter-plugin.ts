@@ -31,25 +31,24 @@ declare module "fastify" {
  * claims a request's stream on it instead of a socket.
  */
 export function installMeter(app: FastifyInstance, meter: SocketMeter, events: ClientEvents): RequestCheck {
-  const requests = new WeakMap<IncomingMessage, MeteredRequest>();
-
   app.server.on("connection", (socket: Socket) => meter.connectionOpened(socket, tcpSocket(socket) !== socket));
   app.server.prependListener("request", (req: IncomingMessage, res: ServerResponse) => {
     const metered = meter.claim(req.socket, requestSize(req, false), tcpSocket(req.socket));
-    requests.set(req, metered);
+    (req as Tagged)[METERED] = metered;
+    (res as Tagged)[METERED] = metered;
     // Before Node's own listener, which hands the socket to the next queued response and so
     // writes that response's first bytes: what was written up to here is this response's alone.
-    res.prependListener("finish", () => metered.end());
-    res.once("close", () => metered.end());
+    res.prependListener("finish", endMetered);
+    res.on("close", endMetered);
   });
   app.server.prependListener("upgrade", (req: IncomingMessage, socket: Socket) => {
     // A WebSocket owns its socket until the socket closes; the meter sees that close itself.
-    requests.set(req, meter.claim(socket, requestSize(req, true), tcpSocket(socket)));
+    (req as Tagged)[METERED] = meter.claim(socket, requestSize(req, true), tcpSocket(socket));
   });
   if (app.secure !== null) app.secure.onHttp2Connection = (wire, tcp) => meter.watchHttp2(wire, tcp);
 
   return (request, reply) => {
-    const metered = requests.get(request.raw) ?? claimStream(meter, request.raw);
+    const metered = (request.raw as Tagged)[METERED] ?? claimStream(meter, request.raw);
     if (metered === undefined) return;
     const transport = request.routeOptions.config.transport ?? null;
     const client = requestClient(request.query);
@@ -60,6 +59,15 @@ export function installMeter(app: FastifyInstance, meter: SocketMeter, events: C
     if (request.raw.headers.upgrade !== undefined) reply.raw.prependListener("finish", () => metered.end());
     return undefined;
   };
+}
+
+/** A request or response's meter claim, kept on the object itself: no map, and no closure per request. */
+const METERED = Symbol("metered");
+type Tagged = { [METERED]?: MeteredRequest };
+
+/** One listener for every response (`finish` and `close`): ending a claim twice does nothing. */
+function endMetered(this: ServerResponse): void {
+  (this as Tagged)[METERED]?.end();
 }
 
 /** An HTTP/2 request's stream, on a connection the meter watches. */
