@@ -224,3 +224,25 @@ export interface CompressionStats {
   /** Answers (poll, long poll), streams (NDJSON, SSE) and WebSocket connections sent compressed, since start. */
   compressed: Record<Transport, number>;
 }
+
+/** GET /api/transport-costs: one transport's cost from the newest committed run that measured it (server/dashboard-costs.ts). */
+export interface TransportCost {
+  transport: string;
+  /** The run's folder in results/, and where its report and results.json are served. */
+  run: string;
+  reportUrl: string | null;
+  resultsUrl: string;
+  scenario: string;
+  startedAt: string;
+  /** The run's workload and conditions, as its report names them. */
+  workload: string;
+  /** The phase's name in the report (the transport, and its compression or HTTP version when the run chose one). */
+  label: string;
+  clients: number;
+  /** How many times the phase ran; the figures are medians over the repeats, as in the report. */
+  repeats: number;
+  /** Bytes on the generator's sockets per delivered message, both directions. */
+  bytesPerMessage: { up: number; down: number; total: number };
+  latencyP99Ms: number;
+  requestsPerMessage: number;
+}

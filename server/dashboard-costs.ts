@@ -1,5 +1,6 @@
 import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
+import type { TransportCost } from "../protocol/types.js";
 import { type BenchResults, RESULTS_SCHEMA } from "../scripts/bench/results.js";
 import { allFigures, type TransportFigures } from "../scripts/report/summary.js";
 import { describeWorkload } from "../scripts/report/tables.js";
@@ -9,28 +10,8 @@ import type { ReportRun } from "./dashboard-reports.js";
  * The dashboard's transport cards show what each transport measured in the benchmark, read from the
  * committed runs' results.json with the report's own figures (scripts/report/summary.ts), so a card
  * says what that run's report says. Nothing here is a constant: with no run of a transport, its
- * card says so.
+ * card says so. What a card receives, `TransportCost`, is in protocol/types.ts: the dashboard reads it too.
  */
-export interface TransportCost {
-  transport: string;
-  /** The run's folder in results/, and where its report and results.json are served. */
-  run: string;
-  reportUrl: string | null;
-  resultsUrl: string;
-  scenario: string;
-  startedAt: string;
-  /** The run's workload and conditions, as its report names them. */
-  workload: string;
-  /** The phase's name in the report (the transport, and its compression or HTTP version when the run chose one). */
-  label: string;
-  clients: number;
-  /** How many times the phase ran; the figures are medians over the repeats, as in the report. */
-  repeats: number;
-  /** Bytes on the generator's sockets per delivered message, both directions. */
-  bytesPerMessage: { up: number; down: number; total: number };
-  latencyP99Ms: number;
-  requestsPerMessage: number;
-}
 
 /**
  * A phase counts when it delivered messages (an idle run has none per message). Within a run, a

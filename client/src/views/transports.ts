@@ -1,26 +1,10 @@
 import { TRANSPORT_COLORS } from "../../../protocol/palette.js";
+import type { TransportCost } from "../../../protocol/types.js";
 import { bytes, fmt, ms } from "../../../scripts/report/format.js";
 import { getJson } from "../api.js";
 import { el } from "../format.js";
 import { CHAT_LABELS, CHAT_TRANSPORTS, type ChatTransport } from "../transports/kinds.js";
 import { TRANSPORT_NOTES } from "./transport-notes.js";
-
-/** One transport's cost from the newest committed run that measured it (server/dashboard-costs.ts). */
-interface TransportCost {
-  transport: string;
-  run: string;
-  reportUrl: string | null;
-  resultsUrl: string;
-  scenario: string;
-  startedAt: string;
-  workload: string;
-  label: string;
-  clients: number;
-  repeats: number;
-  bytesPerMessage: { up: number; down: number; total: number };
-  latencyP99Ms: number;
-  requestsPerMessage: number;
-}
 
 function link(text: string, href: string): HTMLAnchorElement {
   const a = el("a", text);
