@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { DEFAULTS } from "../../server/config.js";
+import { freePort } from "../bench/server-process.js";
 import { findBinary } from "./binaries.js";
 import { haproxyConfig } from "./haproxy-config.js";
 
@@ -77,18 +78,6 @@ export interface Cluster {
 
 /** Instance names: lab-1, lab-2, ... */
 export const instanceName = (index: number): string => `lab-${index + 1}`;
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** PortTakenError unless `port` is free on 127.0.0.1. */
 export async function assertPortFree(port: number): Promise<void> {
