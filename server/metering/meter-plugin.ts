@@ -56,7 +56,10 @@ export function installMeter(app: FastifyInstance, meter: SocketMeter, events: C
     if (events.active) events.routed(metered, request, reply, transport, client);
     metered.identify(transport, client);
     // An upgrade answered with plain HTTP (refused, or not a WebSocket route) ends with that answer.
-    if (request.raw.headers.upgrade !== undefined) reply.raw.prependListener("finish", () => metered.end());
+    if (request.raw.headers.upgrade !== undefined) {
+      (reply.raw as Tagged)[METERED] = metered;
+      reply.raw.prependListener("finish", endMetered);
+    }
     return undefined;
   };
 }

@@ -1,7 +1,7 @@
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { Ajv } from "ajv";
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import websocket from "@fastify/websocket";
 import { WebSocket } from "ws";
 import type { AckSignal, ControlSignal, ErrorSignal, PublishRequest } from "../../protocol/types.js";
@@ -52,15 +52,18 @@ export async function wsPlugin(app: FastifyInstance, deps: LabDeps): Promise<voi
   // Per connection, nothing is written past ws: it orders every frame itself.
   if (!perConnection) assertOrderedDeflate(wsOptions);
 
+  // A peer's protocol error (bad frame, bad UTF-8, oversized message) is the client's mistake: ws
+  // has already sent the close code; it is counted, and logged at debug only, so that no client
+  // can flood the log with stack traces.
+  const protocolError = (error: Error, socket: WebSocket, client: string | undefined, log: FastifyBaseLogger): void => {
+    log.debug({ err: error }, "websocket protocol error");
+    stats.add("ws", client, "clientErrors");
+    socket.terminate();
+  };
   await app.register(websocket, {
     options: wsOptions,
-    // A peer's protocol error (bad frame, bad UTF-8, oversized message) is the client's mistake: ws
-    // has already sent the close code; it is counted, and logged at debug only, so that no client
-    // can flood the log with stack traces.
     errorHandler(error, socket, request) {
-      request.log.debug({ err: error }, "websocket protocol error");
-      stats.add("ws", requestClient(request.query), "clientErrors");
-      socket.terminate();
+      protocolError(error, socket, requestClient(request.query), request.log);
     },
     preClose(done) {
       plain.endAll();
@@ -107,11 +110,7 @@ export async function wsPlugin(app: FastifyInstance, deps: LabDeps): Promise<voi
       // @fastify/websocket's own error listener holds the request and its reply for the socket's
       // life; this one does what its errorHandler (above) does, holding neither.
       socket.removeAllListeners("error");
-      socket.on("error", (error) => {
-        log.debug({ err: error }, "websocket protocol error");
-        stats.add("ws", client, "clientErrors");
-        socket.terminate();
-      });
+      socket.on("error", (error) => protocolError(error, socket, client, log));
       // `extensions` names what the handshake negotiated: the client offered permessage-deflate and it is on.
       const compressed = deflated !== null && socket.extensions.includes("permessage-deflate");
       if (compressed) countCompressed(stats, "ws");
