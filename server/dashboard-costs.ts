@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { TransportCost } from "../protocol/types.js";
 import { type BenchResults, RESULTS_SCHEMA } from "../scripts/bench/results.js";
 import { allFigures, type TransportFigures } from "../scripts/report/summary.js";
-import { describeWorkload } from "../scripts/report/tables.js";
+import { describeWorkload } from "../scripts/report/run-notes.js";
 import type { ReportRun } from "./dashboard-reports.js";
 
 /**

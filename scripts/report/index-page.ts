@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { BenchResults } from "../bench/results.js";
 import { escapeHtml, scriptSafe, STYLE } from "./render-html.js";
 import { allFigures, verdict } from "./summary.js";
-import { describeWorkload } from "./tables.js";
+import { describeWorkload } from "./run-notes.js";
 
 /** One run, reduced to the figures the index lists and compares. */
 export interface RunSummary {

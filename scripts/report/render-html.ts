@@ -3,7 +3,8 @@ import { SCENARIOS } from "../bench/scenarios.js";
 import { charts } from "./charts.js";
 import { insights } from "./insights.js";
 import { allFigures } from "./summary.js";
-import { describeWorkload, runNotes, sections, type Table } from "./tables.js";
+import { describeWorkload, runNotes } from "./run-notes.js";
+import { sections, type Table } from "./tables.js";
 
 export function escapeHtml(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");

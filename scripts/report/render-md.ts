@@ -2,7 +2,8 @@ import type { BenchResults } from "../bench/results.js";
 import { SCENARIOS } from "../bench/scenarios.js";
 import { insights } from "./insights.js";
 import { allFigures } from "./summary.js";
-import { describeWorkload, runNotes, sections, type Table } from "./tables.js";
+import { describeWorkload, runNotes } from "./run-notes.js";
+import { sections, type Table } from "./tables.js";
 
 function markdownTable(t: Table): string {
   if (t.rows.length === 0) return "";
