@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { BaselineSample, BaselineTransport, MaxRateSample, RequestRateSample } from "../../scripts/bench/baselines/types.js";
+import type { BaselineSample, BaselineTransport, FixedRateSample, MaxRateSample, RequestRateSample } from "../../scripts/bench/baselines/types.js";
 import { BASELINE_TARGETS } from "../../scripts/bench/baselines/types.js";
 import { baselineProblems, judge, maxRateBound, pairedRatios, ratioRows, sampleValue } from "../../scripts/report/baseline.js";
 import { spreadOf } from "../../scripts/report/spread.js";
@@ -108,10 +108,44 @@ describe("ratio rows", () => {
     expect(rate?.ratio).toEqual({ median: 0.935, min: 0.92, max: 0.95, n: 2 });
     expect(rate?.verdict).toBe("met");
     expect(rate?.project).toEqual({ median: 93_500, min: 92_000, max: 95_000, n: 2 });
-    expect(cpu?.target).toEqual({ kind: "max", value: 1.1 });
+    // Taken at the rate each side reached: shown, not judged.
+    expect(cpu?.target).toBeNull();
     expect(cpu?.ratio.median).toBeCloseTo(1.075);
-    expect(cpu?.verdict).toBe("met");
+    expect(cpu?.verdict).toBeNull();
     expect(rate?.saturated).toEqual([]);
+  });
+
+  it("judges server CPU per delivery at the fixed rate, which both sides ran at", () => {
+    const fixed = (serverCpuMs: number): FixedRateSample => ({
+      p50Ms: 5,
+      p99Ms: 20,
+      expected: 40_000,
+      delivered: 40_000,
+      lost: 0,
+      duplicated: 0,
+      outOfOrder: 0,
+      windowMs: 8_000,
+      serverCpuMs,
+      generator: idle,
+    });
+    const sse: BaselineTransport = {
+      transport: "sse",
+      samples: [
+        { side: "project", round: 1, kind: "fixed-rate", fixedRate: fixed(420) },
+        { side: "bare", round: 1, kind: "fixed-rate", fixedRate: fixed(400) },
+        { side: "project", round: 2, kind: "fixed-rate", fixedRate: fixed(480) },
+        { side: "bare", round: 2, kind: "fixed-rate", fixedRate: fixed(400) },
+        { side: "project", round: 3, kind: "fixed-rate", fixedRate: fixed(428) },
+        { side: "bare", round: 3, kind: "fixed-rate", fixedRate: fixed(400) },
+      ],
+    };
+    const cpu = ratioRows(sse, BASELINE_TARGETS).find((r) => r.measure === "cpu-fixed-rate");
+    expect(cpu?.target).toEqual({ kind: "max", value: 1.1 });
+    expect(cpu?.project).toEqual({ median: 10.7, min: 10.5, max: 12, n: 3 });
+    expect(cpu?.ratio.median).toBeCloseTo(1.07);
+    expect(cpu?.ratio.min).toBeCloseTo(1.05);
+    expect(cpu?.ratio.max).toBeCloseTo(1.2);
+    expect(cpu?.verdict).toBe("met at the median");
   });
 
   it("flags the samples whose generator was saturated", () => {
