@@ -36,9 +36,10 @@ export async function measureWindow<T>(
   body: (startMs: number) => Promise<T>,
 ): Promise<{ window: ScaleWindow; end: WindowEnd; result: T }> {
   if (m.pool.error !== null) throw m.pool.error;
+  // Stats first: answering the bench's own /api/stats is not the transport's cost (run-transport.ts).
+  const stats0 = await m.control.stats();
   m.probe.reset();
   const cpu0 = await m.probe.sample();
-  const stats0 = await m.control.stats();
   const ticks0 = readCpuTicks();
   const gen0 = process.cpuUsage();
   const t0 = epochNow();
