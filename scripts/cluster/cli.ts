@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { buildServer } from "../build-server.js";
 import { HELP, parseClusterArgs, UsageError } from "./args.js";
 import { MissingBinaryError } from "./binaries.js";
 import { type Cluster, PortTakenError, startCluster } from "./cluster.js";
@@ -46,9 +47,12 @@ async function main(argv: string[]): Promise<number> {
   process.stdout.write(`cluster: starting redis-server, ${options.instances} instance${options.instances === 1 ? "" : "s"} and HAProxy\n`);
   const width = Math.max("haproxy".length, `lab-${options.instances}`.length);
   try {
+    // The instances run the bundled server, as `npm start` and the bench do (build-server.ts says why not tsx).
+    const main = await buildServer("server");
     cluster = await startCluster({
       instances: options.instances,
       port: options.port,
+      nodeArgs: ["--enable-source-maps", main],
       onLog: (source, line) => process.stdout.write(`[${source.padEnd(width)}] ${line}\n`),
       // Ctrl-C reaches every process of the terminal's group at once: exits then are expected.
       onExit: (source, code, signal) => {
