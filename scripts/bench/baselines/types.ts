@@ -86,7 +86,7 @@ export interface BaselineTransport {
 
 /** The targets, as ratios project / bare. */
 export interface BaselineTargets {
-  /** CPU per 1,000 deliveries at the maximum rate: at most this. */
+  /** Server CPU per 1,000 deliveries at the fixed rate both sides run at (NDJSON, SSE, WebSocket): at most this. */
   cpuPer1000Max: number;
   /** Maximum-rate deliveries per second: at least this. */
   maxRateMin: number;
