@@ -1,5 +1,6 @@
 import { TRANSPORT_LABELS, type Transport } from "../../protocol/types.js";
 import type { BaselineResults, BaselineSample, BaselineTargets, BaselineTransport, MaxRateSample, Side } from "../bench/baselines/types.js";
+import { STREAMING_TRANSPORTS } from "../bench/baselines/types.js";
 import type { BenchResults } from "../bench/results.js";
 import { fmt, ms } from "./format.js";
 import { spreadOf, withSpread, type Spread } from "./spread.js";
@@ -96,9 +97,6 @@ interface MeasureSpec {
   target: (t: BaselineTargets, transport: Transport) => Target | null;
 }
 
-/** The transports the CPU target is set for: those holding a connection per subscriber (polling's is requests/s). */
-const HELD: ReadonlySet<Transport> = new Set<Transport>(["stream", "sse", "ws"]);
-
 const MEASURES: MeasureSpec[] = [
   { measure: "max-rate", label: "deliveries/s at the maximum rate", unit: perSecond, target: (t) => ({ kind: "min", value: t.maxRateMin }) },
   // Not judged: each side's figure is taken at the rate it reached, and a server's CPU per delivery
@@ -112,7 +110,7 @@ const MEASURES: MeasureSpec[] = [
     measure: "cpu-fixed-rate",
     label: "server CPU per 1,000 deliveries (fixed rate)",
     unit: ms,
-    target: (t, transport) => (HELD.has(transport) ? { kind: "max", value: t.cpuPer1000Max } : null),
+    target: (t, transport) => (STREAMING_TRANSPORTS.has(transport) ? { kind: "max", value: t.cpuPer1000Max } : null),
   },
 ];
 

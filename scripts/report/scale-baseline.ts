@@ -1,4 +1,5 @@
 import type { Transport } from "../../protocol/types.js";
+import { STREAMING_TRANSPORTS } from "../bench/baselines/types.js";
 import type { ScaleResults } from "../bench/scale/results.js";
 import type { BenchConfig } from "../bench/scenarios.js";
 import { bytes, fmt, ms } from "./format.js";
@@ -22,9 +23,6 @@ export const SCALE_TARGETS = {
   /** ...and the lab's own RSS per connection at most this many bytes (50 KB). */
   memoryPerConnectionBytes: 50_000,
 } as const;
-
-/** The transports the targets apply to; polling and long polling are reported as far as they go. */
-const TARGETED: ReadonlySet<Transport> = new Set<Transport>(["stream", "sse", "ws"]);
 
 export interface Ratio {
   project: number | null;
@@ -68,7 +66,7 @@ export interface TransportComparison {
 }
 
 export function compareStep(transport: Transport, project: StepFigures, bare: StepFigures): StepComparison {
-  const targeted = TARGETED.has(transport);
+  const targeted = STREAMING_TRANSPORTS.has(transport);
   const target = (value: number): number | null => (targeted ? value : null);
   const rss = ratioOf(project.rssPerConnection, bare.rssPerConnection, target(SCALE_TARGETS.memoryPerConnection));
   const underCap = targeted ? project.rssPerConnection <= SCALE_TARGETS.memoryPerConnectionBytes : null;
@@ -100,7 +98,7 @@ export function compareScale(scale: ScaleResults, config: Pick<BenchConfig, "pol
       const b = bare.steps.find((s) => s.clients === p.clients);
       return b === undefined ? [] : [compareStep(project.transport, p, b)];
     });
-    return [{ transport: project.transport, label: project.label, targeted: TARGETED.has(project.transport), steps, project, bare }];
+    return [{ transport: project.transport, label: project.label, targeted: STREAMING_TRANSPORTS.has(project.transport), steps, project, bare }];
   });
 }
 

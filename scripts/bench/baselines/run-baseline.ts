@@ -11,12 +11,10 @@ import { serverEnvFor } from "../scenarios.js";
 import { startServer, type ServerHandle } from "../server-process.js";
 import { runMaxRate } from "./max-rate.js";
 import { runRequestRate } from "./request-rate.js";
-import { BASELINE_TARGETS, type BaselineSample, type BaselineTransport, type FixedRateSample, type Side } from "./types.js";
+import { BASELINE_TARGETS, STREAMING_TRANSPORTS, type BaselineSample, type BaselineTransport, type FixedRateSample, type Side } from "./types.js";
 
 export const BARE_ENTRY = "bare-server";
 const SIDES: readonly Side[] = ["project", "bare"];
-/** The transports that hold one response or socket per subscriber, measured at the maximum rate. */
-const STREAMING: ReadonlySet<Transport> = new Set<Transport>(["stream", "sse", "ws"]);
 
 function fixedRateSample(run: TransportRun): FixedRateSample {
   const d = run.delivery;
@@ -90,7 +88,7 @@ export async function runBaselineBench(options: CliOptions, events: BenchEvents,
       return { kind: "fixed-rate", fixedRate: fixedRateSample(run) };
     });
     projectRuns.set(transport, runs);
-    if (STREAMING.has(transport)) {
+    if (STREAMING_TRANSPORTS.has(transport)) {
       samples.push(
         ...(await alternate(transport, `${config.clients} clients, maximum rate`, async (_side, server) => ({
           kind: "max-rate",

@@ -94,6 +94,12 @@ export interface BaselineTargets {
   requestRateMin: number;
 }
 
+/**
+ * The transports that hold a connection per subscriber and stream to it: measured at the maximum
+ * rate, and the ones the CPU and scale targets are set for (polling's target is its requests/s).
+ */
+export const STREAMING_TRANSPORTS: ReadonlySet<Transport> = new Set<Transport>(["stream", "sse", "ws"]);
+
 export const BASELINE_TARGETS: BaselineTargets = { cpuPer1000Max: 1.1, maxRateMin: 0.9, requestRateMin: 0.85 };
 
 export interface BaselineResults {
