@@ -26,12 +26,13 @@ export async function longPollPlugin(app: FastifyInstance, { feed, stats, config
   app.get<{ Querystring: LongPollQuery }>(
     "/api/long-poll",
     { schema: { querystring: longPollQuery }, config: { transport: "long-poll" } },
-    async (request, reply) => {
+    // Not async: an answer that is ready is sent at once, without a promise (poll-body.ts).
+    (request, reply) => {
       const after = toInteger("after", request.query.after);
       const timeout = Math.min(toInteger("timeout", request.query.timeout) ?? config.longPollDefaultMs, config.longPollMaxMs);
       const client = requestClient(request.query);
       const encoding = chooseEncoding(config, request.headers["accept-encoding"]);
-      const answer = (result: ReadResult): Promise<FastifyReply> => {
+      const answer = (result: ReadResult): FastifyReply | Promise<FastifyReply> => {
         stats.add("long-poll", client, "delivered", result.entries.length);
         if (encoding) countCompressed(stats, "long-poll");
         return sendPollAnswer(reply, result, encoding);

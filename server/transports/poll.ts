@@ -6,7 +6,7 @@ import { readPage, sendPollAnswer } from "./poll-body.js";
 
 /** Short polling: answer at once with whatever is after the cursor. */
 export async function pollPlugin(app: FastifyInstance, { feed, stats, config }: LabDeps): Promise<void> {
-  app.get<{ Querystring: SubscribeQuery }>("/api/poll", { schema: { querystring: subscribeQuery }, config: { transport: "poll" } }, async (request, reply) => {
+  app.get<{ Querystring: SubscribeQuery }>("/api/poll", { schema: { querystring: subscribeQuery }, config: { transport: "poll" } }, (request, reply) => {
     const after = toInteger("after", request.query.after);
     const result = readPage(feed, config, after);
     stats.add("poll", requestClient(request.query), "delivered", result.entries.length);
