@@ -158,11 +158,20 @@ export class SecureListener {
  * The plaintext of one HTTP/2 connection, between the TLS socket and Node's HTTP/2 session. It
  * only passes bytes through (with backpressure both ways) and counts them; `onData`, when set, sees
  * each chunk in each direction (the meter parses frames from it).
+ *
+ * The client's end of input (close_notify, FIN) ends the whole connection: once the session has
+ * read every byte before it, the wire is destroyed, and the session with it. It is not passed on as
+ * an end of stream, because Node's session, reading through a JS stream, then shuts its socket's
+ * writing side while it can still write (a delivery, a heartbeat, a stream reset), and Node 20
+ * asserts on such a write, killing the process. A client that stopped reading held that shutdown
+ * open for good, with its streams. HTTP/2 has no half-closed connection to honour (RFC 9113, 5.1
+ * half-closes streams, not connections).
  */
 export class H2Wire extends Duplex {
   bytesIn = 0;
   bytesOut = 0;
   onData: ((direction: "in" | "out", chunk: Buffer) => void) | null = null;
+  private inputEnded = false;
 
   constructor(private readonly secure: TLSSocket) {
     super({ allowHalfOpen: false });
@@ -171,12 +180,17 @@ export class H2Wire extends Duplex {
       this.onData?.("in", chunk);
       if (!this.push(chunk)) secure.pause();
     });
-    secure.once("end", () => this.push(null));
+    secure.once("end", () => {
+      this.inputEnded = true;
+      if (this.readableLength === 0) this.destroy();
+    });
     secure.once("close", () => this.destroy());
   }
 
   override _read(): void {
-    this.secure.resume();
+    // The session has taken what was queued before the client's end: now the connection goes.
+    if (this.inputEnded && this.readableLength === 0) this.destroy();
+    else this.secure.resume();
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
