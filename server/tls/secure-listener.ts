@@ -182,15 +182,20 @@ export class H2Wire extends Duplex {
     });
     secure.once("end", () => {
       this.inputEnded = true;
-      if (this.readableLength === 0) this.destroy();
+      this.destroyOnceDrained();
     });
     secure.once("close", () => this.destroy());
   }
 
   override _read(): void {
-    // The session has taken what was queued before the client's end: now the connection goes.
-    if (this.inputEnded && this.readableLength === 0) this.destroy();
-    else this.secure.resume();
+    if (!this.destroyOnceDrained()) this.secure.resume();
+  }
+
+  /** After the client's end, once the session has taken every byte queued before it, the connection goes. */
+  private destroyOnceDrained(): boolean {
+    if (!this.inputEnded || this.readableLength > 0) return false;
+    this.destroy();
+    return true;
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
